@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install everything the project and its tests need, on a fresh machine: idempotent, quiet.
+#   - Debian packages: git (sandbox revisions), dbus + gnome-keyring (a real Secret Service for the
+#     keyring tests). Installed with apt-get when missing and we are root.
+#   - Python: a venv in .venv with the package (editable) and its test extra, pinned by
+#     requirements/constraints.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v git >/dev/null || missing+=(git)
+command -v dbus-run-session >/dev/null || missing+=(dbus)
+command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "install: apt-get install ${missing[*]}" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "install: please install these Debian packages: ${missing[*]} (keyring tests skip without them)" >&2
+  fi
+fi
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+stamp=.venv/.installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements/constraints.txt -nt "$stamp" ]; then
+  log=.venv/install.log
+  if ! { .venv/bin/python -m pip install --disable-pip-version-check --upgrade "pip>=24" &&
+         .venv/bin/python -m pip install --disable-pip-version-check -c requirements/constraints.txt -e ".[test]"
+       } >"$log" 2>&1; then
+    tail -40 "$log" >&2
+    echo "install: pip failed (whole log: $log)" >&2
+    exit 1
+  fi
+  .venv/bin/python -c "import snippet_daemon, pygls, httpx, keyring, pytest_lsp" # fail loudly if anything is missing
+  touch "$stamp"
+fi

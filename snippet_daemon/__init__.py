@@ -1,0 +1,3 @@
+"""snippet-daemon: Bitbucket Cloud snippets inside every editor."""
+
+__version__ = "0.1.0"

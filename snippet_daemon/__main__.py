@@ -1,0 +1,3 @@
+from snippet_daemon.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,483 @@
+"""An async client for Bitbucket Cloud's snippets API (``/2.0/snippets``), economical by design.
+
+* A whole snippet (metadata and every file) is read in ONE request (``Accept: multipart/related``)
+  and written in ONE request carrying only the files that change.
+* Every read and write reports the snippet's HEAD revision, so the next write can be a
+  compare-and-swap (``PUT /snippets/{ws}/{id}/{revision}``, 405 when stale -> :class:`Conflict`).
+* Lists follow Bitbucket's opaque ``next`` links with ``pagelen=100``.
+* ``GET /2.0/snippets`` (cross-workspace) was removed in 2026 and is never called.
+
+Failures are the exceptions of :mod:`snippet_daemon.bitbucket.errors`. 429 (text/plain, no
+Retry-After) is retried with exponential back-off and jitter for about a minute; 5xx and
+broken connections are retried a bounded number of times for idempotent requests only (and for
+any request that never reached the server). Nothing here imports LSP code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import quote, urljoin, urlsplit
+
+import httpx
+
+from snippet_daemon import __version__
+from snippet_daemon.bitbucket.auth import Credentials, api_url_from_env
+from snippet_daemon.bitbucket.errors import (
+    API_TOKEN_HELP,
+    BitbucketError,
+    NetworkError,
+    NotAuthenticated,
+    PlanRestricted,
+    RateLimited,
+    ServerError,
+    error_from_response,
+)
+from snippet_daemon.bitbucket.models import Account, Comment, Commit, Snippet, SnippetContent
+from snippet_daemon.bitbucket.multipart import MultipartError, decode_snippet_body, encode_related
+
+log = logging.getLogger("snippet_daemon.bitbucket")
+
+PAGELEN: Final = 100
+IDEMPOTENT: Final = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to keep trying. Defaults: ~1 minute of 429 back-off; 3 tries for transient failures."""
+
+    rate_limit_budget: float = 60.0  # total seconds of sleeping on 429 before giving up
+    base_delay: float = 1.0
+    max_delay: float = 16.0
+    transient_attempts: int = 3  # tries in all, for 5xx and connection failures
+
+    def delay(self, attempt: int, jitter: float) -> float:
+        """Exponential back-off with 'equal jitter': half fixed, half random, never zero."""
+        cap = min(self.max_delay, self.base_delay * float(2**attempt))
+        return cap / 2 + jitter * cap / 2
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def _segment(value: str) -> str:
+    # Workspace UUIDs keep their braces, as Bitbucket's URLs show them.
+    return quote(value, safe="{}")
+
+
+class SnippetsClient:
+    """One authenticated session against one API base URL. Use as ``async with``."""
+
+    def __init__(
+        self,
+        credentials: Credentials | None,
+        api_url: str | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.api_url = (api_url or api_url_from_env()).rstrip("/")
+        self.credentials = credentials
+        self.retry = retry or RetryPolicy()
+        self.request_count = 0
+        self._sleep = sleep
+        self._random = random.Random()
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            transport=transport,
+            headers={"User-Agent": f"snippet-daemon/{__version__}"},
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> SnippetsClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def __repr__(self) -> str:
+        kind = self.credentials.kind if self.credentials else None
+        return f"SnippetsClient(api_url={self.api_url!r}, credentials={kind!r})"
+
+    # ------------------------------------------------------------------ transport
+
+    def _url(self, *segments: str) -> str:
+        return "/".join([self.api_url, *(_segment(s) for s in segments)])
+
+    def _snippet_url(self, workspace: str, snippet_id: str, *rest: str) -> str:
+        return self._url("snippets", workspace, snippet_id, *rest)
+
+    def _auth_for(self, url: str) -> httpx.Auth | None:
+        if self.credentials is None:
+            return None
+        target, api = urlsplit(url), urlsplit(self.api_url)
+        # Redirects may leave the API host (api.bitbucket.org -> bitbucket.org/!api): send the
+        # credentials only to the API's own origin or to Bitbucket itself.
+        same_origin = (target.scheme, target.netloc) == (api.scheme, api.netloc)
+        bitbucket = target.scheme == "https" and (
+            target.hostname == "bitbucket.org" or (target.hostname or "").endswith(".bitbucket.org")
+        )
+        return self.credentials.auth() if same_origin or bitbucket else None
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        ok: tuple[int, ...] = (200,),
+        max_redirects: int = 3,
+    ) -> httpx.Response:
+        """One logical request: back-off, bounded retries, manual redirects, error mapping."""
+        if self.credentials is None:
+            raise NotAuthenticated(f"No Bitbucket credentials ({what}). {API_TOKEN_HELP}")
+        idempotent = method in IDEMPOTENT
+        rate_limit_waited = 0.0
+        rate_limit_attempt = 0
+        transient_attempt = 0
+        redirects = 0
+        while True:
+            started = time.perf_counter()
+            self.request_count += 1
+            try:
+                response = await self._http.request(
+                    method, url, params=params, headers=headers, content=content, auth=self._auth_for(url)
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+                # Nothing reached the server: safe to retry whatever the method.
+                transient_attempt += 1
+                if transient_attempt < self.retry.transient_attempts:
+                    await self._backoff(transient_attempt - 1, what, f"cannot connect ({type(error).__name__})")
+                    continue
+                raise NetworkError(
+                    f"Cannot reach Bitbucket at {self.api_url} ({what}): {type(error).__name__}. "
+                    "Check the network and BITBUCKET_API_URL.",
+                ) from None
+            except httpx.TransportError as error:
+                transient_attempt += 1
+                if idempotent and transient_attempt < self.retry.transient_attempts:
+                    await self._backoff(transient_attempt - 1, what, f"connection failed ({type(error).__name__})")
+                    continue
+                maybe = "" if idempotent else " It may or may not have been applied: reload before retrying."
+                raise NetworkError(
+                    f"The connection to Bitbucket failed ({what}): {type(error).__name__}.{maybe}"
+                ) from None
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            log.debug("%s %s -> %s (%.0f ms)", method, url, response.status_code, elapsed_ms)
+            status = response.status_code
+
+            if status == 429:
+                delay = self.retry.delay(rate_limit_attempt, self._random.random())
+                if rate_limit_waited + delay > self.retry.rate_limit_budget:
+                    raise error_from_response(429, b"", "", what=what, credential_kind=None)
+                rate_limit_attempt += 1
+                rate_limit_waited += delay
+                log.info("rate limited (%s): backing off %.1f s", what, delay)
+                await self._sleep(delay)
+                continue
+            if status >= 500 and idempotent:
+                transient_attempt += 1
+                if transient_attempt < self.retry.transient_attempts:
+                    await self._backoff(transient_attempt - 1, what, f"HTTP {status}")
+                    continue
+            if status in (301, 302, 303, 307, 308) and status not in ok:
+                location = response.headers.get("location")
+                redirects += 1
+                if not location or redirects > max_redirects:
+                    raise ServerError(f"Bitbucket redirected too often ({what}).", status=status)
+                url, params = urljoin(url, location), None
+                if status == 303:
+                    method, content = "GET", None
+                continue
+            if status in ok:
+                return response
+            raise error_from_response(
+                status,
+                response.content,
+                response.headers.get("content-type", ""),
+                what=what,
+                credential_kind=self.credentials.kind,
+            )
+
+    async def _backoff(self, attempt: int, what: str, reason: str) -> None:
+        delay = self.retry.delay(attempt, self._random.random())
+        log.info("%s (%s): retrying in %.1f s", reason, what, delay)
+        await self._sleep(delay)
+
+    async def _json(
+        self, method: str, url: str, *, what: str, headers_extra: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> Any:
+        headers = {"Accept": "application/json", **(headers_extra or {})}
+        response = await self._send(method, url, what=what, headers=headers, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise ServerError(f"Bitbucket answered with something that is not JSON ({what}).") from None
+
+    async def _paginate(self, url: str, *, what: str, params: Mapping[str, str | int]) -> AsyncIterator[Any]:
+        """Every value of a paginated list, following ``next`` as an opaque URL."""
+        next_url: str | None = url
+        next_params: Mapping[str, str | int] | None = {**params, "pagelen": PAGELEN}
+        while next_url:
+            page = await self._json("GET", next_url, what=what, params=next_params)
+            if not isinstance(page, dict):
+                raise ServerError(f"Bitbucket sent a list page that is not an object ({what}).")
+            values = page.get("values") or []
+            for value in values:
+                if isinstance(value, str):
+                    # A Free-plan workspace answers 200 with a sentence in place of a snippet.
+                    raise PlanRestricted(
+                        f"{value.strip()} ({what}). Snippets need a Standard or Premium Bitbucket "
+                        "workspace: use another workspace, or upgrade this one.",
+                        status=200,
+                    )
+                yield value
+            next_url = page.get("next") if isinstance(page.get("next"), str) else None
+            next_params = None
+
+    # ------------------------------------------------------------------ account
+
+    async def current_user(self) -> Account:
+        """``GET /user``: the account the credentials belong to (needs read:user:bitbucket)."""
+        data = await self._json("GET", self._url("user"), what="who am I")
+        account = Account.from_json(data)
+        if account is None:
+            raise ServerError("Bitbucket sent an account that is not an object.")
+        return account
+
+    # ------------------------------------------------------------------ snippets
+
+    async def iter_snippets(self, workspace: str, role: str | None = None) -> AsyncIterator[Snippet]:
+        params: dict[str, str | int] = {"role": role} if role else {}
+        async for value in self._paginate(
+            self._url("snippets", workspace), what=f"list snippets of {workspace}", params=params
+        ):
+            if isinstance(value, dict):
+                yield Snippet.from_json(value, workspace)
+
+    async def list_snippets(self, workspace: str, role: str | None = None) -> list[Snippet]:
+        """All snippets of a workspace: ⌈N/100⌉ requests."""
+        return [snippet async for snippet in self.iter_snippets(workspace, role)]
+
+    async def create_snippet(
+        self,
+        workspace: str,
+        files: Mapping[str, bytes],
+        *,
+        title: str = "",
+        is_private: bool = True,
+    ) -> Snippet:
+        """One ``multipart/related`` POST with every file, whatever their number."""
+        metadata = {"title": title, "is_private": is_private, "scm": "git", "files": {n: {} for n in files}}
+        body, content_type = encode_related(metadata, files)
+        data = await self._json(
+            "POST",
+            self._url("snippets", workspace),
+            what=f"create a snippet in {workspace}",
+            content=body,
+            headers_extra={"Content-Type": content_type},
+            ok=(200, 201),
+        )
+        return Snippet.from_json(data, workspace)
+
+    async def get_snippet(self, workspace: str, snippet_id: str, revision: str | None = None) -> Snippet:
+        """Metadata only (application/json); files are links."""
+        url = self._snippet_url(workspace, snippet_id, *([revision] if revision else []))
+        data = await self._json("GET", url, what=f"read snippet {workspace}/{snippet_id}")
+        return self._at_revision(Snippet.from_json(data, workspace), revision)
+
+    async def get_snippet_content(self, workspace: str, snippet_id: str, revision: str | None = None) -> SnippetContent:
+        """Metadata and every file's bytes in ONE request (``Accept: multipart/related``)."""
+        what = f"read snippet {workspace}/{snippet_id}"
+        url = self._snippet_url(workspace, snippet_id, *([revision] if revision else []))
+        response = await self._send("GET", url, what=what, headers={"Accept": "multipart/related"})
+        content_type = response.headers.get("content-type", "")
+        if content_type.lower().startswith("multipart/"):
+            try:
+                metadata, files = decode_snippet_body(response.content, content_type)
+            except MultipartError as error:
+                raise ServerError(f"Bitbucket sent a snippet that cannot be decoded ({what}): {error}") from None
+            snippet = self._at_revision(Snippet.from_json(metadata, workspace), revision)
+            return SnippetContent(snippet=snippet, files=files)
+        # Tolerance: a server that ignores Accept sends JSON, whose files are links (N+1 requests).
+        try:
+            data = response.json()
+        except ValueError:
+            raise ServerError(f"Bitbucket sent neither multipart nor JSON ({what}).") from None
+        snippet = self._at_revision(Snippet.from_json(data, workspace), revision)
+        file_bytes = {
+            name: await self.get_file(workspace, snippet_id, name, snippet.revision) for name in snippet.file_names
+        }
+        return SnippetContent(snippet=snippet, files=file_bytes)
+
+    @staticmethod
+    def _at_revision(snippet: Snippet, revision: str | None) -> Snippet:
+        if revision and snippet.revision is None:
+            from dataclasses import replace
+
+            return replace(snippet, revision=revision)
+        return snippet
+
+    async def update_snippet(
+        self,
+        workspace: str,
+        snippet_id: str,
+        *,
+        title: str | _Unset | None = UNSET,
+        is_private: bool | _Unset = UNSET,
+        files: Mapping[str, bytes | None] | None = None,
+        at_revision: str | None = None,
+    ) -> Snippet:
+        """A differential PUT: only what is given changes.
+
+        ``files`` maps a name to its new bytes, or to ``None`` to delete it; a rename is
+        ``{old: None, new: bytes}`` in the same call (one request, one commit). Without files
+        the body is JSON (metadata only). With ``at_revision`` the PUT is a compare-and-swap:
+        :class:`Conflict` when the snippet moved on since that revision.
+        """
+        metadata: dict[str, Any] = {}
+        if not isinstance(title, _Unset):
+            metadata["title"] = title
+        if not isinstance(is_private, _Unset):
+            metadata["is_private"] = is_private
+        url = self._snippet_url(workspace, snippet_id, *([at_revision] if at_revision else []))
+        what = f"save snippet {workspace}/{snippet_id}"
+        if files:
+            metadata["files"] = {name: {} for name in files}
+            changed = {name: data for name, data in files.items() if data is not None}
+            body, content_type = encode_related(metadata, changed)
+        else:
+            body, content_type = json.dumps(metadata).encode("utf-8"), "application/json"
+        data = await self._json("PUT", url, what=what, content=body, headers_extra={"Content-Type": content_type})
+        return Snippet.from_json(data, workspace)
+
+    async def delete_snippet(self, workspace: str, snippet_id: str, at_revision: str | None = None) -> None:
+        url = self._snippet_url(workspace, snippet_id, *([at_revision] if at_revision else []))
+        # A 204 may come as text/html with an empty body: never parse it.
+        await self._send("DELETE", url, what=f"delete snippet {workspace}/{snippet_id}", ok=(200, 204))
+
+    async def get_file(self, workspace: str, snippet_id: str, path: str, revision: str | None = None) -> bytes:
+        """One file's raw bytes; at HEAD this follows Bitbucket's 302 to the versioned URL."""
+        encoded_path = quote(path, safe="/")
+        base = self._snippet_url(workspace, snippet_id, *([revision] if revision else []))
+        response = await self._send(
+            "GET", f"{base}/files/{encoded_path}", what=f"read {path} of snippet {workspace}/{snippet_id}"
+        )
+        return response.content
+
+    # ------------------------------------------------------------------ history
+
+    async def list_commits(self, workspace: str, snippet_id: str) -> list[Commit]:
+        """Newest first."""
+        url = self._snippet_url(workspace, snippet_id, "commits")
+        what = f"history of snippet {workspace}/{snippet_id}"
+        return [Commit.from_json(v) async for v in self._paginate(url, what=what, params={}) if isinstance(v, dict)]
+
+    async def get_commit(self, workspace: str, snippet_id: str, revision: str) -> Commit:
+        url = self._snippet_url(workspace, snippet_id, "commits", revision)
+        data = await self._json("GET", url, what=f"commit {revision} of snippet {workspace}/{snippet_id}")
+        return Commit.from_json(data)
+
+    async def _text(self, url: str, *, what: str, params: Mapping[str, str | int] | None = None) -> str:
+        response = await self._send("GET", url, what=what, params=params)
+        # Git does not track encodings (Bitbucket says so): UTF-8 when it is, else Latin-1, losslessly.
+        try:
+            return response.content.decode("utf-8")
+        except UnicodeDecodeError:
+            return response.content.decode("latin-1")
+
+    async def get_diff(self, workspace: str, snippet_id: str, revision: str, path: str | None = None) -> str:
+        """The diff of ``revision`` against its first parent, optionally of one file."""
+        url = self._snippet_url(workspace, snippet_id, revision, "diff")
+        params: dict[str, str | int] | None = {"path": path} if path else None
+        return await self._text(url, what=f"diff of snippet {workspace}/{snippet_id}", params=params)
+
+    async def get_patch(self, workspace: str, snippet_id: str, revision: str) -> str:
+        url = self._snippet_url(workspace, snippet_id, revision, "patch")
+        return await self._text(url, what=f"patch of snippet {workspace}/{snippet_id}")
+
+    # ------------------------------------------------------------------ comments
+
+    async def list_comments(self, workspace: str, snippet_id: str) -> list[Comment]:
+        """Oldest first."""
+        url = self._snippet_url(workspace, snippet_id, "comments")
+        what = f"comments of snippet {workspace}/{snippet_id}"
+        return [Comment.from_json(v) async for v in self._paginate(url, what=what, params={}) if isinstance(v, dict)]
+
+    async def get_comment(self, workspace: str, snippet_id: str, comment_id: int) -> Comment:
+        url = self._snippet_url(workspace, snippet_id, "comments", str(comment_id))
+        return Comment.from_json(await self._json("GET", url, what=f"comment {comment_id}"))
+
+    async def create_comment(self, workspace: str, snippet_id: str, raw: str, parent_id: int | None = None) -> Comment:
+        body: dict[str, Any] = {"content": {"raw": raw}}
+        if parent_id is not None:
+            body["parent"] = {"id": parent_id}
+        data = await self._json(
+            "POST",
+            self._snippet_url(workspace, snippet_id, "comments"),
+            what=f"comment on snippet {workspace}/{snippet_id}",
+            content=json.dumps(body).encode("utf-8"),
+            headers_extra={"Content-Type": "application/json"},
+            ok=(200, 201),
+        )
+        return Comment.from_json(data)
+
+    async def update_comment(self, workspace: str, snippet_id: str, comment_id: int, raw: str) -> Comment:
+        data = await self._json(
+            "PUT",
+            self._snippet_url(workspace, snippet_id, "comments", str(comment_id)),
+            what=f"edit comment {comment_id}",
+            content=json.dumps({"content": {"raw": raw}}).encode("utf-8"),
+            headers_extra={"Content-Type": "application/json"},
+        )
+        return Comment.from_json(data)
+
+    async def delete_comment(self, workspace: str, snippet_id: str, comment_id: int) -> None:
+        url = self._snippet_url(workspace, snippet_id, "comments", str(comment_id))
+        await self._send("DELETE", url, what=f"delete comment {comment_id}", ok=(200, 204))
+
+    # ------------------------------------------------------------------ watching
+
+    async def is_watching(self, workspace: str, snippet_id: str) -> bool:
+        """``GET .../watch``: 204 when watching, 404 when not."""
+        url = self._snippet_url(workspace, snippet_id, "watch")
+        response = await self._send("GET", url, what=f"watch status of {workspace}/{snippet_id}", ok=(200, 204, 404))
+        return response.status_code != 404
+
+    async def watch(self, workspace: str, snippet_id: str) -> None:
+        url = self._snippet_url(workspace, snippet_id, "watch")
+        await self._send("PUT", url, what=f"watch snippet {workspace}/{snippet_id}", ok=(200, 204))
+
+    async def unwatch(self, workspace: str, snippet_id: str) -> None:
+        url = self._snippet_url(workspace, snippet_id, "watch")
+        await self._send("DELETE", url, what=f"stop watching snippet {workspace}/{snippet_id}", ok=(200, 204))
+
+    async def list_watchers(self, workspace: str, snippet_id: str) -> list[Account]:
+        url = self._snippet_url(workspace, snippet_id, "watchers")
+        what = f"watchers of snippet {workspace}/{snippet_id}"
+        return [a async for v in self._paginate(url, what=what, params={}) if (a := Account.from_json(v))]
+
+
+__all__ = ["UNSET", "BitbucketError", "RateLimited", "RetryPolicy", "SnippetsClient"]

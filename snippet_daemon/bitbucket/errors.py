@@ -1,0 +1,214 @@
+"""Every way a Bitbucket call can fail, as one exception tree.
+
+Each exception carries a ``kind`` (the error kind clients see over LSP, see docs/protocol.md)
+and a message that tells the user what to do. No message, repr or attribute ever holds a
+credential.
+
+    BitbucketError                  kind
+    ├── NotAuthenticated            notAuthenticated  401, or no credentials at all
+    ├── Forbidden                   forbidden         403; ``missing_scopes`` when Bitbucket names them
+    ├── NotFound                    notFound          404 (and 410: gone, removed or marked as spam)
+    ├── Conflict                    conflict          405 on a compare-and-swap at a stale revision, 409
+    ├── RateLimited                 rateLimited       429 after the bounded back-off ran out
+    ├── PlanRestricted              plan              a Free-plan workspace (200 with a string in ``values``)
+    ├── InvalidRequest              invalidArgument   400 and other 4xx; ``fields`` per the error body
+    ├── NetworkError                network           connection refused, reset, timed out, TLS
+    ├── ServerError                 server            5xx after the bounded retries
+    └── CredentialStoreError        credentialStore   the OS keyring is missing or refused
+        └── NoKeyringBackend        credentialStore   no keyring backend exists on this machine
+
+Bitbucket's error bodies look like ``{"type": "error", "error": {"message", "detail", "data",
+"fields"}}``; some omit ``type``. :func:`error_from_response` turns a response into the right
+exception, tolerant of both and of bodies that are not JSON at all (429 is text/plain).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+API_TOKEN_HELP = (
+    "Create an API token at https://id.atlassian.com/manage-profile/security/api-tokens "
+    "('Create API token with scopes', app: Bitbucket) with the scopes read:snippet:bitbucket, "
+    "write:snippet:bitbucket and delete:snippet:bitbucket (and read:user:bitbucket to show your "
+    "name), then run `snippet-daemon login` with your Atlassian account email and that token "
+    "(or set BITBUCKET_USERNAME and BITBUCKET_API_TOKEN in the environment)."
+)
+
+# Bitbucket's API-token scopes by what an operation needs (Bearer OAuth tokens use 'snippet',
+# 'snippet:write').
+SNIPPET_SCOPES = ("read:snippet:bitbucket", "write:snippet:bitbucket", "delete:snippet:bitbucket")
+
+
+class BitbucketError(Exception):
+    """Base of every error raised by :mod:`snippet_daemon.bitbucket`."""
+
+    kind = "server"
+
+    def __init__(self, message: str, *, status: int | None = None, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.detail = detail
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, status={self.status!r})"
+
+
+class NotAuthenticated(BitbucketError):
+    kind = "notAuthenticated"
+
+
+class Forbidden(BitbucketError):
+    kind = "forbidden"
+
+    def __init__(self, message: str, *, missing_scopes: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.missing_scopes = missing_scopes
+
+
+class NotFound(BitbucketError):
+    kind = "notFound"
+
+
+class Conflict(BitbucketError):
+    kind = "conflict"
+
+    def __init__(self, message: str, *, remote_revision: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.remote_revision = remote_revision
+
+
+class RateLimited(BitbucketError):
+    kind = "rateLimited"
+
+
+class PlanRestricted(BitbucketError):
+    kind = "plan"
+
+
+class InvalidRequest(BitbucketError):
+    kind = "invalidArgument"
+
+    def __init__(self, message: str, *, fields: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.fields = fields or {}
+
+
+class NetworkError(BitbucketError):
+    kind = "network"
+
+
+class ServerError(BitbucketError):
+    kind = "server"
+
+
+class CredentialStoreError(BitbucketError):
+    kind = "credentialStore"
+
+
+class NoKeyringBackend(CredentialStoreError):
+    pass
+
+
+def _parse_body(body: bytes, content_type: str) -> tuple[str | None, str | None, dict[str, Any]]:
+    """``(message, detail, error object)`` from a Bitbucket error body, or Nones."""
+    if "json" not in content_type and not body.lstrip().startswith(b"{"):
+        text = body.decode("utf-8", "replace").strip()
+        return (text[:300] or None), None, {}
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None, None, {}
+    if not isinstance(document, dict):
+        return None, None, {}
+    error = document.get("error")
+    if not isinstance(error, dict):
+        # Some endpoints answer {"message": ...} or {"error": "text"}.
+        message = document.get("message") if isinstance(document.get("message"), str) else None
+        if isinstance(error, str):
+            message = error
+        return message, None, {}
+    message = error.get("message") if isinstance(error.get("message"), str) else None
+    raw_detail = error.get("detail")
+    detail = raw_detail if isinstance(raw_detail, str) else None
+    return message, detail, error
+
+
+def _scopes_from(error: dict[str, Any]) -> tuple[str, ...]:
+    """The scopes an operation required but the credentials lack, when Bitbucket says."""
+    detail = error.get("detail")
+    if isinstance(detail, dict):
+        required = [s for s in detail.get("required") or [] if isinstance(s, str)]
+        granted = {s for s in detail.get("granted") or [] if isinstance(s, str)}
+        return tuple(s for s in required if s not in granted)
+    return ()
+
+
+def _revision_from(error: dict[str, Any]) -> str | None:
+    for container in (error.get("data"), error.get("detail")):
+        if isinstance(container, dict):
+            for key in ("head", "revision", "current_revision", "node_id", "hash"):
+                value = container.get(key)
+                if isinstance(value, str):
+                    return value
+    return None
+
+
+def error_from_response(
+    status: int, body: bytes, content_type: str, *, what: str, credential_kind: str | None
+) -> BitbucketError:
+    """The exception for a failed response. ``what`` names the request for the message."""
+    message, detail, error = _parse_body(body, content_type)
+    said = f": {message}" if message else ""
+    if status == 401:
+        if credential_kind == "apiToken":
+            hint = (
+                "Bitbucket rejected the email and API token. App passwords were retired in July 2026 "
+                "and no longer work; API tokens expire, so check the token and that the username is "
+                "your Atlassian account email. "
+            )
+        elif credential_kind == "accessToken":
+            hint = "Bitbucket rejected the OAuth access token (they expire after an hour). "
+        else:
+            hint = "Bitbucket needs credentials for this. "
+        return NotAuthenticated(f"Not authenticated ({what}). {hint}{API_TOKEN_HELP}", status=status)
+    if status == 403:
+        missing = _scopes_from(error)
+        if missing:
+            text = (
+                f"Forbidden ({what}): the credentials lack the scope {', '.join(missing)}. "
+                "Create an API token that has it and run `snippet-daemon login` again."
+            )
+        else:
+            text = f"Forbidden ({what}){said}. You may not have access to this workspace or snippet."
+        return Forbidden(text, missing_scopes=missing, status=status, detail=detail)
+    if status in (404, 410):
+        gone = " (gone: deleted, removed or marked as spam)" if status == 410 else ""
+        return NotFound(f"Not found ({what}){gone}{said}.", status=status, detail=detail)
+    if status in (405, 409):
+        return Conflict(
+            f"Conflict ({what}): the snippet changed on Bitbucket since it was read. "
+            "Reload it to see the other change, or overwrite it on purpose.",
+            remote_revision=_revision_from(error),
+            status=status,
+            detail=detail,
+        )
+    if status == 429:
+        return RateLimited(
+            f"Rate limited ({what}): Bitbucket allows 1,000 requests an hour and kept refusing "
+            "after backing off. Wait a few minutes and try again.",
+            status=status,
+        )
+    if status >= 500:
+        return ServerError(f"Bitbucket failed ({what}, HTTP {status}){said}. Try again later.", status=status)
+    fields = error.get("fields") if isinstance(error.get("fields"), dict) else None
+    field_text = ""
+    if fields:
+        field_text = " " + "; ".join(f"{key}: {value}" for key, value in fields.items())
+    return InvalidRequest(
+        f"Bitbucket refused the request ({what}, HTTP {status}){said}.{field_text}",
+        fields=fields,
+        status=status,
+        detail=detail,
+    )

@@ -1,0 +1,395 @@
+"""``snippet-daemon``: the command line.
+
+With no subcommand (or ``--stdio``, which vscode-languageclient appends) it is the language
+server. Subcommands are thin over the same Bitbucket client the daemon uses:
+
+    login | logout | whoami        credentials in the OS keyring (or the environment)
+    list [WORKSPACE]               the snippets of a workspace
+    share FILE[:START-END]         a file, or some of its lines, as a new (private) snippet
+    pull WORKSPACE/ID [DIR]        a snippet's files into a folder, byte-exact and path-safe
+    sandbox                        a local Bitbucket-compatible server to try everything offline
+    migrate                        copy Bitbucket Server's Snippets add-on to a Cloud workspace
+
+Heavy modules (httpx, keyring, the sandbox) are imported inside the commands that need them,
+so ``--version`` and ``--help`` stay instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from snippet_daemon import __version__
+
+if TYPE_CHECKING:
+    from snippet_daemon.bitbucket import SnippetsClient
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+class CommandError(Exception):
+    """An error a command reports to the user (message only, exit code 1)."""
+
+
+def _err(message: str) -> None:
+    print(f"snippet-daemon: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _open_client() -> SnippetsClient:
+    from snippet_daemon.bitbucket import SnippetsClient, api_url_from_env, resolve_credentials
+
+    api_url = api_url_from_env()
+    return SnippetsClient(resolve_credentials(api_url), api_url)
+
+
+async def _default_workspace(client: SnippetsClient, given: str | None) -> str:
+    """The workspace named, else ``BITBUCKET_WORKSPACE``, else the user's personal workspace."""
+    chosen = given or os.environ.get("BITBUCKET_WORKSPACE")
+    if chosen:
+        return chosen
+    from snippet_daemon.bitbucket import Forbidden
+
+    try:
+        account = await client.current_user()
+    except Forbidden:
+        raise CommandError(
+            "Which workspace? Pass --workspace (or set BITBUCKET_WORKSPACE); the token cannot read "
+            "your account (scope read:user:bitbucket) to guess your personal workspace."
+        ) from None
+    if not account.nickname:
+        raise CommandError("Which workspace? Pass --workspace or set BITBUCKET_WORKSPACE.")
+    return account.nickname
+
+
+_SNIPPET_REF = re.compile(r"^(?:https?://[^/]+/(?:!api/2\.0/|2\.0/)?snippets/)?([^/\s]+)/([^/\s#?]+)")
+
+
+def parse_snippet_ref(text: str) -> tuple[str, str]:
+    """``WORKSPACE/ID`` or a snippet's web or API URL -> ``(workspace, id)``."""
+    match = _SNIPPET_REF.match(text.strip())
+    if not match:
+        raise CommandError(f"{text!r} is not WORKSPACE/ID or a snippet URL (e.g. myteam/kypj).")
+    return match.group(1), match.group(2)
+
+
+_RANGE = re.compile(r"^(?P<path>.+):(?P<start>\d+)(?:-(?P<end>\d+))?$")
+
+
+def read_selection(spec: str) -> tuple[Path, bytes, tuple[int, int] | None]:
+    """``FILE`` or ``FILE:START-END`` (1-based, inclusive) -> (path, bytes, line range)."""
+    path = Path(spec)
+    line_range: tuple[int, int] | None = None
+    match = _RANGE.match(spec)
+    if not path.is_file() and match:
+        path = Path(match["path"])
+        start = int(match["start"])
+        end = int(match["end"] or start)
+        if start < 1 or end < start:
+            raise CommandError(f"bad line range in {spec!r}: lines start at 1 and END must be >= START")
+        line_range = (start, end)
+    if not path.is_file():
+        raise CommandError(f"no such file: {path}")
+    content = path.read_bytes()
+    if line_range:
+        lines = content.splitlines(keepends=True)
+        if line_range[0] > len(lines):
+            raise CommandError(f"{path} has {len(lines)} lines; the range {line_range[0]}-{line_range[1]} is past it")
+        content = b"".join(lines[line_range[0] - 1 : line_range[1]])
+    return path, content, line_range
+
+
+def _run(command: Callable[[SnippetsClient], Awaitable[int]]) -> int:
+    from snippet_daemon.bitbucket import BitbucketError
+
+    async def main() -> int:
+        async with _open_client() as client:
+            return await command(client)
+
+    try:
+        return asyncio.run(main())
+    except (BitbucketError, CommandError) as error:
+        _err(str(error))
+        return EXIT_ERROR
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _read_secret(prompt: str) -> str:
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(prompt)
+    # Piped input (scripts, tests): read one line without echoing anything back.
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    from snippet_daemon.bitbucket import (
+        BitbucketError,
+        Credentials,
+        Forbidden,
+        KeyringStore,
+        SnippetsClient,
+        api_url_from_env,
+    )
+
+    api_url = api_url_from_env()
+    if args.access_token:
+        secret = _read_secret("OAuth access token: ").strip()
+        credentials = Credentials(kind="accessToken", secret=secret, source="keyring")
+    else:
+        username = args.username
+        if not username:
+            if sys.stdin.isatty():
+                username = input("Atlassian account email: ").strip()
+            else:
+                username = sys.stdin.readline().strip()
+        secret = _read_secret("API token: ").strip()
+        if "@" not in (username or ""):
+            _err(
+                "the username for an API token is your Atlassian account email (app passwords and "
+                "Bitbucket usernames no longer work)."
+            )
+            return EXIT_USAGE
+        credentials = Credentials(kind="apiToken", secret=secret, username=username, source="keyring")
+    if not secret:
+        _err("no secret given; nothing stored.")
+        return EXIT_USAGE
+
+    async def verify() -> str:
+        async with SnippetsClient(credentials, api_url) as client:
+            try:
+                account = await client.current_user()
+            except Forbidden:
+                # Authenticated (not 401) but without read:user:bitbucket: good enough for snippets.
+                return credentials.username or "the token's account"
+            return f"{account.display_name} ({account.nickname or account.uuid})"
+
+    try:
+        who = asyncio.run(verify())
+        KeyringStore().save(api_url, credentials)
+    except BitbucketError as error:
+        _err(f"{error} Nothing was stored.")
+        return EXIT_ERROR
+    print(f"Logged in to {api_url} as {who}. The secret is in the OS keyring (service bitbucket-snippets).")
+    return EXIT_OK
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    from snippet_daemon.bitbucket import BitbucketError, KeyringStore, api_url_from_env
+
+    api_url = api_url_from_env()
+    try:
+        removed = KeyringStore().delete(api_url)
+    except BitbucketError as error:
+        _err(str(error))
+        return EXIT_ERROR
+    print(f"Logged out of {api_url}." if removed else f"No stored credentials for {api_url}.")
+    if os.environ.get("BITBUCKET_ACCESS_TOKEN") or os.environ.get("BITBUCKET_API_TOKEN"):
+        print("Credentials in the environment (BITBUCKET_*) still apply; unset them to log out fully.")
+    return EXIT_OK
+
+
+def cmd_whoami(args: argparse.Namespace) -> int:
+    async def command(client: SnippetsClient) -> int:
+        from snippet_daemon.bitbucket import Forbidden
+
+        source = client.credentials.source if client.credentials else "nowhere"
+        try:
+            account = await client.current_user()
+            who = f"{account.display_name} ({account.nickname or account.uuid})"
+        except Forbidden:
+            who = (client.credentials.username if client.credentials else None) or "unknown account"
+            who += " (the token lacks read:user:bitbucket, so the name is not shown)"
+        print(f"{who} at {client.api_url}, credentials from the {source}")
+        return EXIT_OK
+
+    return _run(command)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    async def command(client: SnippetsClient) -> int:
+        workspace = await _default_workspace(client, args.workspace)
+        snippets = await client.list_snippets(workspace, args.role)
+        if args.json:
+            import json
+
+            rows = [
+                {
+                    "workspace": s.workspace,
+                    "id": s.id,
+                    "title": s.title,
+                    "isPrivate": s.is_private,
+                    "updatedOn": s.updated_on,
+                    "htmlUrl": s.html_url,
+                }
+                for s in snippets
+            ]
+            print(json.dumps(rows, indent=2))
+            return EXIT_OK
+        if not snippets:
+            print(f"No snippets in {workspace}.")
+        for snippet in snippets:
+            visibility = "private" if snippet.is_private else "public "
+            updated = (snippet.updated_on or "")[:16].replace("T", " ")
+            print(f"{snippet.workspace}/{snippet.id:<10} {visibility} {updated}  {snippet.title or '(untitled)'}")
+        return EXIT_OK
+
+    return _run(command)
+
+
+def cmd_share(args: argparse.Namespace) -> int:
+    try:
+        path, content, line_range = read_selection(args.file)
+    except CommandError as error:
+        _err(str(error))
+        return EXIT_ERROR
+    name = args.name or path.name
+    title = args.title
+    if title is None:
+        title = f"{name} (lines {line_range[0]}-{line_range[1]})" if line_range else name
+
+    async def command(client: SnippetsClient) -> int:
+        workspace = await _default_workspace(client, args.workspace)
+        snippet = await client.create_snippet(workspace, {name: content}, title=title, is_private=not args.public)
+        print(snippet.html_url or f"{workspace}/{snippet.id}")
+        return EXIT_OK
+
+    return _run(command)
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    try:
+        workspace, snippet_id = parse_snippet_ref(args.snippet)
+    except CommandError as error:
+        _err(str(error))
+        return EXIT_USAGE
+    target = Path(args.dir) if args.dir else Path.cwd() / snippet_id
+
+    async def command(client: SnippetsClient) -> int:
+        from snippet_daemon.pull import write_files
+
+        content = await client.get_snippet_content(workspace, snippet_id, args.revision)
+        report = write_files(target, content.files, overwrite=args.overwrite)
+        for name in report.written:
+            print(f"wrote      {target / name}")
+        for name in report.unchanged:
+            print(f"unchanged  {target / name}")
+        for name, why in report.skipped.items():
+            print(f"skipped    {name}: {why}")
+        for name, why in report.refused.items():
+            print(f"refused    {name}: {why}", file=sys.stderr)
+        if report.refused:
+            _err(f"{len(report.refused)} file name(s) were unsafe and were not written.")
+            return EXIT_PARTIAL
+        if report.skipped:
+            return EXIT_PARTIAL
+        return EXIT_OK
+
+    return _run(command)
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from snippet_daemon.sandbox import default_data_dir, run_sandbox
+
+    data_dir = Path(args.data) if args.data else default_data_dir()
+    return run_sandbox(
+        args.host,
+        args.port,
+        data_dir,
+        seed_demo=not args.no_demo,
+        api_token=os.environ.get("SNIPPET_SANDBOX_API_TOKEN"),
+        stream=sys.stdout,
+    )
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    try:
+        from snippet_daemon.server import run_stdio  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        _err("the language server is not part of this build yet; use a subcommand (snippet-daemon --help lists them).")
+        return EXIT_USAGE
+    result: int = run_stdio()
+    return result
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="snippet-daemon",
+        description="Bitbucket Cloud snippets inside every editor. With no command: the LSP server on stdio.",
+        epilog=(
+            "Environment: BITBUCKET_API_URL (default https://api.bitbucket.org/2.0), BITBUCKET_WORKSPACE, "
+            "BITBUCKET_USERNAME + BITBUCKET_API_TOKEN or BITBUCKET_ACCESS_TOKEN (else the OS keyring)."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"snippet-daemon {__version__}")
+    parser.add_argument("--stdio", action="store_true", help="speak LSP on stdin/stdout (the default)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    login = commands.add_parser("login", help="store credentials in the OS keyring after checking them")
+    login.add_argument("--username", help="your Atlassian account email (prompted for if missing)")
+    login.add_argument(
+        "--access-token", action="store_true", help="log in with an OAuth 2.0 access token instead of an API token"
+    )
+    login.set_defaults(handler=cmd_login)
+
+    commands.add_parser("logout", help="forget the stored credentials").set_defaults(handler=cmd_logout)
+    commands.add_parser("whoami", help="show who the credentials belong to").set_defaults(handler=cmd_whoami)
+
+    listing = commands.add_parser("list", help="list a workspace's snippets")
+    listing.add_argument("workspace", nargs="?", help="workspace slug (default: BITBUCKET_WORKSPACE or yours)")
+    listing.add_argument("--role", choices=["owner", "contributor", "member"])
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=cmd_list)
+
+    share = commands.add_parser("share", help="share a file or some of its lines as a new snippet")
+    share.add_argument("file", metavar="FILE[:START-END]")
+    share.add_argument("--title", help="the snippet's title (default: the file name and lines)")
+    share.add_argument("--name", help="the file name in the snippet (default: FILE's name)")
+    share.add_argument("--public", action="store_true", help="visible to anyone (default: private)")
+    share.add_argument("--workspace", help="workspace slug (default: BITBUCKET_WORKSPACE or yours)")
+    share.set_defaults(handler=cmd_share)
+
+    pull = commands.add_parser("pull", help="write a snippet's files into a folder")
+    pull.add_argument("snippet", metavar="WORKSPACE/ID", help="or the snippet's URL")
+    pull.add_argument("dir", nargs="?", metavar="DIR", help="target folder (default: ./ID)")
+    pull.add_argument("--revision", help="a revision (commit hash) instead of the latest")
+    pull.add_argument("--overwrite", action="store_true", help="replace existing files whose content differs")
+    pull.set_defaults(handler=cmd_pull)
+
+    sandbox = commands.add_parser("sandbox", help="run a local Bitbucket-compatible server (for trying and tests)")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=7990)
+    sandbox.add_argument("--data", metavar="DIR", help="where it keeps its data (default: a per-user data dir)")
+    sandbox.add_argument("--no-demo", action="store_true", help="do not seed the demo snippets")
+    sandbox.set_defaults(handler=cmd_sandbox)
+
+    from snippet_daemon.migrate.command import add_migrate_command
+
+    add_migrate_command(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        return cmd_server(args)
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        _err("interrupted.")
+        return 130

@@ -1,0 +1,96 @@
+"""Shared fixtures: a real sandbox server on loopback for every test that needs Bitbucket."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from snippet_daemon.bitbucket import KeyringStore
+
+if TYPE_CHECKING:
+    from snippet_daemon.bitbucket import SnippetsClient
+    from snippet_daemon.sandbox import Sandbox
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    from snippet_daemon.sandbox import Sandbox
+
+    with Sandbox(data_dir=tmp_path / "sandbox-data", port=0) as server:
+        yield server
+
+
+def _secret_service_available() -> bool:
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return False
+    import keyring
+
+    return "SecretService" in type(keyring.get_keyring()).__module__
+
+
+@pytest.fixture
+def secret_service() -> Iterator[KeyringStore]:
+    if not _secret_service_available():
+        if os.environ.get("SNIPPET_DAEMON_REQUIRE_KEYRING") == "1":
+            pytest.fail("a real Secret Service was required (SNIPPET_DAEMON_REQUIRE_KEYRING=1) but none is running")
+        pytest.skip("no Secret Service session: run under .ci/run (gnome-keyring in dbus-run-session)")
+    store = KeyringStore(service="bitbucket-snippets-test")
+    yield store
+    for url in ("http://a.invalid/2.0", "http://b.invalid/2.0"):
+        store.delete(url)
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"../shared (reference material) is not beside this checkout: {SHARED}")
+    return SHARED
+
+
+# --------------------------------------------------------------------------- clients
+
+FAST_RETRY_KWARGS = {"rate_limit_budget": 2.0, "base_delay": 0.01, "max_delay": 0.05, "transient_attempts": 3}
+
+
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """The real HTTP transport, keeping every request it sent so tests can read the wire."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.sent: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def make_client(
+    sandbox: Sandbox,
+    user: int = 0,
+    *,
+    kind: str = "apiToken",
+    transport: httpx.AsyncBaseTransport | None = None,
+    sleep: Any = None,
+) -> SnippetsClient:
+    """A client for one of the sandbox's users, with back-off shortened for tests."""
+    from snippet_daemon.bitbucket import Credentials, RetryPolicy, SnippetsClient
+
+    account = sandbox.users[user]
+    if kind == "accessToken":
+        credentials = Credentials(kind="accessToken", secret=account.access_token)
+    else:
+        credentials = Credentials(kind="apiToken", secret=account.api_token, username=account.email)
+    extra: dict[str, Any] = {"sleep": sleep} if sleep else {}
+    return SnippetsClient(
+        credentials, sandbox.base_url, retry=RetryPolicy(**FAST_RETRY_KWARGS), transport=transport, **extra
+    )

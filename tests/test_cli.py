@@ -1,0 +1,230 @@
+"""The command line, run as a user runs it (a subprocess) against the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from snippet_daemon.bitbucket.multipart import encode_related
+from snippet_daemon.sandbox import Sandbox
+from tests.conftest import make_client
+
+BINARY = bytes(range(256)) + b"\r\n\x00\xff"
+
+
+def cli(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "snippet_daemon", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def base_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BITBUCKET_")}
+    # No keyring unless a test asks for the real one: the user's keyring is never touched.
+    env.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    env["HOME"] = str(tmp_path / "home")
+    return env
+
+
+@pytest.fixture
+def env(sandbox: Sandbox, tmp_path: Path) -> dict[str, str]:
+    user = sandbox.users[0]
+    return {
+        **base_env(tmp_path),
+        "BITBUCKET_API_URL": sandbox.base_url,
+        "BITBUCKET_USERNAME": user.email,
+        "BITBUCKET_API_TOKEN": user.api_token,
+    }
+
+
+def test_version_and_help_need_no_server(tmp_path: Path) -> None:
+    result = cli(["--version"], base_env(tmp_path))
+    assert result.returncode == 0 and result.stdout.startswith("snippet-daemon ")
+    helped = cli(["--help"], base_env(tmp_path))
+    for command in ("login", "logout", "whoami", "list", "share", "pull", "sandbox"):
+        assert command in helped.stdout
+
+
+def test_share_a_selection_prints_its_link_and_is_private(
+    sandbox: Sandbox, env: dict[str, str], tmp_path: Path
+) -> None:
+    source = tmp_path / "tool.py"
+    source.write_text("line 1\nline 2\nline 3\nline 4\n")
+    result = cli(["share", f"{source}:2-3"], env)
+    assert result.returncode == 0, result.stderr
+    link = result.stdout.strip()
+    assert link.startswith(sandbox.web_url + "/snippets/demo/")
+    snippet_id = link.rsplit("/", 1)[1]
+
+    async def read() -> tuple[bool, str, dict[str, bytes]]:
+        async with make_client(sandbox) as client:
+            content = await client.get_snippet_content("demo", snippet_id)
+            return content.snippet.is_private, content.snippet.title, content.files
+
+    is_private, title, files = asyncio.run(read())
+    assert is_private is True
+    assert title == "tool.py (lines 2-3)"
+    assert files == {"tool.py": b"line 2\nline 3\n"}
+
+    public = cli(["share", str(source), "--public", "--title", "All of it"], env)
+    assert public.returncode == 0, public.stderr
+    listed = cli(["list", "--json"], env)
+    rows = {row["id"]: row for row in json.loads(listed.stdout)}
+    assert rows[snippet_id]["isPrivate"] is True
+    public_id = public.stdout.strip().rsplit("/", 1)[1]
+    assert rows[public_id]["isPrivate"] is False and rows[public_id]["title"] == "All of it"
+    table = cli(["list", "demo"], env)
+    assert f"demo/{public_id}" in table.stdout and "All of it" in table.stdout
+
+
+def test_share_explains_bad_input(env: dict[str, str], tmp_path: Path) -> None:
+    missing = cli(["share", str(tmp_path / "nope.py")], env)
+    assert missing.returncode == 1 and "no such file" in missing.stderr
+    source = tmp_path / "short.py"
+    source.write_text("one\n")
+    past = cli(["share", f"{source}:5-9"], env)
+    assert past.returncode == 1 and "has 1 lines" in past.stderr
+
+
+def test_pull_is_byte_exact_and_never_overwrites_a_local_edit(
+    sandbox: Sandbox, env: dict[str, str], tmp_path: Path
+) -> None:
+    async def create() -> str:
+        async with make_client(sandbox) as client:
+            return (await client.create_snippet("demo", {"a.txt": b"remote\n", "blob.bin": BINARY})).id
+
+    snippet_id = asyncio.run(create())
+    target = tmp_path / "pulled"
+    first = cli(["pull", f"demo/{snippet_id}", str(target)], env)
+    assert first.returncode == 0, first.stderr
+    assert (target / "blob.bin").read_bytes() == BINARY
+    assert (target / "a.txt").read_bytes() == b"remote\n"
+
+    (target / "a.txt").write_bytes(b"my local edit\n")
+    second = cli(["pull", f"{sandbox.web_url}/snippets/demo/{snippet_id}", str(target)], env)
+    assert second.returncode == 3
+    assert "skipped    a.txt" in second.stdout and "unchanged" in second.stdout
+    assert (target / "a.txt").read_bytes() == b"my local edit\n"
+
+    forced = cli(["pull", f"demo/{snippet_id}", str(target), "--overwrite"], env)
+    assert forced.returncode == 0
+    assert (target / "a.txt").read_bytes() == b"remote\n"
+
+
+class HostileServer(ThreadingHTTPServer):
+    """A server that answers any snippet read with file names meant to escape the folder."""
+
+    body, content_type = encode_related(
+        {"id": "evil", "title": "evil", "files": {}},
+        {"../escape.txt": b"x", "/tmp/abs.txt": b"x", ".git/config": b"x", "ok.txt": b"fine"},
+    )
+
+
+class HostileHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        server = self.server
+        assert isinstance(server, HostileServer)
+        self.send_response(200)
+        self.send_header("Content-Type", server.content_type)
+        self.send_header("Content-Length", str(len(server.body)))
+        self.end_headers()
+        self.wfile.write(server.body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hostile_server() -> Iterator[str]:
+    server = HostileServer(("127.0.0.1", 0), HostileHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/2.0"
+    server.shutdown()
+    server.server_close()
+
+
+def test_pull_refuses_hostile_names_from_a_malicious_server(hostile_server: str, tmp_path: Path) -> None:
+    env = {**base_env(tmp_path), "BITBUCKET_API_URL": hostile_server, "BITBUCKET_ACCESS_TOKEN": "t"}
+    target = tmp_path / "work" / "chosen"
+    result = cli(["pull", "ws/evil", str(target)], env)
+    assert result.returncode == 3
+    assert result.stderr.count("refused") == 3
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == ["work/chosen/ok.txt"]
+    assert not Path("/tmp/abs.txt").exists()
+
+
+def test_without_credentials_commands_say_how_to_log_in(sandbox: Sandbox, tmp_path: Path) -> None:
+    env = {**base_env(tmp_path), "BITBUCKET_API_URL": sandbox.base_url}
+    result = cli(["list", "demo"], env)
+    assert result.returncode == 1
+    assert "snippet-daemon login" in result.stderr and "read:snippet:bitbucket" in result.stderr
+    assert "BITBUCKET_API_TOKEN" in result.stderr
+
+
+def test_login_without_a_keyring_explains_and_stores_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+    user = sandbox.users[0]
+    env = {**base_env(tmp_path), "BITBUCKET_API_URL": sandbox.base_url}
+    result = cli(["login"], env, stdin=f"{user.email}\n{user.api_token}\n")
+    assert result.returncode == 1
+    assert "No OS keyring" in result.stderr and "Nothing was stored" in result.stderr
+    assert user.api_token not in result.stdout + result.stderr
+
+
+def test_login_with_a_wrong_token_stores_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+    env = {**base_env(tmp_path), "BITBUCKET_API_URL": sandbox.base_url}
+    result = cli(["login", "--username", sandbox.users[0].email], env, stdin="not-the-token\n")
+    assert result.returncode == 1
+    assert "App passwords were retired" in result.stderr and "Nothing was stored" in result.stderr
+    assert "not-the-token" not in result.stderr
+
+
+def test_login_whoami_logout_with_a_real_secret_service(
+    sandbox: Sandbox, tmp_path: Path, secret_service: object
+) -> None:
+    user = sandbox.users[0]
+    env = {k: v for k, v in base_env(tmp_path).items() if k != "PYTHON_KEYRING_BACKEND"}
+    env["BITBUCKET_API_URL"] = sandbox.base_url
+    env["HOME"] = os.environ.get("HOME", env["HOME"])  # the Secret Service session's own home
+    try:
+        login = cli(["login"], env, stdin=f"{user.email}\n{user.api_token}\n")
+        assert login.returncode == 0, login.stderr
+        assert "Demo User" in login.stdout and user.api_token not in login.stdout + login.stderr
+        sandbox.clear_requests()
+        whoami = cli(["whoami"], env)
+        assert whoami.returncode == 0, whoami.stderr
+        assert "Demo User (demo)" in whoami.stdout and "keyring" in whoami.stdout
+        assert cli(["list", "demo"], env).returncode == 0
+        assert all(r.user == "demo" for r in sandbox.requests)
+    finally:
+        logout = cli(["logout"], env)
+    assert logout.returncode == 0 and "Logged out" in logout.stdout
+    after = cli(["whoami"], env)
+    assert after.returncode == 1 and "snippet-daemon login" in after.stderr
+
+
+def test_login_with_an_oauth_access_token(sandbox: Sandbox, tmp_path: Path, secret_service: object) -> None:
+    env = {k: v for k, v in base_env(tmp_path).items() if k != "PYTHON_KEYRING_BACKEND"}
+    env["BITBUCKET_API_URL"] = sandbox.base_url
+    env["HOME"] = os.environ.get("HOME", env["HOME"])
+    try:
+        login = cli(["login", "--access-token"], env, stdin=f"{sandbox.users[1].access_token}\n")
+        assert login.returncode == 0, login.stderr
+        assert "alice" in login.stdout
+    finally:
+        cli(["logout"], env)
