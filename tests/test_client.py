@@ -129,6 +129,7 @@ async def test_a_stale_save_is_a_conflict_and_leaves_the_remote_untouched(sandbo
         with pytest.raises(Conflict) as caught:
             await mine.update_snippet("sandbox-team", created.id, files={"a.txt": b"mine\n"}, at_revision=read.revision)
         assert caught.value.kind == "conflict"
+        assert caught.value.remote_revision == (await theirs.get_snippet("sandbox-team", created.id)).revision
         assert (await mine.get_snippet_content("sandbox-team", created.id)).files == {"a.txt": b"theirs\n"}
         # Overwriting on purpose is a plain PUT.
         await mine.update_snippet("sandbox-team", created.id, files={"a.txt": b"mine\n"})
@@ -374,3 +375,24 @@ async def test_secrets_never_reach_logs_reprs_or_errors(sandbox: Sandbox, caplog
     for secret in (user.api_token, user.access_token):
         assert secret not in caplog.text
         assert all(secret not in text for text in shown)
+
+
+async def test_a_conflict_without_the_head_in_its_body_learns_it_with_one_read() -> None:
+    """Real Bitbucket's 405 names no revision (the sandbox's does): one metadata GET fills it in."""
+    head = "b" * 40
+    seen: list[str] = []
+
+    def bitbucket(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        if request.method == "PUT":
+            return httpx.Response(405, json={"type": "error", "error": {"message": "Method Not Allowed"}})
+        links = {"diff": {"href": f"https://api.example/2.0/snippets/ws/kypj/{head}/diff"}}
+        return httpx.Response(200, json={"id": "kypj", "links": links})
+
+    credentials = Credentials(kind="accessToken", secret="s")
+    transport = httpx.MockTransport(bitbucket)
+    async with SnippetsClient(credentials, "https://api.example/2.0", transport=transport) as client:
+        with pytest.raises(Conflict) as caught:
+            await client.update_snippet("ws", "kypj", files={"a.txt": b"x"}, at_revision="a" * 40)
+    assert caught.value.remote_revision == head
+    assert seen == ["PUT", "GET"]

@@ -16,6 +16,7 @@ any request that never reached the server). Nothing here imports LSP code.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -32,6 +33,7 @@ from snippet_daemon.bitbucket.auth import Credentials, api_url_from_env
 from snippet_daemon.bitbucket.errors import (
     API_TOKEN_HELP,
     BitbucketError,
+    Conflict,
     NetworkError,
     NotAuthenticated,
     PlanRestricted,
@@ -370,13 +372,30 @@ class SnippetsClient:
             body, content_type = encode_related(metadata, changed)
         else:
             body, content_type = json.dumps(metadata).encode("utf-8"), "application/json"
-        data = await self._json("PUT", url, what=what, content=body, headers_extra={"Content-Type": content_type})
+        try:
+            data = await self._json("PUT", url, what=what, content=body, headers_extra={"Content-Type": content_type})
+        except Conflict as conflict:
+            await self._learn_remote_revision(conflict, workspace, snippet_id)
+            raise
         return Snippet.from_json(data, workspace)
+
+    async def _learn_remote_revision(self, conflict: Conflict, workspace: str, snippet_id: str) -> None:
+        """Fill in the revision that won, for the caller to show or to force against.
+
+        Bitbucket's 405 does not say which revision is HEAD now: one metadata read does.
+        """
+        if conflict.remote_revision is None:
+            with contextlib.suppress(BitbucketError):
+                conflict.remote_revision = (await self.get_snippet(workspace, snippet_id)).revision
 
     async def delete_snippet(self, workspace: str, snippet_id: str, at_revision: str | None = None) -> None:
         url = self._snippet_url(workspace, snippet_id, *([at_revision] if at_revision else []))
         # A 204 may come as text/html with an empty body: never parse it.
-        await self._send("DELETE", url, what=f"delete snippet {workspace}/{snippet_id}", ok=(200, 204))
+        try:
+            await self._send("DELETE", url, what=f"delete snippet {workspace}/{snippet_id}", ok=(200, 204))
+        except Conflict as conflict:
+            await self._learn_remote_revision(conflict, workspace, snippet_id)
+            raise
 
     async def get_file(self, workspace: str, snippet_id: str, path: str, revision: str | None = None) -> bytes:
         """One file's raw bytes; at HEAD this follows Bitbucket's 302 to the versioned URL."""

@@ -30,12 +30,14 @@ from typing import Any
 __all__ = [
     "MultipartError",
     "Part",
+    "content_disposition",
     "decode_multipart",
     "decode_snippet_body",
     "encode_form_data",
     "encode_related",
     "is_text",
     "parse_header_params",
+    "quote_header_value",
 ]
 
 
@@ -156,16 +158,18 @@ def parse_header_params(value: str) -> tuple[str, dict[str, str]]:
     return main, params
 
 
-def _quote(value: str) -> str:
+def quote_header_value(value: str) -> str:
+    """A header parameter as a quoted string (backslash-escaping ``\\`` and ``"``)."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _disposition(kind: str, name: str | None, filename: str) -> str:
+def content_disposition(kind: str, filename: str, *, name: str | None = None) -> str:
+    """``attachment; filename="x"``, or RFC 2231 ``filename*`` when the name is not plain ASCII."""
     parts = [kind]
     if name is not None:
-        parts.append(f"name={_quote(name)}")
+        parts.append(f"name={quote_header_value(name)}")
     if filename.isascii() and filename.isprintable():
-        parts.append(f"filename={_quote(filename)}")
+        parts.append(f"filename={quote_header_value(filename)}")
     else:
         # RFC 2231: a plain filename= with non-ASCII bytes is read differently by every parser.
         parts.append("filename*=utf-8''" + urllib.parse.quote(filename, safe=""))
@@ -201,10 +205,10 @@ def _file_part(name: str, content: bytes, *, form_field: str | None = None) -> b
         headers = ["Content-Type: application/octet-stream", "Content-Transfer-Encoding: base64"]
         body = base64.encodebytes(content).replace(b"\n", b"\r\n")
     if form_field is None:
-        headers.append(f"Content-ID: {_quote(name)}")
-        headers.append("Content-Disposition: " + _disposition("attachment", None, name))
+        headers.append(f"Content-ID: {quote_header_value(name)}")
+        headers.append("Content-Disposition: " + content_disposition("attachment", name))
     else:
-        headers.insert(0, "Content-Disposition: " + _disposition("form-data", form_field, name))
+        headers.insert(0, "Content-Disposition: " + content_disposition("form-data", name, name=form_field))
     return ("\r\n".join(headers) + "\r\n\r\n").encode("utf-8") + body
 
 
@@ -241,7 +245,8 @@ def encode_related(metadata: Mapping[str, Any], files: Mapping[str, bytes]) -> t
 def encode_form_data(fields: Mapping[str, str], files: Mapping[str, bytes]) -> tuple[bytes, str]:
     """A ``multipart/form-data`` body with flat ``fields`` and each file in the field ``file``."""
     parts = [
-        ("Content-Disposition: form-data; name=" + _quote(key) + "\r\n\r\n").encode("utf-8") + value.encode("utf-8")
+        ("Content-Disposition: form-data; name=" + quote_header_value(key) + "\r\n\r\n").encode("utf-8")
+        + value.encode("utf-8")
         for key, value in fields.items()
     ]
     parts += [_file_part(name, content, form_field="file") for name, content in files.items()]

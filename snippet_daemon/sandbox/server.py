@@ -1,0 +1,468 @@
+"""The HTTP side of the sandbox: a real threaded HTTP/1.1 server, and :class:`Sandbox`, its handle.
+
+``/2.0/...`` goes to :mod:`.api` after the injected faults (:mod:`.faults`) had their say and is
+recorded; ``/_sandbox/...`` are unauthenticated admin routes for tests and demos driven from another
+process (request log, faults); anything else is a web page (:mod:`.webpages`).
+
+Like Bitbucket's front end this speaks keep-alive HTTP/1.1 with an exact ``Content-Length`` on
+every answer, accepts chunked request bodies, and sends an empty ``text/html`` body with 204s.
+Requests are logged to the ``snippet_daemon.sandbox`` logger at DEBUG, without their headers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import socket
+import socketserver
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterable, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .accounts import Directory, SandboxUser, default_users
+from .api import JSON_TYPE, ApiRequest, ApiResponse, SnippetsApi, empty_response, json_response
+from .faults import RATE_LIMIT_MESSAGE, FaultKind, Faults, RecordedRequest
+from .render import error_json
+from .store import Store
+from .webpages import WebPages
+
+__all__ = ["Sandbox"]
+
+logger = logging.getLogger("snippet_daemon.sandbox")
+
+MAX_BODY = 64 * 1024 * 1024
+MAX_RECORDED = 100_000  # oldest recorded requests are forgotten beyond this
+_HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
+
+
+_UNAVAILABLE = ApiResponse(503, b'{"type": "error", "error": {"message": "The sandbox is stopping"}}', JSON_TYPE)
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # idle keep-alive connections must not hold up stop()
+
+    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self._open: set[socket.socket] = set()
+        self._busy = 0
+        self._state = threading.Condition()
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind resolves the host's FQDN, which can stall on an offline machine.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._state:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._state:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def busy(self, delta: int) -> None:
+        with self._state:
+            self._busy += delta
+            self._state.notify_all()
+
+    def close_connections(self, grace: float = 2.0) -> None:
+        """Let requests in flight finish (briefly), then cut every connection, idle ones included."""
+        deadline = time.monotonic() + grace
+        with self._state:
+            while self._busy and time.monotonic() < deadline:
+                self._state.wait(0.05)
+            connections = list(self._open)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "snippet-sandbox/1.0"
+    sys_version = ""
+    timeout = 120  # idle keep-alive connections are closed after this
+    wbufsize = 64 * 1024  # headers and body leave in one write; flushed after every request
+    server: _HTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        # Small answers must not wait for the client's delayed ACK (Nagle): that costs 40 ms each.
+        with contextlib.suppress(OSError):
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle_expect_100(self) -> bool:
+        accepted = super().handle_expect_100()
+        self.wfile.flush()  # the writer is buffered: "100 Continue" must not wait for the answer
+        return accepted
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_HEAD(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def do_PATCH(self) -> None:
+        self._handle()
+
+    def do_OPTIONS(self) -> None:
+        self._handle()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # _handle logs one line per request itself
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s: " + format, self.address_string(), *args)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return b""
+        try:
+            size = int(length)
+        except ValueError as error:
+            raise _BadRequest(400, "Invalid Content-Length") from error
+        if size < 0:
+            raise _BadRequest(400, "Invalid Content-Length")
+        if size > MAX_BODY:
+            raise _BadRequest(413, "Request body too large")
+        return self.rfile.read(size)
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(65537)
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError as error:
+                raise _BadRequest(400, "Invalid chunked body") from error
+            if size == 0:
+                while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+            total += size
+            if total > MAX_BODY:
+                raise _BadRequest(413, "Request body too large")
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(65537)
+
+    def _origin(self) -> str:
+        host = self.headers.get("Host")
+        if host and _HOST_HEADER.fullmatch(host):
+            return f"http://{host}"
+        return self.server.sandbox.web_url
+
+    def _send(self, response: ApiResponse) -> None:
+        self.send_response(response.status)
+        if response.content_type:
+            self.send_header("Content-Type", response.content_type)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD" and response.body:
+            self.wfile.write(response.body)
+
+    def _handle(self) -> None:
+        started = time.monotonic()
+        self.server.busy(1)
+        try:
+            split = urllib.parse.urlsplit(self.path)
+            try:
+                body = self._read_body()
+            except _BadRequest as error:
+                self.close_connection = True  # the rest of the body is still on the wire
+                self._send(json_response(error.status, error_json(str(error))))
+                return
+            path = split.path
+            if path == "/2.0" or path.startswith("/2.0/"):
+                self._handle_api(path, split.query, body, started)
+            elif path.startswith("/_sandbox/"):
+                self._send(self.server.sandbox._admin(self.command, path, body))
+            else:
+                page = self.server.sandbox._web_page(
+                    self.command, path, self.headers.get("Authorization"), self._origin()
+                )
+                self._send(page)
+        finally:
+            self.server.busy(-1)
+
+    def _handle_api(self, path: str, query: str, body: bytes, started: float) -> None:
+        sandbox = self.server.sandbox
+        services = sandbox._services()
+        if services is None:
+            self.close_connection = True
+            self._send(_UNAVAILABLE)
+            return
+        api, directory, _ = services
+        auth = directory.authenticate(self.headers.get("Authorization"))
+        latency, fault = sandbox._take_fault()
+        if latency:
+            time.sleep(latency / 1000)
+        response: ApiResponse | None = None
+        if fault is FaultKind.RATE_LIMIT:
+            response = ApiResponse(429, RATE_LIMIT_MESSAGE.encode("utf-8"), "text/plain")
+        elif fault is FaultKind.SERVER_ERROR:
+            response = json_response(500, error_json("Internal Server Error", detail="Injected by the sandbox."))
+        elif fault is None:
+            segments = [urllib.parse.unquote(part) for part in path[len("/2.0") :].split("/")[1:]]
+            request = ApiRequest(
+                method=self.command,
+                path=path,
+                segments=segments,
+                query=urllib.parse.parse_qs(query, keep_blank_values=True),
+                headers={name.lower(): value for name, value in self.headers.items()},
+                body=body,
+                origin=self._origin(),
+                auth=auth,
+            )
+            try:
+                response = api.handle(request)
+            except Exception:
+                logger.exception("sandbox: %s %s failed", self.command, path)
+                response = json_response(500, error_json("Internal Server Error"))
+        status = response.status if response is not None else 0
+        # Recorded before answering, so that a client holding the answer always finds its request logged.
+        sandbox._record(
+            RecordedRequest(
+                method=self.command,
+                path=path,
+                query=query,
+                status=status,
+                content_type=self.headers.get("Content-Type"),
+                accept=self.headers.get("Accept"),
+                user=auth.user.nickname if auth.user else None,
+                body_size=len(body),
+            )
+        )
+        logger.debug(
+            "%s %s%s -> %s (%d bytes in, %.1f ms)",
+            self.command,
+            path,
+            "?" + query if query else "",
+            status or "dropped",
+            len(body),
+            (time.monotonic() - started) * 1000,
+        )
+        if response is None:
+            self.close_connection = True  # a dropped connection: no answer at all
+            return
+        self._send(response)
+
+
+class Sandbox:
+    """A local, Bitbucket-Cloud-compatible snippets server on loopback.
+
+    ``with Sandbox(tmp_path) as sandbox:`` serves at ``sandbox.base_url`` until the block ends.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        users: Sequence[SandboxUser] | None = None,
+        free_plan_workspaces: Iterable[str] = ("free-plan",),
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.host = host
+        self._requested_port = port
+        self.users: list[SandboxUser] = list(users) if users is not None else default_users()
+        self.faults = Faults()
+        self.requests: list[RecordedRequest] = []
+        self._free_plan = tuple(free_plan_workspaces)
+        self._lock = threading.Lock()
+        self._store: Store | None = None
+        self._api: SnippetsApi | None = None
+        self._web: WebPages | None = None
+        self._directory: Directory | None = None
+        self._server: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        state = self.base_url if self._server is not None else "stopped"
+        return f"<Sandbox {state} data_dir={str(self.data_dir)!r}>"
+
+    # ------------------------------------------------------------------ life cycle
+
+    def _open(self) -> Store:
+        with self._lock:
+            if self._store is None:
+                store = Store(self.data_dir)
+                store.remember_accounts(self.users)
+                self._directory = Directory(self.users, self._free_plan)
+                self._api = SnippetsApi(store, self._directory)
+                self._web = WebPages(store, self._directory)
+                self._store = store
+            return self._store
+
+    def _services(self) -> tuple[SnippetsApi, Directory, WebPages] | None:
+        """What requests need, or None while stopping (a request must not reopen the storage)."""
+        with self._lock:
+            if self._api is None or self._directory is None or self._web is None:
+                return None
+            return self._api, self._directory, self._web
+
+    def start(self) -> Sandbox:
+        """Serve in a daemon thread; returns self. Starting a started sandbox does nothing."""
+        if self._server is not None:
+            return self
+        self._open()
+        try:
+            server = _HTTPServer((self.host, self._requested_port), self)
+        except OSError:
+            self.stop()  # close the storage opened above
+            raise
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="snippet-sandbox", daemon=True
+        )
+        self._thread.start()
+        logger.info("sandbox serving %s (data in %s)", self.base_url, self.data_dir)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close every connection, close the storage. Safe to call twice."""
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None:
+            server.shutdown()
+            server.close_connections()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        with self._lock:
+            store, self._store = self._store, None
+            self._api = self._web = None
+            self._directory = None
+        if store is not None:
+            store.close()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ addresses
+
+    @property
+    def port(self) -> int:
+        if self._server is not None:
+            return int(self._server.server_address[1])
+        return self._requested_port
+
+    @property
+    def web_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started")
+        host = self.host
+        if host in ("", "0.0.0.0"):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.web_url + "/2.0"
+
+    # ------------------------------------------------------------------ tests and demos
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+            if len(self.requests) > MAX_RECORDED:
+                del self.requests[: len(self.requests) - MAX_RECORDED]  # a long-running sandbox must not grow forever
+
+    def _take_fault(self) -> tuple[int, FaultKind | None]:
+        with self._lock:
+            return self.faults.latency_ms, self.faults.take()
+
+    def seed_demo(self) -> list[str]:
+        """Demo snippets in ``users[0]``'s workspace (several revisions, a binary file, a comment thread).
+
+        Returns their ids; calling it again returns the same ones while they all still exist.
+        """
+        from .demo import seed
+
+        return seed(self._open(), self.users)
+
+    def _admin(self, method: str, path: str, body: bytes) -> ApiResponse:
+        if path == "/_sandbox/requests":
+            if method == "GET":
+                with self._lock:
+                    recorded = [request.to_json() for request in self.requests]
+                return json_response(200, recorded)
+            if method == "DELETE":
+                self.clear_requests()
+                return empty_response()
+        elif path == "/_sandbox/faults":
+            if method == "PUT":
+                try:
+                    values = json.loads(body.decode("utf-8") or "{}")
+                    if not isinstance(values, dict):
+                        raise ValueError("expected a JSON object")
+                    with self._lock:
+                        self.faults.update(values)
+                except (ValueError, UnicodeDecodeError) as error:
+                    return json_response(400, error_json(str(error)))
+            if method in ("GET", "PUT"):
+                with self._lock:
+                    return json_response(200, self.faults.to_json())
+        else:
+            return json_response(404, error_json("Resource not found"))
+        return json_response(405, error_json(f"Method {method} not allowed"))
+
+    def _web_page(self, method: str, path: str, authorization: str | None, origin: str) -> ApiResponse:
+        services = self._services()
+        if services is None:
+            return _UNAVAILABLE
+        if method not in ("GET", "HEAD"):
+            return ApiResponse(405, b"Method not allowed\n", "text/plain; charset=utf-8", [("Allow", "GET")])
+        return services[2].handle(path, authorization, origin)
