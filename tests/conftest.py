@@ -56,7 +56,12 @@ def shared_dir() -> Path:
 
 # --------------------------------------------------------------------------- clients
 
-FAST_RETRY_KWARGS = {"rate_limit_budget": 2.0, "base_delay": 0.01, "max_delay": 0.05, "transient_attempts": 3}
+FAST_RETRY_KWARGS: dict[str, Any] = {
+    "rate_limit_budget": 2.0,
+    "base_delay": 0.01,
+    "max_delay": 0.05,
+    "transient_attempts": 3,
+}
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
