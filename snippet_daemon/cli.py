@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from snippet_daemon import __version__
+from snippet_daemon.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, print_error
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import SnippetsClient
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
 
 class CommandError(Exception):
@@ -38,7 +37,7 @@ class CommandError(Exception):
 
 
 def _err(message: str) -> None:
-    print(f"snippet-daemon: {message}", file=sys.stderr)
+    print_error(message)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -68,6 +67,22 @@ async def _default_workspace(client: SnippetsClient, given: str | None) -> str:
     if not account.nickname:
         raise CommandError("Which workspace? Pass --workspace or set BITBUCKET_WORKSPACE.")
     return account.nickname
+
+
+async def describe_account(client: SnippetsClient) -> str:
+    """Who the credentials belong to, in one request (``GET /user``).
+
+    A 403 still proves the credentials (a wrong secret is 401): the token just lacks
+    read:user:bitbucket, which snippets do not need, so the username stands in for the name.
+    """
+    from snippet_daemon.bitbucket import Forbidden
+
+    try:
+        account = await client.current_user()
+    except Forbidden:
+        username = (client.credentials.username if client.credentials else None) or "the token's account"
+        return f"{username} (the token lacks read:user:bitbucket, so the name is not shown)"
+    return f"{account.display_name} ({account.nickname or account.uuid})"
 
 
 _SNIPPET_REF = re.compile(r"^(?:https?://[^/]+/(?:!api/2\.0/|2\.0/)?snippets/)?([^/\s]+)/([^/\s#?]+)")
@@ -137,7 +152,6 @@ def cmd_login(args: argparse.Namespace) -> int:
     from snippet_daemon.bitbucket import (
         BitbucketError,
         Credentials,
-        Forbidden,
         KeyringStore,
         SnippetsClient,
         api_url_from_env,
@@ -168,12 +182,7 @@ def cmd_login(args: argparse.Namespace) -> int:
 
     async def verify() -> str:
         async with SnippetsClient(credentials, api_url) as client:
-            try:
-                account = await client.current_user()
-            except Forbidden:
-                # Authenticated (not 401) but without read:user:bitbucket: good enough for snippets.
-                return credentials.username or "the token's account"
-            return f"{account.display_name} ({account.nickname or account.uuid})"
+            return await describe_account(client)
 
     try:
         who = asyncio.run(verify())
@@ -202,16 +211,8 @@ def cmd_logout(args: argparse.Namespace) -> int:
 
 def cmd_whoami(args: argparse.Namespace) -> int:
     async def command(client: SnippetsClient) -> int:
-        from snippet_daemon.bitbucket import Forbidden
-
         source = client.credentials.source if client.credentials else "nowhere"
-        try:
-            account = await client.current_user()
-            who = f"{account.display_name} ({account.nickname or account.uuid})"
-        except Forbidden:
-            who = (client.credentials.username if client.credentials else None) or "unknown account"
-            who += " (the token lacks read:user:bitbucket, so the name is not shown)"
-        print(f"{who} at {client.api_url}, credentials from the {source}")
+        print(f"{await describe_account(client)} at {client.api_url}, credentials from the {source}")
         return EXIT_OK
 
     return _run(command)
@@ -392,4 +393,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except KeyboardInterrupt:
         _err("interrupted.")
-        return 130
+        return EXIT_INTERRUPTED

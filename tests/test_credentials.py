@@ -81,3 +81,36 @@ def test_no_keyring_backend_gives_a_clear_error() -> None:
     message = str(caught.value)
     assert "No OS keyring" in message and "BITBUCKET_API_TOKEN" in message
     assert caught.value.kind == "credentialStore"
+
+
+def test_server_credentials_round_trip_through_the_secret_service(secret_service: KeyringStore) -> None:
+    """A migration's saved server credentials come back from the real keyring on the next run."""
+    from snippet_daemon.migrate.credentials import ServerKeyring, resolve_server_credentials
+    from snippet_daemon.migrate.source import ServerCredentials
+
+    store = ServerKeyring(service="bitbucket-server-snippets-test")
+    try:
+        assert store.save("https://git.example.com", ServerCredentials("ada", "server-secret")) is None
+        found = resolve_server_credentials("https://git.example.com", env={}, store=store, interactive=False)
+        assert found == ServerCredentials("ada", "server-secret", source="keyring")
+        assert resolve_server_credentials("https://other.example.com", env={}, store=store, interactive=False) is None
+    finally:
+        store.delete("https://git.example.com")
+
+
+def test_server_credentials_without_a_keyring_fall_through_and_explain() -> None:
+    import keyring
+    from keyring.backends import fail
+
+    from snippet_daemon.migrate.credentials import ServerKeyring
+    from snippet_daemon.migrate.source import ServerCredentials
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        store = ServerKeyring()
+        assert store.load("https://git.example.com") is None  # the prompt or the environment remain
+        refused = store.save("https://git.example.com", ServerCredentials("ada", "server-secret"))
+    finally:
+        keyring.set_keyring(previous)
+    assert refused and "BITBUCKET_SERVER_USERNAME" in refused and "server-secret" not in refused

@@ -19,7 +19,7 @@ import json
 import os
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 
@@ -27,6 +27,9 @@ from snippet_daemon.bitbucket.errors import CredentialStoreError, NoKeyringBacke
 
 KEYRING_SERVICE = "bitbucket-snippets"
 DEFAULT_API_URL = "https://api.bitbucket.org/2.0"
+CLOUD_ENV_INSTEAD = (
+    "set BITBUCKET_USERNAME and BITBUCKET_API_TOKEN (or BITBUCKET_ACCESS_TOKEN) in the environment instead"
+)
 
 CredentialKind = Literal["apiToken", "accessToken"]
 
@@ -93,14 +96,15 @@ def credentials_from_env(env: Mapping[str, str] | None = None) -> Credentials | 
 
 
 class KeyringStore:
-    """Credentials in the OS keyring, one entry per API base URL.
+    """Small JSON documents in the OS keyring, one entry per key (for credentials: the API base URL).
 
-    The entry's password is a small JSON document (kind, username, secret); the keyring is
-    the only place it is written.
+    The keyring is the only place they are written. Every keyring failure becomes a
+    :class:`CredentialStoreError` whose message says what to do instead.
     """
 
-    def __init__(self, service: str = KEYRING_SERVICE) -> None:
+    def __init__(self, service: str = KEYRING_SERVICE, *, instead: str = CLOUD_ENV_INSTEAD) -> None:
         self.service = service
+        self.instead = instead  # what to do when the keyring cannot help
 
     def _explain(self, error: Exception) -> CredentialStoreError:
         import keyring.errors
@@ -109,57 +113,68 @@ class KeyringStore:
             return NoKeyringBackend(
                 "No OS keyring is available on this machine (no Secret Service, macOS Keychain or "
                 "Windows Credential Locker was found), so credentials cannot be stored. Either start "
-                "a keyring (on a headless Linux box: gnome-keyring under dbus-run-session), or set "
-                "BITBUCKET_USERNAME and BITBUCKET_API_TOKEN (or BITBUCKET_ACCESS_TOKEN) in the "
-                "environment instead."
+                f"a keyring (on a headless Linux box: gnome-keyring under dbus-run-session), or {self.instead}."
             )
         return CredentialStoreError(
             f"The OS keyring refused the request ({type(error).__name__}). Unlock the keyring and "
-            "try again, or set BITBUCKET_USERNAME and BITBUCKET_API_TOKEN in the environment."
+            f"try again, or {self.instead}."
         )
 
-    def load(self, api_url: str) -> Credentials | None:
+    def load_document(self, key: str) -> dict[str, Any] | None:
+        """The document stored under ``key``; ``None`` when there is none or it is not a JSON object."""
         import keyring
         import keyring.errors
 
         try:
-            stored = keyring.get_password(self.service, api_url)
+            stored = keyring.get_password(self.service, key)
         except keyring.errors.KeyringError as error:
             raise self._explain(error) from None
         if not stored:
             return None
         try:
             document = json.loads(stored)
-            kind = document["kind"]
-            secret = document["secret"]
-        except (ValueError, KeyError, TypeError):
+        except ValueError:
             return None
-        if kind not in ("apiToken", "accessToken") or not isinstance(secret, str):
-            return None
-        return Credentials(kind=kind, secret=secret, username=document.get("username"), source="keyring")
+        return document if isinstance(document, dict) else None
 
-    def save(self, api_url: str, credentials: Credentials) -> None:
+    def save_document(self, key: str, document: Mapping[str, Any]) -> None:
         import keyring
         import keyring.errors
 
-        document = {"kind": credentials.kind, "username": credentials.username, "secret": credentials.secret}
         try:
-            keyring.set_password(self.service, api_url, json.dumps(document))
+            keyring.set_password(self.service, key, json.dumps(dict(document)))
         except keyring.errors.KeyringError as error:
             raise self._explain(error) from None
 
-    def delete(self, api_url: str) -> bool:
+    def delete(self, key: str) -> bool:
         """Forget the entry; ``False`` when there was none."""
         import keyring
         import keyring.errors
 
         try:
-            keyring.delete_password(self.service, api_url)
+            keyring.delete_password(self.service, key)
         except keyring.errors.PasswordDeleteError:
             return False
         except keyring.errors.KeyringError as error:
             raise self._explain(error) from None
         return True
+
+    def load(self, api_url: str) -> Credentials | None:
+        """The Bitbucket Cloud credentials stored for ``api_url``."""
+        document = self.load_document(api_url)
+        if document is None:
+            return None
+        kind, secret, username = document.get("kind"), document.get("secret"), document.get("username")
+        if kind not in ("apiToken", "accessToken") or not isinstance(secret, str):
+            return None
+        return Credentials(
+            kind=kind, secret=secret, username=username if isinstance(username, str) else None, source="keyring"
+        )
+
+    def save(self, api_url: str, credentials: Credentials) -> None:
+        self.save_document(
+            api_url, {"kind": credentials.kind, "username": credentials.username, "secret": credentials.secret}
+        )
 
 
 def resolve_credentials(

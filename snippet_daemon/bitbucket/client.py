@@ -21,8 +21,8 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Final
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -66,6 +66,15 @@ class RetryPolicy:
     base_delay: float = 1.0
     max_delay: float = 16.0
     transient_attempts: int = 3  # tries in all, for 5xx and connection failures
+
+    def scaled(self, factor: float) -> RetryPolicy:
+        """The same policy on another time scale (every delay and the budget times ``factor``)."""
+        return replace(
+            self,
+            rate_limit_budget=self.rate_limit_budget * factor,
+            base_delay=self.base_delay * factor,
+            max_delay=self.max_delay * factor,
+        )
 
     def delay(self, attempt: int, jitter: float) -> float:
         """Exponential back-off with 'equal jitter': half fixed, half random, never zero."""
@@ -238,7 +247,7 @@ class SnippetsClient:
         except ValueError:
             raise ServerError(f"Bitbucket answered with something that is not JSON ({what}).") from None
 
-    async def _paginate(self, url: str, *, what: str, params: Mapping[str, str | int]) -> AsyncIterator[Any]:
+    async def _paginate(self, url: str, *, what: str, params: Mapping[str, str | int]) -> AsyncGenerator[Any, None]:
         """Every value of a paginated list, following ``next`` as an opaque URL."""
         next_url: str | None = url
         next_params: Mapping[str, str | int] | None = {**params, "pagelen": PAGELEN}
@@ -271,7 +280,8 @@ class SnippetsClient:
 
     # ------------------------------------------------------------------ snippets
 
-    async def iter_snippets(self, workspace: str, role: str | None = None) -> AsyncIterator[Snippet]:
+    async def iter_snippets(self, workspace: str, role: str | None = None) -> AsyncGenerator[Snippet, None]:
+        """The workspace's snippets page by page; ``aclose()`` it to stop before the last page."""
         params: dict[str, str | int] = {"role": role} if role else {}
         async for value in self._paginate(
             self._url("snippets", workspace), what=f"list snippets of {workspace}", params=params
@@ -337,8 +347,6 @@ class SnippetsClient:
     @staticmethod
     def _at_revision(snippet: Snippet, revision: str | None) -> Snippet:
         if revision and snippet.revision is None:
-            from dataclasses import replace
-
             return replace(snippet, revision=revision)
         return snippet
 

@@ -16,12 +16,18 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from snippet_daemon.bitbucket import RetryPolicy
+from snippet_daemon.console import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    print_error,
+    user_data_dir,
+)
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 RETRY_DELAY_ENV = "SNIPPET_DAEMON_RETRY_BASE_DELAY"
 
 DESCRIPTION = """\
@@ -139,15 +145,7 @@ def add_migrate_command(subparsers: Any) -> None:
 
 def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
     """The per-user data folder for migration state files."""
-    env = os.environ if env is None else env
-    if sys.platform == "win32":
-        base = Path(env.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        xdg = env.get("XDG_DATA_HOME")
-        base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".local" / "share"
-    return base / "snippet-daemon" / "migrations"
+    return user_data_dir(env) / "migrations"
 
 
 def default_state_name(server_url: str, workspace: str) -> str:
@@ -170,14 +168,8 @@ def retry_scale() -> float:
     return value if value > 0 else 1.0
 
 
-def retry_policy(scale: float) -> RetryPolicy:
-    from snippet_daemon.bitbucket import RetryPolicy
-
-    return RetryPolicy(rate_limit_budget=60.0 * scale, base_delay=scale, max_delay=16.0 * scale)
-
-
 def _err(message: str) -> None:
-    print(f"snippet-daemon migrate: {message}", file=sys.stderr, flush=True)
+    print_error(message, command="migrate")
 
 
 # --------------------------------------------------------------------------- handler
@@ -188,6 +180,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     from snippet_daemon.bitbucket import (
         BitbucketError,
+        RetryPolicy,
         SnippetsClient,
         api_url_from_env,
         resolve_credentials,
@@ -247,7 +240,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         async with (
-            SnippetsClient(cloud_credentials, api_url, retry=retry_policy(scale)) as cloud,
+            SnippetsClient(cloud_credentials, api_url, retry=RetryPolicy().scaled(scale)) as cloud,
             AddonSource(server_url, server_credentials, retry_base_delay=0.5 * scale) as source,
         ):
             report = await run_migration(options, cloud=cloud, source=source, out=sys.stdout, tty=sys.stdout.isatty())
@@ -261,9 +254,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             print(f"State:  {options.state_path}")
         if args.save_server_credentials and server_credentials is not None and server_credentials.source == "prompt":
             refused = ServerKeyring().save(server_url, server_credentials)
-            print(
-                f"Server credentials not saved: {refused}." if refused else "Server credentials saved in the keyring."
-            )
+            print(f"Server credentials not saved. {refused}" if refused else "Server credentials saved in the keyring.")
         if report.stopped_because:
             _err(report.stopped_because)
             return EXIT_ERROR

@@ -15,12 +15,13 @@ secret is only ever handed to httpx: it is not printed, logged, or written anywh
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping
 from typing import Final
 
+from snippet_daemon.bitbucket.auth import KeyringStore
+from snippet_daemon.bitbucket.errors import CredentialStoreError
 from snippet_daemon.migrate.source import ServerCredentials
 
 SERVER_KEYRING_SERVICE: Final = "bitbucket-server-snippets"
@@ -31,40 +32,40 @@ Prompt = Callable[[str], str]
 
 
 class ServerKeyring:
-    """Server credentials in the OS keyring: one JSON entry per server URL. Failures read as 'none'."""
+    """Server credentials in the OS keyring, one entry per server URL (the shared :class:`KeyringStore`).
+
+    Reading never fails: without a usable keyring the environment or the prompt remain.
+    """
 
     def __init__(self, service: str = SERVER_KEYRING_SERVICE) -> None:
-        self.service = service
+        self._store = KeyringStore(service, instead=f"set {ENV_USERNAME} and {ENV_PASSWORD} in the environment")
+
+    @property
+    def service(self) -> str:
+        return self._store.service
 
     def load(self, server_url: str) -> ServerCredentials | None:
         try:
-            import keyring
-            import keyring.errors
-
-            stored = keyring.get_password(self.service, server_url)
-        except Exception:  # no backend, locked, D-Bus gone: the prompt or the environment remain
+            document = self._store.load_document(server_url)
+        except CredentialStoreError:  # no backend, locked, D-Bus gone
             return None
-        if not stored:
+        if document is None:
             return None
-        try:
-            document = json.loads(stored)
-            username, secret = document["username"], document["secret"]
-        except (ValueError, KeyError, TypeError):
-            return None
+        username, secret = document.get("username"), document.get("secret")
         if not isinstance(username, str) or not isinstance(secret, str):
             return None
         return ServerCredentials(username, secret, source="keyring")
 
     def save(self, server_url: str, credentials: ServerCredentials) -> str | None:
-        """Store them; the reason as a sentence when the keyring refused (never the secret)."""
+        """Store them; why not, as a sentence that says what to do, when the keyring refused."""
         try:
-            import keyring
-
-            document = {"username": credentials.username, "secret": credentials.password}
-            keyring.set_password(self.service, server_url, json.dumps(document))
-        except Exception as error:
-            return f"the OS keyring refused to store them ({type(error).__name__})"
+            self._store.save_document(server_url, {"username": credentials.username, "secret": credentials.password})
+        except CredentialStoreError as error:
+            return error.message
         return None
+
+    def delete(self, server_url: str) -> bool:
+        return self._store.delete(server_url)
 
 
 def _ask_on_terminal(server_url: str, ask: Prompt, ask_secret: Prompt) -> ServerCredentials | None:

@@ -228,7 +228,7 @@ class Migration:
                 async for _ in snippets:
                     break
             finally:
-                await snippets.aclose()  # type: ignore[attr-defined]  # an async generator, typed as an iterator
+                await snippets.aclose()
         except PlanRestricted as error:
             raise MigrationAborted(
                 f"The Bitbucket Cloud workspace {workspace!r} is on the Free plan, which has no snippets "

@@ -6,12 +6,13 @@ product (or curl) at the sandbox. Tokens are random per run unless ``api_token``
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
+
+from snippet_daemon.console import user_data_dir
 
 from .accounts import default_users
 from .server import Sandbox
@@ -20,10 +21,8 @@ __all__ = ["default_data_dir", "run_sandbox"]
 
 
 def default_data_dir() -> Path:
-    """``$XDG_DATA_HOME/snippet-daemon/sandbox``, or ``~/.local/share/snippet-daemon/sandbox``."""
-    xdg = os.environ.get("XDG_DATA_HOME", "")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".local" / "share"
-    return base / "snippet-daemon" / "sandbox"
+    """``sandbox`` under the per-user data folder (``$XDG_DATA_HOME/snippet-daemon`` on Linux)."""
+    return user_data_dir() / "sandbox"
 
 
 def _banner(sandbox: Sandbox, demo_ids: list[str]) -> str:
