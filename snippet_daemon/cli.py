@@ -315,13 +315,14 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_server(args: argparse.Namespace) -> int:
-    try:
-        from snippet_daemon.server import run_stdio  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        _err("the language server is not part of this build yet; use a subcommand (snippet-daemon --help lists them).")
-        return EXIT_USAGE
-    result: int = run_stdio()
-    return result
+    import gc
+
+    # Importing pygls and lsprotocol allocates enough to trigger a full collection (~25 ms) of
+    # objects that live forever anyway; run_stdio freezes them and turns gc back on.
+    gc.disable()
+    from snippet_daemon.server import run_stdio
+
+    return run_stdio()
 
 
 # --------------------------------------------------------------------------- parser

@@ -90,6 +90,19 @@ def _segment(value: str) -> str:
     return quote(value, safe="{}")
 
 
+def _page_values(page: dict[str, Any], what: str) -> list[Any]:
+    values = page.get("values") or []
+    for value in values:
+        if isinstance(value, str):
+            # A Free-plan workspace answers 200 with a sentence in place of a snippet.
+            raise PlanRestricted(
+                f"{value.strip()} ({what}). Snippets need a Standard or Premium Bitbucket "
+                "workspace: use another workspace, or upgrade this one.",
+                status=200,
+            )
+    return list(values) if isinstance(values, list) else []
+
+
 class SnippetsClient:
     """One authenticated session against one API base URL. Use as ``async with``."""
 
@@ -255,15 +268,7 @@ class SnippetsClient:
             page = await self._json("GET", next_url, what=what, params=next_params)
             if not isinstance(page, dict):
                 raise ServerError(f"Bitbucket sent a list page that is not an object ({what}).")
-            values = page.get("values") or []
-            for value in values:
-                if isinstance(value, str):
-                    # A Free-plan workspace answers 200 with a sentence in place of a snippet.
-                    raise PlanRestricted(
-                        f"{value.strip()} ({what}). Snippets need a Standard or Premium Bitbucket "
-                        "workspace: use another workspace, or upgrade this one.",
-                        status=200,
-                    )
+            for value in _page_values(page, what):
                 yield value
             next_url = page.get("next") if isinstance(page.get("next"), str) else None
             next_params = None
@@ -288,6 +293,19 @@ class SnippetsClient:
         ):
             if isinstance(value, dict):
                 yield Snippet.from_json(value, workspace)
+
+    async def recent_snippets(self, workspace: str) -> tuple[list[Snippet], bool]:
+        """ONE request: up to 100 of the workspace's snippets, most recently updated first, and
+        whether more pages follow. (Servers that ignore ``sort`` are tolerated by the caller.)"""
+        what = f"list snippets of {workspace}"
+        page = await self._json(
+            "GET", self._url("snippets", workspace), what=what, params={"sort": "-updated_on", "pagelen": PAGELEN}
+        )
+        if not isinstance(page, dict):
+            raise ServerError(f"Bitbucket sent a list page that is not an object ({what}).")
+        values = _page_values(page, what)
+        snippets = [Snippet.from_json(value, workspace) for value in values if isinstance(value, dict)]
+        return snippets, isinstance(page.get("next"), str)
 
     async def list_snippets(self, workspace: str, role: str | None = None) -> list[Snippet]:
         """All snippets of a workspace: ⌈N/100⌉ requests."""

@@ -160,7 +160,7 @@ def error_from_response(
 ) -> BitbucketError:
     """The exception for a failed response. ``what`` names the request for the message."""
     message, detail, error = _parse_body(body, content_type)
-    said = f": {message}" if message else ""
+    said = f": {message.rstrip().rstrip('.')}" if message else ""  # we add the full stop
     if status == 401:
         if credential_kind == "apiToken":
             hint = (
@@ -173,6 +173,13 @@ def error_from_response(
         else:
             hint = "Bitbucket needs credentials for this. "
         return NotAuthenticated(f"Not authenticated ({what}). {hint}{API_TOKEN_HELP}", status=status)
+    if status == 403 and message and "free plan" in message.lower():
+        return PlanRestricted(
+            f"{message.rstrip()} ({what}). Snippets need a Standard or Premium Bitbucket workspace: "
+            "use another workspace, or upgrade this one.",
+            status=status,
+            detail=detail,
+        )
     if status == 403:
         missing = _scopes_from(error)
         if missing:

@@ -214,10 +214,11 @@ def _file_part(name: str, content: bytes, *, form_field: str | None = None) -> b
 
 def _assemble(parts: list[bytes], boundary: str) -> bytes:
     delimiter = f"--{boundary}".encode("ascii")
-    body = b""
+    pieces: list[bytes] = []
     for part in parts:
-        body += delimiter + b"\r\n" + part + b"\r\n"
-    return body + delimiter + b"--\r\n"
+        pieces += (delimiter, b"\r\n", part, b"\r\n")
+    pieces += (delimiter, b"--\r\n")
+    return b"".join(pieces)  # one copy: a 20 MB file must not be copied once per part
 
 
 def _new_boundary(parts: list[bytes]) -> str:

@@ -1,0 +1,312 @@
+"""Snippets as documents: the read cache and the one write path, economical and safe.
+
+Reads: a snippet's metadata and every file come in ONE request and are kept here, so opening a
+snippet and reading all its files costs one request. A cached HEAD stays valid until the
+watcher sees the snippet change, ``bbsnippets.open`` refreshes it, or (with polling off) it is
+older than :data:`UNPOLLED_MAX_AGE`. Files at a revision never change and are kept in a small LRU.
+
+Writes are compare-and-swap at the revision the client read the file at, so nobody's change is
+overwritten silently: a snippet that moved on answers ``conflict`` and is left untouched. Our
+own earlier saves do not count as "moved on" for a file they did not touch (saving ``a.py``
+and then ``b.py``, both read at r1, is not a conflict), which is why each cached HEAD remembers
+the files our own writes changed since each older revision. Identical content makes no request.
+Writes to one snippet that arrive within ``writeBatchMilliseconds`` share one PUT. A save asked for
+while an earlier save of the same file is still on its way builds on that save, not on what the
+client last read. A forced (unconditional) save may have landed on changes we never saw, so the
+cached HEAD is dropped after it rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snippet_daemon.bitbucket import Snippet
+    from snippet_daemon.server import SnippetServer
+
+log = logging.getLogger("snippet_daemon.documents")
+
+UNPOLLED_MAX_AGE = 30.0  # seconds a cached HEAD is trusted when nothing polls for changes
+REVISION_CACHE_SIZE = 16
+
+Key = tuple[str, str]  # (workspace, snippet id)
+Changes = dict[str, bytes | None]  # file name -> new bytes, or None to delete
+
+
+@dataclass
+class CachedSnippet:
+    snippet: Snippet
+    files: dict[str, bytes]
+    fetched_at: float = field(default_factory=time.monotonic)
+    # older revision -> files our own writes changed between it and this HEAD
+    own_history: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def revision(self) -> str | None:
+        return self.snippet.revision
+
+
+@dataclass(eq=False)
+class _PendingWrite:
+    changes: Changes
+    base: str | None
+    force: bool
+    done: asyncio.Future[str | None]
+    # files that an earlier write of ours, not yet settled when this one was asked for, also changes
+    follows: frozenset[str] = frozenset()
+
+
+class SnippetDocuments:
+    def __init__(self, server: SnippetServer) -> None:
+        self._server = server
+        self._heads: dict[Key, CachedSnippet] = {}
+        self._revisions: OrderedDict[tuple[str, str, str], CachedSnippet] = OrderedDict()
+        self._loading: dict[Key, asyncio.Future[CachedSnippet]] = {}
+        self._read_at: dict[tuple[str, str, str], str] = {}
+        self._pending: dict[Key, list[_PendingWrite]] = {}
+        self._unsettled: dict[Key, list[_PendingWrite]] = {}  # queued or in flight
+        self._locks: dict[Key, asyncio.Lock] = {}
+
+    # ------------------------------------------------------------------ reading
+
+    def cached(self, workspace: str, snippet_id: str) -> CachedSnippet | None:
+        return self._heads.get((workspace, snippet_id))
+
+    def tracked(self) -> list[CachedSnippet]:
+        """Snippets a client has open (read through us): the watcher keeps them current."""
+        return list(self._heads.values())
+
+    async def head(self, workspace: str, snippet_id: str, *, refresh: bool = False) -> CachedSnippet:
+        """The snippet at HEAD with every file: from the cache, else ONE request."""
+        key = (workspace, snippet_id)
+        cached = self._heads.get(key)
+        if cached is not None and not refresh and self._fresh(cached):
+            return cached
+        loading = self._loading.get(key)
+        if loading is not None:  # someone is already fetching it: share that request
+            return await asyncio.shield(loading)
+        future: asyncio.Future[CachedSnippet] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            content = await self._server.client().get_snippet_content(workspace, snippet_id)
+            entry = self._store(key, content.snippet, dict(content.files))
+            future.set_result(entry)
+            return entry
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        finally:
+            del self._loading[key]
+
+    def _fresh(self, cached: CachedSnippet) -> bool:
+        if self._server.options.poll_interval_seconds > 0:
+            return True
+        return time.monotonic() - cached.fetched_at < UNPOLLED_MAX_AGE
+
+    def _store(self, key: Key, snippet: Snippet, files: dict[str, bytes]) -> CachedSnippet:
+        previous = self._heads.get(key)
+        history = previous.own_history if previous is not None and previous.revision == snippet.revision else {}
+        entry = CachedSnippet(snippet, files, own_history=history)
+        self._heads[key] = entry
+        return entry
+
+    async def at_revision(self, workspace: str, snippet_id: str, revision: str) -> CachedSnippet:
+        """The snippet as it was at ``revision`` (immutable, so cached without expiry)."""
+        key = (workspace, snippet_id, revision)
+        cached = self._revisions.get(key)
+        if cached is not None:
+            self._revisions.move_to_end(key)
+            return cached
+        head = self._heads.get((workspace, snippet_id))
+        if head is not None and head.revision == revision:
+            return head
+        content = await self._server.client().get_snippet_content(workspace, snippet_id, revision)
+        entry = CachedSnippet(content.snippet, dict(content.files))
+        self._revisions[key] = entry
+        while len(self._revisions) > REVISION_CACHE_SIZE:
+            self._revisions.popitem(last=False)
+        return entry
+
+    def remember_read(self, workspace: str, snippet_id: str, path: str, revision: str | None) -> None:
+        """The client now holds ``path`` as of ``revision``: its next save is a CAS at that revision."""
+        if revision:
+            self._read_at[(workspace, snippet_id, path)] = revision
+
+    def read_revision(self, workspace: str, snippet_id: str, path: str) -> str | None:
+        return self._read_at.get((workspace, snippet_id, path))
+
+    def invalidate(self, workspace: str, snippet_id: str) -> None:
+        """Forget the cached HEAD (it changed remotely); read revisions stay, so saves stay safe."""
+        self._heads.pop((workspace, snippet_id), None)
+
+    def refreshed(self, workspace: str, snippet_id: str, snippet: Snippet, files: dict[str, bytes]) -> CachedSnippet:
+        """The watcher fetched a newer HEAD."""
+        return self._store((workspace, snippet_id), snippet, files)
+
+    def forget(self, workspace: str, snippet_id: str) -> None:
+        """The snippet is gone."""
+        self._heads.pop((workspace, snippet_id), None)
+        for key in [key for key in self._read_at if key[:2] == (workspace, snippet_id)]:
+            del self._read_at[key]
+
+    def clear(self) -> None:
+        self._heads.clear()
+        self._revisions.clear()
+        self._read_at.clear()
+
+    def created(self, snippet: Snippet, files: dict[str, bytes]) -> None:
+        """A snippet we just created: its content is known without asking."""
+        if snippet.revision:
+            self._store((snippet.workspace, snippet.id), snippet, dict(files))
+
+    def metadata_changed(self, snippet: Snippet) -> None:
+        """A metadata-only update (title, visibility): same files, same revision."""
+        key = (snippet.workspace, snippet.id)
+        cached = self._heads.get(key)
+        if cached is not None:
+            cached.snippet = snippet
+
+    # ------------------------------------------------------------------ writing
+
+    async def write(
+        self, workspace: str, snippet_id: str, changes: Changes, *, base: str | None, force: bool = False
+    ) -> str | None:
+        """Apply ``changes`` as a CAS at ``base`` (or unconditionally with ``force``); the new revision.
+
+        Writes to one snippet arriving within the batch window go out together in one PUT.
+        """
+        key = (workspace, snippet_id)
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        unsettled = self._unsettled.setdefault(key, [])
+        follows = frozenset(name for name in changes if any(name in earlier.changes for earlier in unsettled))
+        write = _PendingWrite(dict(changes), base, force, future, follows)
+        unsettled.append(write)
+        future.add_done_callback(lambda _: self._settled(key, write))
+        pending = self._pending.setdefault(key, [])
+        pending.append(write)
+        if len(pending) == 1:
+            self._server.run_task(self._flush_later(key), f"saving {workspace}/{snippet_id}")
+        return await future
+
+    def _settled(self, key: Key, write: _PendingWrite) -> None:
+        unsettled = self._unsettled.get(key, [])
+        if write in unsettled:
+            unsettled.remove(write)
+        if not unsettled:
+            self._unsettled.pop(key, None)
+
+    async def settle(self, workspace: str, snippet_id: str, names: frozenset[str] | None = None) -> None:
+        """Wait until our writes to ``names`` (all files when ``None``) of the snippet have landed or failed."""
+        waiting = [
+            write.done
+            for write in self._unsettled.get((workspace, snippet_id), [])
+            if names is None or names & write.changes.keys()
+        ]
+        if waiting:
+            await asyncio.wait(waiting)
+
+    async def _flush_later(self, key: Key) -> None:
+        await asyncio.sleep(max(0, self._server.options.write_batch_milliseconds) / 1000)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            writes = self._pending.pop(key, [])
+            if writes:
+                await self._flush(key, writes)
+
+    async def _flush(self, key: Key, writes: list[_PendingWrite]) -> None:
+        groups: dict[str | None, list[_PendingWrite]] = {}
+        try:
+            head = await self.head(*key)
+        except BaseException as error:
+            for write in writes:
+                if not write.done.done():
+                    write.done.set_exception(error)
+            return
+        for write in writes:
+            groups.setdefault(self._cas_revision(key, head, write), []).append(write)
+        # The group at HEAD first (it can only succeed before the others move HEAD), forced ones last.
+        order = sorted(groups, key=lambda revision: 0 if revision == head.revision else 2 if revision is None else 1)
+        for at_revision in order:
+            group = groups[at_revision]
+            try:
+                revision = await self._put(key, group, at_revision)
+            except BaseException as error:
+                if getattr(error, "kind", None) == "conflict":
+                    self.invalidate(*key)  # the next read fetches what won
+                for write in group:
+                    if not write.done.done():
+                        write.done.set_exception(error)
+                continue
+            for write in group:
+                if not write.done.done():
+                    write.done.set_result(revision)
+
+    def _cas_revision(self, key: Key, head: CachedSnippet, write: _PendingWrite) -> str | None:
+        """The revision to compare-and-swap at; ``None`` means unconditional (force)."""
+        if write.force:
+            return None
+        base = write.base
+        if write.follows:
+            # The client asked for this while our earlier save of the same file was on its way, so
+            # its copy is what that save left (if the save failed, read_at still holds the old base).
+            left = {self._read_at.get((key[0], key[1], name)) for name in write.follows}
+            if len(left) == 1 and None not in left:
+                base = left.pop()
+        base = base or head.revision
+        if base == head.revision:
+            return head.revision
+        ours = head.own_history.get(base or "")
+        if ours is not None and not ((ours - write.follows) & write.changes.keys()):
+            return head.revision  # only our own saves happened since base, none of this file the client missed
+        return base  # a stale base: Bitbucket answers 405 and nothing is overwritten
+
+    async def _put(self, key: Key, group: list[_PendingWrite], at_revision: str | None) -> str | None:
+        workspace, snippet_id = key
+        head = self._heads.get(key)
+        changes: Changes = {}
+        for write in group:
+            changes.update(write.changes)
+        if head is not None and at_revision is not None:
+            # Drop changes that change nothing; with none left there is no request and no revision.
+            # (Not when forced: the cache may be behind Bitbucket, so "the same" is not known.)
+            changes = {
+                name: data
+                for name, data in changes.items()
+                if not (data is None and name not in head.files) and head.files.get(name) != data
+            }
+            if not changes:
+                return head.revision
+        snippet = await self._server.client().update_snippet(
+            workspace, snippet_id, files=changes, at_revision=at_revision
+        )
+        self._after_write(key, head, snippet, changes, exact=head is not None and at_revision == head.revision)
+        return snippet.revision
+
+    def _after_write(
+        self, key: Key, head: CachedSnippet | None, snippet: Snippet, changes: Changes, *, exact: bool
+    ) -> None:
+        """Record a landed write; ``exact``: a CAS at the cached HEAD, so the new HEAD is it plus ``changes``."""
+        for name, data in changes.items():  # the client's copy of these files is now this revision
+            if data is None or snippet.revision is None:
+                self._read_at.pop((key[0], key[1], name), None)
+            else:
+                self._read_at[(key[0], key[1], name)] = snippet.revision
+        if not exact or head is None or snippet.revision is None or head.revision is None:
+            self._heads.pop(key, None)  # unconditional, or nothing cached: read it again when needed
+            return
+        files = dict(head.files)
+        for name, data in changes.items():
+            if data is None:
+                files.pop(name, None)
+            else:
+                files[name] = data
+        changed = frozenset(changes)
+        history = {revision: names | changed for revision, names in head.own_history.items()}
+        history[head.revision] = changed
+        self._heads[key] = CachedSnippet(snippet, files, own_history=history)

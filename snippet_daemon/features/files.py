@@ -1,0 +1,225 @@
+"""The virtual file system over ``bbsnippet://`` URIs, modelled on VS Code's FileSystemProvider.
+
+``bbsnippets/stat | readDirectory | readFile`` are served from the snippet cache (one request
+fills it for every file of a snippet). ``writeFile | delete | rename`` go through the one write
+path in :mod:`snippet_daemon.documents`: a compare-and-swap at the revision the client read the
+file at, one PUT per batch, nothing when nothing changed. A file name may contain ``/``; its
+leading parts then appear as directories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal
+
+from snippet_daemon import protocol, uri
+from snippet_daemon.documents import CachedSnippet, Changes
+from snippet_daemon.features.common import (
+    check_file_name,
+    decode_content,
+    encode_content,
+    milliseconds,
+    refuse_secrets,
+)
+from snippet_daemon.protocol import ErrorKind, ProtocolError
+
+if TYPE_CHECKING:
+    from snippet_daemon.server import SnippetServer
+    from snippet_daemon.uri import SnippetUri
+
+FILE: Literal["file"] = "file"
+DIRECTORY: Literal["directory"] = "directory"
+
+
+async def _entry(ls: SnippetServer, target: SnippetUri) -> CachedSnippet:
+    if target.revision:
+        return await ls.documents.at_revision(target.workspace, target.snippet_id, target.revision)
+    return await ls.documents.head(target.workspace, target.snippet_id)
+
+
+def _under(entry: CachedSnippet, directory: str) -> list[str]:
+    """File names inside ``directory`` (``""`` = the snippet itself)."""
+    prefix = f"{directory}/" if directory else ""
+    return [name for name in entry.files if name.startswith(prefix)]
+
+
+def _not_found(target: SnippetUri) -> ProtocolError:
+    return ProtocolError(ErrorKind.NOT_FOUND, f"{target} does not exist (it may have been renamed or deleted).")
+
+
+def _check_parents(entry: CachedSnippet, target: SnippetUri, path: str, gone: Iterable[str] = ()) -> None:
+    """A file cannot also be a directory: ``a.txt/b`` next to the file ``a.txt`` is refused here, not by Bitbucket."""
+    parts = path.split("/")
+    for end in range(1, len(parts)):
+        parent = "/".join(parts[:end])
+        if parent in entry.files and parent not in gone:
+            raise ProtocolError(
+                ErrorKind.INVALID_ARGUMENT, f"{target}: {parent} is a file in this snippet, so it cannot hold files."
+            )
+
+
+async def stat(ls: SnippetServer, params: protocol.UriParams) -> protocol.StatResult:
+    target = uri.parse(params.uri)
+    if target.is_workspace:
+        return protocol.StatResult(type=DIRECTORY, size=0, mtime=0, readonly=target.readonly)
+    entry = await _entry(ls, target)
+    mtime = milliseconds(entry.snippet.updated_on)
+    if target.is_snippet:
+        return protocol.StatResult(type=DIRECTORY, size=len(entry.files), mtime=mtime, readonly=target.readonly)
+    data = entry.files.get(target.file_path)
+    if data is not None:
+        return protocol.StatResult(type=FILE, size=len(data), mtime=mtime, readonly=target.readonly)
+    if _under(entry, target.file_path):
+        return protocol.StatResult(type=DIRECTORY, size=0, mtime=mtime, readonly=target.readonly)
+    raise _not_found(target)
+
+
+async def read_directory(ls: SnippetServer, params: protocol.UriParams) -> protocol.ReadDirectoryResult:
+    target = uri.parse(params.uri)
+    if target.is_workspace:
+        snippets = await ls.client().list_snippets(target.workspace)
+        return protocol.ReadDirectoryResult(
+            entries=[protocol.DirectoryEntry(name=snippet.id, type=DIRECTORY) for snippet in snippets]
+        )
+    entry = await _entry(ls, target)
+    directory = target.path or ""
+    names = _under(entry, directory)
+    if directory and not names:
+        raise (
+            _not_found(target)
+            if directory not in entry.files
+            else ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{target} is a file, not a directory.")
+        )
+    children: dict[str, Literal["file", "directory"]] = {}
+    for name in names:
+        rest = name[len(directory) + 1 :] if directory else name
+        head, _, tail = rest.partition("/")
+        children[head] = DIRECTORY if tail else children.get(head, FILE)
+    return protocol.ReadDirectoryResult(
+        entries=[protocol.DirectoryEntry(name=name, type=kind) for name, kind in sorted(children.items())]
+    )
+
+
+async def read_file(ls: SnippetServer, params: protocol.UriParams) -> protocol.ReadFileResult:
+    target = uri.parse(params.uri)
+    if not target.is_file:
+        raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{target} is a directory; readDirectory lists it.")
+    entry = await _entry(ls, target)
+    data = entry.files.get(target.file_path)
+    if data is None:
+        if _under(entry, target.file_path):
+            raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{target} is a directory; readDirectory lists it.")
+        raise _not_found(target)
+    if not target.revision:
+        ls.documents.remember_read(target.workspace, target.snippet_id, target.file_path, entry.revision)
+    return encode_content(data, entry.revision)
+
+
+def _writable(target: SnippetUri, action: str) -> None:
+    if target.readonly:
+        raise ProtocolError(
+            ErrorKind.READ_ONLY,
+            f"{target} is an old revision and cannot be changed; {action} the file at HEAD "
+            "(the same URI without ?rev=).",
+        )
+    if not target.is_file:
+        raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{target} is not a file URI (bbsnippet://WS/ID/PATH).")
+
+
+async def _save(
+    ls: SnippetServer,
+    target: SnippetUri,
+    entry: CachedSnippet,
+    changes: Changes,
+    *,
+    base: str | None,
+    force: bool,
+    allow_secrets: bool,
+) -> str | None:
+    if not entry.snippet.is_private:
+        refuse_secrets({name: data for name, data in changes.items() if data is not None}, allow_secrets=allow_secrets)
+    return await ls.documents.write(target.workspace, target.snippet_id, changes, base=base, force=force)
+
+
+async def write_file(ls: SnippetServer, params: protocol.WriteFileParams) -> protocol.WriteFileResult:
+    target = uri.parse(params.uri)
+    _writable(target, "save")
+    path = target.file_path
+    check_file_name(path)
+    data = decode_content(protocol.WRITE_FILE, params.text, params.base64)
+    entry = await ls.documents.head(target.workspace, target.snippet_id)
+    exists = path in entry.files
+    if not exists and not params.create:
+        raise _not_found(target)
+    if exists and not params.overwrite:
+        raise ProtocolError(ErrorKind.FILE_EXISTS, f"{target} already exists; pass overwrite: true to replace it.")
+    if not exists and _under(entry, path):
+        raise ProtocolError(ErrorKind.FILE_EXISTS, f"{target} is a directory of files in this snippet.")
+    if not exists:
+        _check_parents(entry, target, path)
+    base = ls.documents.read_revision(target.workspace, target.snippet_id, path) if exists else None
+    revision = await _save(
+        ls, target, entry, {path: data}, base=base, force=params.force, allow_secrets=params.allow_secrets
+    )
+    return protocol.WriteFileResult(revision=revision)
+
+
+async def delete(ls: SnippetServer, params: protocol.DeleteParams) -> protocol.Empty:
+    target = uri.parse(params.uri)
+    if target.is_snippet and not target.readonly:
+        from snippet_daemon.features.commands import delete as delete_snippet
+
+        await delete_snippet(ls, protocol.SnippetRef(workspace=target.workspace, id=target.snippet_id))
+        return protocol.Empty()
+    _writable(target, "delete")
+    entry = await ls.documents.head(target.workspace, target.snippet_id)
+    path = target.file_path
+    names = [path] if path in entry.files else _under(entry, path)
+    if not names:
+        raise _not_found(target)
+    if len(names) > 1 and not params.recursive:
+        raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{target} is a directory; pass recursive: true.")
+    base = ls.documents.read_revision(target.workspace, target.snippet_id, names[0])
+    await ls.documents.write(target.workspace, target.snippet_id, dict.fromkeys(names), base=base)
+    return protocol.Empty()
+
+
+async def rename(ls: SnippetServer, params: protocol.RenameParams) -> protocol.Empty:
+    old, new = uri.parse(params.old_uri), uri.parse(params.new_uri)
+    _writable(old, "rename")
+    _writable(new, "rename")
+    if (old.workspace, old.id) != (new.workspace, new.id):
+        raise ProtocolError(
+            ErrorKind.INVALID_ARGUMENT,
+            "A file can only be renamed within its snippet; copy it (readFile + writeFile) to move it to another.",
+        )
+    check_file_name(new.file_path)
+    # The bytes to move come from the cache: let a save of them still on its way land first.
+    await ls.documents.settle(old.workspace, old.snippet_id)
+    entry = await ls.documents.head(old.workspace, old.snippet_id)
+    if old.file_path in entry.files:
+        moves = {old.file_path: new.file_path}
+    else:
+        moves = {name: new.file_path + name[len(old.file_path) :] for name in _under(entry, old.file_path)}
+    if not moves:
+        raise _not_found(old)
+    for destination in moves.values():
+        _check_parents(entry, new, destination, gone=moves.keys())
+    clashes = [target for target in moves.values() if target in entry.files and target not in moves]
+    if clashes and not params.overwrite:
+        raise ProtocolError(ErrorKind.FILE_EXISTS, f"{new} already exists; pass overwrite: true to replace it.")
+    changes: Changes = dict.fromkeys(moves)
+    for source, destination in moves.items():
+        changes[destination] = entry.files[source]
+    base = ls.documents.read_revision(old.workspace, old.snippet_id, next(iter(moves)))
+    await _save(ls, old, entry, changes, base=base, force=False, allow_secrets=True)
+    return protocol.Empty()
+
+
+def register(server: SnippetServer) -> None:
+    server.snippet_request(protocol.STAT, protocol.UriParams)(stat)
+    server.snippet_request(protocol.READ_DIRECTORY, protocol.UriParams)(read_directory)
+    server.snippet_request(protocol.READ_FILE, protocol.UriParams)(read_file)
+    server.snippet_request(protocol.WRITE_FILE, protocol.WriteFileParams)(write_file)
+    server.snippet_request(protocol.DELETE_FILE, protocol.DeleteParams)(delete)
+    server.snippet_request(protocol.RENAME, protocol.RenameParams)(rename)

@@ -1,0 +1,549 @@
+"""The daemon's custom LSP protocol: every method name, parameter and result type, in one place.
+
+This module is the single source of truth for the contract documented in ``docs/protocol.md``;
+``editors/vscode/src/protocol.ts`` and ``editors/nvim/lua/bbsnippets/protocol.lua`` mirror it.
+Names are fixed once published: add, never rename.
+
+On the wire everything is camelCase (``snippetId``, ``isPrivate``); in Python the attrs fields
+are snake_case. :func:`structure` turns a client's JSON into one of the parameter classes (a
+wrong or missing argument becomes :class:`ProtocolError` ``invalidArgument`` naming it), and
+:func:`unstructure` turns a result into JSON, leaving out fields that are ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+# --------------------------------------------------------------------------- names
+
+URI_SCHEME = "bbsnippet"
+
+CREATE = "bbsnippets.create"
+LIST = "bbsnippets.list"
+OPEN = "bbsnippets.open"
+UPDATE = "bbsnippets.update"
+DELETE = "bbsnippets.delete"
+COMMENTS_LIST = "bbsnippets.comments.list"
+COMMENTS_ADD = "bbsnippets.comments.add"
+COMMENTS_EDIT = "bbsnippets.comments.edit"
+COMMENTS_DELETE = "bbsnippets.comments.delete"
+WATCH = "bbsnippets.watch"
+UNWATCH = "bbsnippets.unwatch"
+WATCH_STATUS = "bbsnippets.watchStatus"
+WATCHERS = "bbsnippets.watchers"
+HISTORY = "bbsnippets.history"
+DIFF = "bbsnippets.diff"
+PULL = "bbsnippets.pull"
+LOGIN = "bbsnippets.login"
+LOGOUT = "bbsnippets.logout"
+WHOAMI = "bbsnippets.whoami"
+
+COMMANDS = (
+    CREATE,
+    LIST,
+    OPEN,
+    UPDATE,
+    DELETE,
+    COMMENTS_LIST,
+    COMMENTS_ADD,
+    COMMENTS_EDIT,
+    COMMENTS_DELETE,
+    WATCH,
+    UNWATCH,
+    WATCH_STATUS,
+    WATCHERS,
+    HISTORY,
+    DIFF,
+    PULL,
+    LOGIN,
+    LOGOUT,
+    WHOAMI,
+)
+
+STAT = "bbsnippets/stat"
+READ_DIRECTORY = "bbsnippets/readDirectory"
+READ_FILE = "bbsnippets/readFile"
+WRITE_FILE = "bbsnippets/writeFile"
+DELETE_FILE = "bbsnippets/delete"
+RENAME = "bbsnippets/rename"
+
+REQUESTS = (STAT, READ_DIRECTORY, READ_FILE, WRITE_FILE, DELETE_FILE, RENAME)
+
+DID_CHANGE = "bbsnippets/didChange"  # server -> client notification
+
+# --------------------------------------------------------------------------- errors
+
+
+class ErrorKind:
+    """The values of ``error.data.kind`` on a failed request."""
+
+    NOT_AUTHENTICATED = "notAuthenticated"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "notFound"
+    CONFLICT = "conflict"
+    RATE_LIMITED = "rateLimited"
+    UNSAFE_PATH = "unsafePath"
+    INVALID_ARGUMENT = "invalidArgument"
+    NETWORK = "network"
+    PLAN = "plan"
+    SECRET_DETECTED = "secretDetected"
+    # Extensions beyond the first contract (documented in docs/protocol.md).
+    SERVER = "server"
+    CREDENTIAL_STORE = "credentialStore"
+    FILE_EXISTS = "fileExists"
+    READ_ONLY = "readOnly"
+
+
+# JSON-RPC error codes: LSP reserves -32899..-32800; -32001..-32099 is free for servers.
+ERROR_CODES: dict[str, int] = {
+    ErrorKind.NOT_AUTHENTICATED: -32001,
+    ErrorKind.FORBIDDEN: -32002,
+    ErrorKind.NOT_FOUND: -32003,
+    ErrorKind.CONFLICT: -32004,
+    ErrorKind.RATE_LIMITED: -32005,
+    ErrorKind.UNSAFE_PATH: -32006,
+    ErrorKind.INVALID_ARGUMENT: -32602,  # JSON-RPC "Invalid params"
+    ErrorKind.NETWORK: -32007,
+    ErrorKind.PLAN: -32008,
+    ErrorKind.SECRET_DETECTED: -32009,
+    ErrorKind.SERVER: -32010,
+    ErrorKind.CREDENTIAL_STORE: -32011,
+    ErrorKind.FILE_EXISTS: -32012,
+    ErrorKind.READ_ONLY: -32013,
+}
+
+
+class ProtocolError(Exception):
+    """A request failed in a way the user can act on; sent as a JSON-RPC error with ``data.kind``."""
+
+    def __init__(self, kind: str, message: str, **data: Any) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.data = {"kind": kind, **{key: value for key, value in data.items() if value is not None}}
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@attrs.define
+class InitializationOptions:
+    """``initializationOptions``; each falls back to the environment, then to the default."""
+
+    api_url: str | None = None
+    workspace: str | None = None
+    poll_interval_seconds: float = 60.0
+    log_level: str | None = None
+    # Extensions: how long writes to one snippet are gathered into one request, and the most
+    # requests an hour polling may spend (10% of Bitbucket's 1,000).
+    write_batch_milliseconds: int = 30
+    poll_budget_per_hour: float = 100.0
+
+
+# --------------------------------------------------------------------------- command parameters
+
+
+@attrs.define
+class SnippetRef:
+    workspace: str
+    id: str
+
+
+@attrs.define
+class FileInput:
+    name: str
+    text: str | None = None
+    base64: str | None = None
+
+
+@attrs.define
+class CreateParams:
+    files: list[FileInput]
+    workspace: str | None = None
+    title: str | None = None
+    is_private: bool = True
+    allow_secrets: bool = False
+
+
+@attrs.define
+class ListParams:
+    workspace: str | None = None
+    role: Literal["owner", "contributor", "member"] | None = None
+
+
+@attrs.define
+class OpenParams:
+    workspace: str
+    id: str
+    revision: str | None = None
+
+
+@attrs.define
+class UpdateParams:
+    workspace: str
+    id: str
+    title: str | None = None
+    is_private: bool | None = None
+    allow_secrets: bool = False
+
+
+@attrs.define
+class CommentAddParams:
+    workspace: str
+    id: str
+    raw: str
+    parent_id: int | None = None
+    path: str | None = None
+    line: int | None = None
+
+
+@attrs.define
+class CommentEditParams:
+    workspace: str
+    id: str
+    comment_id: int
+    raw: str
+
+
+@attrs.define
+class CommentDeleteParams:
+    workspace: str
+    id: str
+    comment_id: int
+
+
+@attrs.define
+class DiffParams:
+    workspace: str
+    id: str
+    revision: str
+    path: str | None = None
+
+
+@attrs.define
+class PullParams:
+    workspace: str
+    id: str
+    target_dir: str
+    revision: str | None = None
+    overwrite: bool = False
+
+
+@attrs.define
+class LoginParams:
+    kind: Literal["apiToken", "accessToken"]
+    secret: str = attrs.field(repr=False)
+    username: str | None = None
+
+
+@attrs.define
+class NoParams:
+    pass
+
+
+# --------------------------------------------------------------------------- request parameters
+
+
+@attrs.define
+class UriParams:
+    uri: str
+
+
+@attrs.define
+class WriteFileParams:
+    uri: str
+    base64: str | None = None
+    text: str | None = None
+    create: bool = True
+    overwrite: bool = True
+    force: bool = False
+    allow_secrets: bool = False
+
+
+@attrs.define
+class DeleteParams:
+    uri: str
+    recursive: bool = True
+
+
+@attrs.define
+class RenameParams:
+    old_uri: str
+    new_uri: str
+    overwrite: bool = False
+
+
+# --------------------------------------------------------------------------- results
+
+
+@attrs.define
+class CreateResult:
+    workspace: str
+    id: str
+    title: str
+    is_private: bool
+    html_url: str | None
+    uri: str
+
+
+@attrs.define
+class SnippetSummary:
+    workspace: str
+    id: str
+    title: str
+    is_private: bool
+    created_on: str | None
+    updated_on: str | None
+    html_url: str | None
+
+
+@attrs.define
+class ListResult:
+    snippets: list[SnippetSummary]
+
+
+@attrs.define
+class FileInfo:
+    name: str
+    uri: str
+    binary: bool
+    size: int
+
+
+@attrs.define
+class OpenResult:
+    workspace: str
+    id: str
+    title: str
+    is_private: bool
+    revision: str | None
+    html_url: str | None
+    files: list[FileInfo]
+
+
+@attrs.define
+class Deleted:
+    deleted: bool = True
+
+
+@attrs.define
+class CommentInfo:
+    id: int
+    parent_id: int | None
+    author: str | None
+    created_on: str | None
+    updated_on: str | None
+    raw: str
+    html: str
+    path: str | None = None
+    line: int | None = None
+    deleted: bool | None = None  # extension: a deleted comment kept (empty) because replies hang off it
+
+
+@attrs.define
+class CommentsResult:
+    comments: list[CommentInfo]
+
+
+@attrs.define
+class WatchResult:
+    watching: bool
+
+
+@attrs.define
+class WatcherInfo:
+    display_name: str
+    uuid: str | None
+
+
+@attrs.define
+class WatchersResult:
+    watchers: list[WatcherInfo]
+
+
+@attrs.define
+class CommitInfo:
+    hash: str
+    date: str | None
+    author: str
+    message: str
+
+
+@attrs.define
+class HistoryResult:
+    commits: list[CommitInfo]
+
+
+@attrs.define
+class DiffResult:
+    diff: str
+
+
+@attrs.define
+class PullResult:
+    written: list[str]
+    skipped: list[str]
+    # Extensions: why each skipped file was skipped, and files already identical.
+    unchanged: list[str] = attrs.Factory(list)
+    reasons: dict[str, str] = attrs.Factory(dict)
+
+
+@attrs.define
+class AccountInfo:
+    display_name: str
+    nickname: str | None
+    uuid: str | None
+    username: str | None  # the login name the credentials were given with (an email for API tokens)
+
+
+@attrs.define
+class AccountResult:
+    account: AccountInfo | None
+
+
+@attrs.define
+class Empty:
+    pass
+
+
+@attrs.define
+class StatResult:
+    type: Literal["file", "directory"]
+    size: int
+    mtime: int  # milliseconds since the epoch, as VS Code's FileStat
+    readonly: bool
+
+
+@attrs.define
+class DirectoryEntry:
+    name: str
+    type: Literal["file", "directory"]
+
+
+@attrs.define
+class ReadDirectoryResult:
+    entries: list[DirectoryEntry]
+
+
+@attrs.define
+class ReadFileResult:
+    base64: str
+    text: str | None = None
+    revision: str | None = None  # extension: the revision the content was read at
+
+
+@attrs.define
+class WriteFileResult:
+    revision: str | None
+
+
+@attrs.define
+class DidChangeParams:
+    workspace: str
+    id: str
+    kind: Literal["commit", "comment", "deleted"]
+    revision: str | None = None
+
+
+# --------------------------------------------------------------------------- JSON conversion
+
+_CAMEL_BOUNDARY = re.compile(r"_([a-z])")
+
+
+def camel_case(name: str) -> str:
+    return _CAMEL_BOUNDARY.sub(lambda match: match.group(1).upper(), name)
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=False)
+
+    def structure_factory(cls: type[Any]) -> Any:
+        renames = {field.name: override(rename=camel_case(field.name)) for field in attrs.fields(cls)}
+        return make_dict_structure_fn(cls, converter, **renames)  # type: ignore[arg-type]
+
+    def unstructure_factory(cls: type[Any]) -> Any:
+        renames = {field.name: override(rename=camel_case(field.name)) for field in attrs.fields(cls)}
+        plain = make_dict_unstructure_fn(cls, converter, **renames)  # type: ignore[arg-type]
+
+        def unstructure_without_none(instance: Any) -> dict[str, Any]:
+            return {key: value for key, value in plain(instance).items() if value is not None}
+
+        return unstructure_without_none
+
+    def strict_bool(value: Any, _: type) -> bool:
+        if not isinstance(value, bool):
+            raise TypeError(f"expected true or false, got {value!r}")
+        return value
+
+    def strict_int(value: Any, _: type) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).lstrip("-").isdigit():
+            raise TypeError(f"expected a whole number, got {value!r}")
+        return int(value)
+
+    def strict_str(value: Any, _: type) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected a string, got {value!r}")
+        return value
+
+    converter.register_structure_hook(bool, strict_bool)
+    converter.register_structure_hook(int, strict_int)
+    converter.register_structure_hook(str, strict_str)
+    converter.register_structure_hook_factory(attrs.has, structure_factory)
+    converter.register_unstructure_hook_factory(attrs.has, unstructure_factory)
+    return converter
+
+
+CONVERTER = _make_converter()
+
+T = TypeVar("T")
+
+
+def _describe_errors(error: BaseException, prefix: str = "") -> list[str]:
+    """Readable reasons from a cattrs validation error tree (``'workspace' is missing``)."""
+    if isinstance(error, cattrs.ClassValidationError | cattrs.IterableValidationError):
+        reasons: list[str] = []
+        with_notes, without_notes = error.group_exceptions()
+        for inner in without_notes:
+            reasons.extend(_describe_errors(inner, prefix))
+        for inner, note in with_notes:
+            name = getattr(note, "name", None)
+            index = getattr(note, "index", None)
+            where = f"{prefix}.{camel_case(name)}" if name else f"{prefix}[{index}]" if index is not None else prefix
+            reasons.extend(_describe_errors(inner, where))
+        return reasons
+    where = prefix.lstrip(".") or "the arguments"
+    if isinstance(error, KeyError):
+        return [f"{where} is missing"]
+    return [f"{where} is not valid ({error})"]
+
+
+def _without_nulls(data: Any) -> Any:
+    """``null`` means "not given" (Lua clients cannot always leave a key out)."""
+    if isinstance(data, dict):
+        return {key: _without_nulls(value) for key, value in data.items() if value is not None}
+    if isinstance(data, list):
+        return [_without_nulls(value) for value in data]
+    return data
+
+
+def structure(data: Any, cls: type[T], *, what: str) -> T:
+    """A client's JSON (camelCase) as ``cls``; :class:`ProtocolError` ``invalidArgument`` if it does not fit."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{what} takes one object argument, e.g. {{...}}.")
+    try:
+        return CONVERTER.structure(_without_nulls(data), cls)
+    except Exception as error:
+        reasons = "; ".join(_describe_errors(error)) or str(error)
+        raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{what}: {reasons}.") from None
+
+
+def unstructure(value: Any) -> Any:
+    """A result as JSON (camelCase, ``None`` fields left out)."""
+    return CONVERTER.unstructure(value)

@@ -1,0 +1,109 @@
+"""Starting the daemon the ways editors do, and its settings: options first, then the environment."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from snippet_daemon import protocol
+from snippet_daemon.sandbox import Sandbox
+from tests.daemon import CLIENTS, Daemon, DaemonError, daemon_env, start_daemon, user_env
+
+CONSOLE_SCRIPT = Path(sys.executable).with_name("snippet-daemon")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param([str(CONSOLE_SCRIPT)], id="snippet-daemon"),
+        pytest.param([str(CONSOLE_SCRIPT), "--stdio"], id="snippet-daemon --stdio"),
+        pytest.param([sys.executable, "-m", "snippet_daemon"], id="python -m snippet_daemon"),
+    ],
+)
+async def test_every_way_of_starting_it_speaks_lsp_and_lists_every_command(
+    sandbox: Sandbox, command: list[str]
+) -> None:
+    if not shutil.which(command[0]):
+        pytest.skip(f"{command[0]} is not installed")
+    config = ClientServerConfig(server_command=command, server_env=daemon_env(sandbox, user_env(sandbox), None))
+    client = await config.start()
+    assert isinstance(client, LanguageClient)
+    try:
+        result = await client.initialize_session(
+            types.InitializeParams(capabilities=client_capabilities("visual-studio-code"))
+        )
+        assert result.server_info is not None and result.server_info.name == "snippet-daemon"
+        provider = result.capabilities.execute_command_provider
+        assert provider is not None and sorted(provider.commands) == sorted(protocol.COMMANDS)
+        listed = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=protocol.LIST, arguments=[{"workspace": "demo"}])
+        )
+        assert listed == {"snippets": []}
+    finally:
+        await client.shutdown_session()
+        await client.stop()
+
+
+@pytest.mark.parametrize("capabilities", CLIENTS)
+async def test_workspace_falls_back_to_the_environment(sandbox: Sandbox, capabilities: str) -> None:
+    sandbox.seed_demo()
+    daemon = await start_daemon(
+        sandbox, capabilities=capabilities, options={"workspace": None}, env={"BITBUCKET_WORKSPACE": "demo"}
+    )
+    try:
+        listed = await daemon.command(protocol.LIST)
+        assert listed["snippets"] and {s["workspace"] for s in listed["snippets"]} == {"demo"}
+    finally:
+        await daemon.stop()
+
+
+@pytest.mark.parametrize("capabilities", CLIENTS)
+async def test_bad_options_are_reported_and_the_defaults_used(sandbox: Sandbox, capabilities: str) -> None:
+    daemon = await start_daemon(sandbox, capabilities=capabilities, options={"pollIntervalSeconds": "often"})
+    try:
+        assert any("pollIntervalSeconds" in message for message in daemon.shown_messages)
+        assert (await daemon.command(protocol.LIST, workspace="demo")) == {"snippets": []}
+    finally:
+        await daemon.stop()
+
+
+async def _log_lines(daemon: Daemon) -> list[str]:
+    await daemon.command(protocol.LIST, workspace="demo")
+    return daemon.log_messages
+
+
+@pytest.mark.parametrize(("level", "expect_debug"), [("debug", True), ("info", False)])
+async def test_log_level_option_controls_what_reaches_the_client(
+    sandbox: Sandbox, level: str, expect_debug: bool
+) -> None:
+    daemon = await start_daemon(sandbox, options={"logLevel": level})
+    try:
+        lines = await _log_lines(daemon)
+        assert any("ready" in line for line in lines)  # info always arrives
+        assert any("GET " in line and "/snippets/demo" in line for line in lines) == expect_debug
+    finally:
+        await daemon.stop()
+
+
+async def test_a_missing_required_argument_says_which(sandbox: Sandbox) -> None:
+    daemon = await start_daemon(sandbox)
+    try:
+        with pytest.raises(DaemonError) as caught:
+            await daemon.command(protocol.OPEN, workspace="demo")
+        assert caught.value.kind == "invalidArgument" and "id is missing" in caught.value.message
+        with pytest.raises(DaemonError) as caught:
+            await daemon.request(protocol.READ_FILE, uri="file:///etc/passwd")
+        assert caught.value.kind == "invalidArgument" and "bbsnippet://" in caught.value.message
+        args: list[Any] = [{"workspace": "demo"}, {"extra": True}]
+        with pytest.raises(Exception, match="one object argument"):
+            await daemon.client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command=protocol.LIST, arguments=args)
+            )
+    finally:
+        await daemon.stop()
