@@ -77,14 +77,18 @@ class ClientLogHandler(logging.Handler):
         super().__init__()
         self._send = send
         self.ready = False  # set once the client has initialized
+        self._sending = False
 
     def emit(self, record: logging.LogRecord) -> None:
-        if not self.ready or not record.name.startswith("snippet_daemon"):
-            return
+        if not self.ready or self._sending or not record.name.startswith("snippet_daemon"):
+            return  # (a record logged while sending one would only loop back here)
+        self._sending = True
         try:
             self._send(record.levelno, self.format(record))
         except Exception:  # a broken channel must not take the daemon down with it
-            self.handleError(record)
+            self.ready = False
+        finally:
+            self._sending = False
 
 
 def configure(level: int, redactor: SecretRedactor) -> logging.Handler:

@@ -16,6 +16,8 @@ import inspect
 import json
 import logging
 import os
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
     from snippet_daemon.features.watch import Watcher
 
 log = logging.getLogger("snippet_daemon.server")
+# Records about the LSP channel itself: never forwarded to the client over that channel.
+_transport_log = logging.getLogger("pygls.snippet_daemon.transport")
 
 P = TypeVar("P")
 
@@ -49,6 +53,8 @@ NOT_AUTHENTICATED_HELP = (
 class _SnippetProtocol(LanguageServerProtocol):
     """Keeps our custom requests' params as plain JSON (pygls would make namedtuples of them)."""
 
+    _closed = False  # the client's end of stdout is gone
+
     def get_message_type(self, method: str) -> type[Any] | None:  # type: ignore[override]
         if method in protocol.REQUESTS:
             return _RawRequest
@@ -59,25 +65,26 @@ class _SnippetProtocol(LanguageServerProtocol):
 
         The body is encoded to bytes once and written after its header, instead of building a
         header+body string and encoding that. (pygls also logs every body at INFO; we do not.)
+        Once the client has gone (stdout closed), nothing more is sent, and the failure is
+        logged only to stderr: a log record forwarded to the client would fail again, forever.
         """
-        if not data:
+        if not data or self._closed:
             return
         if self.writer is None:
-            log.error("Unable to send data, no available transport!")
+            _transport_log.error("Unable to send data, no available transport!")
             return
         try:
             body = json.dumps(data, default=self._serialize_message).encode(self.CHARSET)
-            if self._include_headers:
-                header = (
-                    f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
-                )
-                self._write(header.encode("ascii"))
-            self._write(body)
-        except BrokenPipeError:
-            log.error("the client closed the connection")
-            raise
+            with _write_lock:  # header and body stay together even when a worker thread logs meanwhile
+                if self._include_headers:
+                    content_type = f"{self.CONTENT_TYPE}; charset={self.CHARSET}"
+                    self._write(f"Content-Length: {len(body)}\r\nContent-Type: {content_type}\r\n\r\n".encode())
+                self._write(body)
+        except (BrokenPipeError, ValueError, OSError) as error:  # ValueError: write to a closed file
+            self._closed = True
+            _transport_log.info("the client has gone (%s); no more messages are sent", type(error).__name__)
         except Exception as error:
-            log.exception("Error sending data")
+            _transport_log.exception("Error sending data")
             self._server._report_server_error(error, JsonRpcInternalError)
 
     def _write(self, chunk: bytes) -> None:
@@ -90,6 +97,7 @@ class _SnippetProtocol(LanguageServerProtocol):
 
 
 _pending_writes: set[asyncio.Future[Any]] = set()
+_write_lock = threading.Lock()
 
 
 @attrs.define
@@ -119,6 +127,7 @@ class SnippetServer(LanguageServer):
         self._credentials_loaded = False
         self._client: SnippetsClient | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.last_activity = time.monotonic()  # the last request from the client (polling slows when idle)
 
     # ------------------------------------------------------------------ settings
 
@@ -317,6 +326,7 @@ class SnippetServer(LanguageServer):
     async def _answer(
         self, name: str, params_type: type[P], raw: Any, handler: Callable[[SnippetServer, P], Awaitable[Any]]
     ) -> Any:
+        self.last_activity = time.monotonic()
         try:
             params = protocol.structure(raw, params_type, what=name)
             return protocol.unstructure(await handler(self, params))

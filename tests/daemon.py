@@ -56,6 +56,9 @@ class Daemon:
         return [message.message for message in self.client.messages]
 
     async def stop(self) -> None:
+        """Shut the daemon down (again is a no-op, so a test may stop one its fixture also stops)."""
+        if self.client.stopped:
+            return
         await self.client.shutdown_session()
         await self.client.stop()
 
@@ -80,6 +83,8 @@ def daemon_env(
             "BITBUCKET_API_URL": sandbox.base_url,
             "SNIPPET_DAEMON_RETRY_SCALE": "0.01",
             "SNIPPET_DAEMON_LOG": "debug",
+            # The daemon's per-user data (watched snippets) stays with this test's sandbox.
+            "XDG_DATA_HOME": str(sandbox.data_dir.parent / "xdg-data"),
             "PYTHONUNBUFFERED": "1",
         }
     )

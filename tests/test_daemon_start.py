@@ -107,3 +107,40 @@ async def test_a_missing_required_argument_says_which(sandbox: Sandbox) -> None:
             )
     finally:
         await daemon.stop()
+
+
+def _frame(message: dict[str, Any]) -> bytes:
+    import json
+
+    body = json.dumps(message).encode("utf-8")
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def test_a_quick_exit_while_work_is_still_logging_ends_the_process(sandbox: Sandbox) -> None:
+    """Right after ``initialized`` the daemon looks up credentials in the background and logs it; when
+    ``exit`` has already closed stdout, that log line must not loop (it used to spin at 100% CPU)."""
+    import subprocess
+
+    env = daemon_env(sandbox, user_env(sandbox), None)  # logs "credentials from the environment" when found
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "snippet_daemon", "--stdio"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    assert daemon.stdin is not None
+    try:
+        for message in (
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}},
+            {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+            {"jsonrpc": "2.0", "id": 2, "method": "shutdown"},
+            {"jsonrpc": "2.0", "method": "exit"},
+        ):
+            daemon.stdin.write(_frame(message))
+        daemon.stdin.flush()
+        daemon.wait(timeout=15)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            pytest.fail("the daemon did not exit after shutdown + exit")

@@ -69,6 +69,32 @@ async def test_a_commit_by_someone_else_is_notified_and_shown(daemon: Daemon, sa
     assert [n for n in daemon.notifications if n["id"] == snippet_id and n["kind"] == "commit"] == [notification]
 
 
+async def test_watching_goes_on_after_the_editor_restarts(daemon: Daemon, sandbox: Sandbox, capabilities: str) -> None:
+    snippet_id, _ = await alice_creates(sandbox, {"app.py": b"v = 1\n"})
+    await daemon.command("bbsnippets.watch", workspace=TEAM, id=snippet_id)
+    await daemon.stop()
+
+    restarted = await start_daemon(sandbox, capabilities=capabilities, options=WATCH_OPTIONS)
+    try:
+        await asyncio.sleep(2 * INTERVAL)  # the first poll after a restart is the baseline
+        async with make_client(sandbox, 1) as alice:
+            changed = await alice.update_snippet(TEAM, snippet_id, files={"app.py": b"v = 2\n"})
+        notification = await restarted.wait_for_change(about(snippet_id, "commit"), timeout=2 * INTERVAL + SLACK)
+        assert notification["revision"] == changed.revision
+        await restarted.command("bbsnippets.unwatch", workspace=TEAM, id=snippet_id)
+    finally:
+        await restarted.stop()
+
+    # Unwatched is remembered too: a third start polls nothing at all.
+    third = await start_daemon(sandbox, capabilities=capabilities, options=WATCH_OPTIONS)
+    try:
+        sandbox.clear_requests()
+        await asyncio.sleep(3 * INTERVAL)
+        assert sandbox.requests == []
+    finally:
+        await third.stop()
+
+
 async def test_an_open_snippet_changed_elsewhere_is_notified_without_a_popup(daemon: Daemon, sandbox: Sandbox) -> None:
     snippet_id, _ = await alice_creates(sandbox, {"a.txt": b"a\n"})
     opened = await daemon.command("bbsnippets.open", workspace=TEAM, id=snippet_id)

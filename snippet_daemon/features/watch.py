@@ -8,22 +8,30 @@ cache the editors read from). Comments of watched snippets are polled every
 snippets, and a ``window/showMessage`` for watched ones. Our own saves and comments are not
 reported back to us.
 
+Watched snippets are remembered per API URL in the user's data folder (``watching.json``, ids only),
+so notifications go on after the editor restarts.
+
 Polling must not eat the user's 1,000 requests/hour: a token bucket holds it to
 ``pollBudgetPerHour`` (default 100, i.e. 10%); a 429 doubles the interval (up to 16x) until a
-poll succeeds; with nothing open or watched it sends nothing at all.
+poll succeeds; after 15 minutes without a request from the editor it polls a quarter as often;
+with nothing open or watched it sends nothing at all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from snippet_daemon import protocol
+from snippet_daemon.console import user_data_dir
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import Comment, Snippet, SnippetsClient
@@ -33,6 +41,9 @@ log = logging.getLogger("snippet_daemon.watch")
 
 COMMENT_POLL_EVERY = 5  # comment lists cost one request per snippet: poll them at a fifth of the rate
 MAX_BACKOFF = 16
+# Nobody has used the editor's snippet features for a while: poll a quarter as often until they do.
+IDLE_AFTER_SECONDS = 15 * 60
+IDLE_SLOWDOWN = 4
 
 Key = tuple[str, str]
 CommentMarks = frozenset[tuple[int, str | None]]
@@ -73,6 +84,7 @@ class Watcher:
 
     def start(self) -> None:
         self.budget = TokenBucket(self._server.options.poll_budget_per_hour)
+        self.watched |= _load_watching(self._state_file(), self._server.api_url)
         if self._server.options.poll_interval_seconds > 0 and self._task is None:
             self._task = self._server.run_task(self._run(), "polling for changes")
 
@@ -83,7 +95,9 @@ class Watcher:
 
     def reset(self) -> None:
         """Another account: nothing known carries over (not even a back-off the old one earned)."""
-        self.watched.clear()
+        if self.watched:
+            self.watched.clear()
+            self.persist()
         self._updated_on.clear()
         self._comments.clear()
         self.backoff = 1
@@ -91,15 +105,27 @@ class Watcher:
         if client is not None:
             self._server.run_task(client.aclose(), "closing the old account's polling connection")
 
+    def _state_file(self) -> Path:
+        return user_data_dir(self._server.env) / "watching.json"
+
+    def persist(self) -> None:
+        """Remember what is watched, so notifications go on after the editor restarts."""
+        try:
+            _save_watching(self._state_file(), self._server.api_url, self.watched)
+        except OSError as error:
+            log.warning("cannot remember watched snippets in %s: %s", self._state_file(), error)
+
     def forget(self, workspace: str, snippet_id: str) -> None:
         key = (workspace, snippet_id)
-        self.watched.discard(key)
+        if key in self.watched:
+            self.watched.discard(key)
+            self.persist()
         self._updated_on.pop(key, None)
         self._comments.pop(key, None)
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self._server.options.poll_interval_seconds * self.backoff)
+            await asyncio.sleep(self._interval())
             try:
                 await self.poll_once()
                 self.backoff = 1
@@ -118,7 +144,10 @@ class Watcher:
                     log.warning("polling failed: %s", error)
 
     def _interval(self) -> float:
-        return self._server.options.poll_interval_seconds * self.backoff
+        """The wait before the next poll: longer after 429s and failures, and while the editor is idle."""
+        idle = time.monotonic() - self._server.last_activity
+        idle_factor = IDLE_SLOWDOWN if idle > IDLE_AFTER_SECONDS else 1
+        return self._server.options.poll_interval_seconds * max(self.backoff, idle_factor)
 
     def _poll_client(self) -> SnippetsClient:
         """A client that never sleeps on 429: the poller backs off itself, between polls."""
@@ -259,6 +288,32 @@ class Watcher:
             self._server.show_message(message, types.MessageType.Info)
 
 
+def _load_watching(path: Path, api_url: str) -> set[Key]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    entries = document.get(api_url) if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        return set()
+    return {(ws, sid) for entry in entries if isinstance(entry, str) for ws, _, sid in [entry.partition("/")] if sid}
+
+
+def _save_watching(path: Path, api_url: str, watched: set[Key]) -> None:
+    """One JSON document per user: API URL -> ["workspace/id", ...]; replaced atomically."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        document = {}
+    if not isinstance(document, dict):
+        document = {}
+    document[api_url] = sorted(f"{ws}/{sid}" for ws, sid in watched)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    os.replace(temporary, path)
+
+
 def _marks(comments: Iterable[Comment]) -> CommentMarks:
     return frozenset((comment.id, comment.updated_on) for comment in comments if not comment.deleted)
 
@@ -275,6 +330,7 @@ async def watch(ls: SnippetServer, params: protocol.SnippetRef) -> protocol.Watc
     await client.watch(params.workspace, params.id)
     if ls.watcher is not None:
         await ls.watcher.baseline(client, params.workspace, params.id)
+        ls.watcher.persist()
     return protocol.WatchResult(watching=True)
 
 
@@ -293,6 +349,7 @@ async def watch_status(ls: SnippetServer, params: protocol.SnippetRef) -> protoc
                 # Watched on Bitbucket, new to us: what we knew of it is old; the first poll is the baseline.
                 ls.watcher.forget(params.workspace, params.id)
                 ls.watcher.watched.add((params.workspace, params.id))
+                ls.watcher.persist()
         else:
             ls.watcher.forget(params.workspace, params.id)
     return protocol.WatchResult(watching=watching)
