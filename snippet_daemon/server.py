@@ -74,18 +74,40 @@ class _SnippetProtocol(LanguageServerProtocol):
             _transport_log.error("Unable to send data, no available transport!")
             return
         try:
-            body = json.dumps(data, default=self._serialize_message).encode(self.CHARSET)
+            pieces = self._encode(data)
             with _write_lock:  # header and body stay together even when a worker thread logs meanwhile
                 if self._include_headers:
+                    length = sum(map(len, pieces))
                     content_type = f"{self.CONTENT_TYPE}; charset={self.CHARSET}"
-                    self._write(f"Content-Length: {len(body)}\r\nContent-Type: {content_type}\r\n\r\n".encode())
-                self._write(body)
+                    self._write(f"Content-Length: {length}\r\nContent-Type: {content_type}\r\n\r\n".encode())
+                for piece in pieces:
+                    self._write(piece)
         except (BrokenPipeError, ValueError, OSError) as error:  # ValueError: write to a closed file
             self._closed = True
             _transport_log.info("the client has gone (%s); no more messages are sent", type(error).__name__)
         except Exception as error:
             _transport_log.exception("Error sending data")
             self._server._report_server_error(error, JsonRpcInternalError)
+
+    def _encode(self, data: Any) -> list[bytes]:
+        """The message as UTF-8 JSON, in one piece, or for a big file's content in a few pieces, so that
+        no copy of the whole message (as text and again as bytes) is ever held."""
+        result = getattr(data, "result", None)
+        if not (isinstance(result, dict) and len(result.get("base64") or "") > _STREAM_ABOVE):
+            return [json.dumps(data, default=self._serialize_message).encode(self.CHARSET)]
+        pieces: list[bytes] = []
+        small: list[str] = []
+        for text in json.JSONEncoder(default=self._serialize_message).iterencode(data):
+            if len(text) < _STREAM_ABOVE:
+                small.append(text)
+                continue
+            if small:
+                pieces.append("".join(small).encode(self.CHARSET))
+                small = []
+            pieces.append(text.encode(self.CHARSET))
+        if small:
+            pieces.append("".join(small).encode(self.CHARSET))
+        return pieces
 
     def _write(self, chunk: bytes) -> None:
         assert self.writer is not None
@@ -98,6 +120,7 @@ class _SnippetProtocol(LanguageServerProtocol):
 
 _pending_writes: set[asyncio.Future[Any]] = set()
 _write_lock = threading.Lock()
+_STREAM_ABOVE = 1 << 20  # characters: a result string this long is encoded on its own
 
 
 @attrs.define

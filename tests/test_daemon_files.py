@@ -536,3 +536,18 @@ async def test_a_forced_and_a_normal_save_in_one_batch_both_land(daemon: Daemon,
         write(daemon, snippet_uri(ws, sid, "b.txt"), b"b2\n"),
     )
     assert (await remote(sandbox, ws, sid))[1] == {"a.txt": b"a2\n", "b.txt": b"b2\n"}
+
+
+async def test_files_of_several_megabytes_round_trip_exactly(daemon: Daemon, sandbox: Sandbox) -> None:
+    # Big answers are encoded in pieces (no whole-message copies): the bytes must still be exact.
+    text = "".join(f'line {number}: ünïcödé \t "quoted" \\ back\n' for number in range(80_000)).encode("utf-8")
+    binary = bytes(range(256)) * 12_000  # ~3 MB, every byte value
+    workspace, snippet_id = await create(daemon, {"big.txt": text, "big.bin": binary})
+    base = f"bbsnippet://{workspace}/{snippet_id}/"
+    read_text = await daemon.request("bbsnippets/readFile", uri=base + "big.txt")
+    assert read_text["text"].encode("utf-8") == text and base64.b64decode(read_text["base64"]) == text
+    assert await read(daemon, base + "big.bin") == binary
+    changed = binary[::-1]
+    await write(daemon, base + "big.bin", changed)
+    _, files = await remote(sandbox, workspace, snippet_id)
+    assert files["big.bin"] == changed and files["big.txt"] == text
