@@ -424,9 +424,14 @@ async def test_pull_is_byte_exact_and_keeps_local_changes_unless_overwrite(
         second = await client.update_snippet("demo", first.id, files={"a.txt": b"remote v2\n"})
     ref = {"workspace": "demo", "id": first.id}
     target = tmp_path / "pulled"
+    tokens_before = set(daemon.client.progress_reports)
 
     pulled = await daemon.command("bbsnippets.pull", **ref, targetDir=str(target))
 
+    # A pull shows work-done progress from begin to end.
+    (token,) = set(daemon.client.progress_reports) - tokens_before
+    kinds = [report.kind for report in daemon.client.progress_reports[token]]
+    assert kinds[0] == "begin" and kinds[-1] == "end" and "report" in kinds
     assert sorted(pulled["written"]) == [str(target / "a.txt"), str(target / "bin" / "blob.bin")]
     assert pulled["skipped"] == []
     assert (target / "a.txt").read_bytes() == b"remote v2\n"

@@ -205,6 +205,36 @@ async def test_polling_stays_within_a_tiny_budget(sandbox: Sandbox, capabilities
     assert len(polled) <= 4, polled
 
 
+async def test_an_unchanged_poll_is_one_list_per_workspace_whatever_the_number_of_snippets(
+    sandbox: Sandbox, capabilities: str
+) -> None:
+    daemon = await start_daemon(
+        sandbox, capabilities=capabilities, options={"pollIntervalSeconds": 0.25, "pollBudgetPerHour": 100000}
+    )
+    try:
+        ids: dict[str, list[str]] = {"demo": [], TEAM: []}
+        for workspace, count in (("demo", 4), (TEAM, 3)):
+            for number in range(count):
+                files = [{"name": f"f{number}.txt", "text": str(number)}]
+                ids[workspace].append(
+                    (await daemon.command("bbsnippets.create", workspace=workspace, files=files))["id"]
+                )
+        for workspace in ids:  # one watched in each workspace; the others are open
+            await daemon.command("bbsnippets.watch", workspace=workspace, id=ids[workspace][0])
+        await asyncio.sleep(0.6)
+        sandbox.clear_requests()
+        await asyncio.sleep(2.5)  # about ten poll cycles in which nothing changes
+        polled = [(r.method, r.path) for r in sandbox.requests]
+    finally:
+        await daemon.stop()
+    lists = {workspace: polled.count(("GET", f"/2.0/snippets/{workspace}")) for workspace in ids}
+    comment_lists = [path for method, path in polled if path.endswith("/comments")]
+    assert 7 <= lists["demo"] <= 12 and abs(lists["demo"] - lists[TEAM]) <= 1, polled
+    # Nothing else but the comments of the two watched snippets, every fifth cycle.
+    assert len(polled) == sum(lists.values()) + len(comment_lists), polled
+    assert len(comment_lists) <= 2 * (lists["demo"] // 5 + 1), polled
+
+
 async def test_nothing_open_or_watched_costs_nothing(sandbox: Sandbox, capabilities: str) -> None:
     daemon = await start_daemon(
         sandbox, capabilities=capabilities, options={"pollIntervalSeconds": 0.1, "pollBudgetPerHour": 100000}
