@@ -3,7 +3,8 @@
 Reads: a snippet's metadata and every file come in ONE request and are kept here, so opening a
 snippet and reading all its files costs one request. A cached HEAD stays valid until the
 watcher sees the snippet change, ``bbsnippets.open`` refreshes it, or (with polling off) it is
-older than :data:`UNPOLLED_MAX_AGE`. Files at a revision never change and are kept in a small LRU.
+older than :data:`UNPOLLED_MAX_AGE`. Past :data:`MAX_CACHED_BYTES` the least recently used snippets
+are forgotten. Files at a revision never change and are kept in a small LRU.
 
 Writes are compare-and-swap at the revision the client read the file at, so nobody's change is
 overwritten silently: a snippet that moved on answers ``conflict`` and is left untouched. Our
@@ -33,6 +34,7 @@ log = logging.getLogger("snippet_daemon.documents")
 
 UNPOLLED_MAX_AGE = 30.0  # seconds a cached HEAD is trusted when nothing polls for changes
 REVISION_CACHE_SIZE = 16
+MAX_CACHED_BYTES = 256 * 1024 * 1024  # file content kept for snippets at HEAD, all together
 
 Key = tuple[str, str]  # (workspace, snippet id)
 Changes = dict[str, bytes | None]  # file name -> new bytes, or None to delete
@@ -50,6 +52,10 @@ class CachedSnippet:
     def revision(self) -> str | None:
         return self.snippet.revision
 
+    @property
+    def size(self) -> int:
+        return sum(map(len, self.files.values()))
+
 
 @dataclass(eq=False)
 class _PendingWrite:
@@ -64,7 +70,7 @@ class _PendingWrite:
 class SnippetDocuments:
     def __init__(self, server: SnippetServer) -> None:
         self._server = server
-        self._heads: dict[Key, CachedSnippet] = {}
+        self._heads: OrderedDict[Key, CachedSnippet] = OrderedDict()  # least recently used first
         self._revisions: OrderedDict[tuple[str, str, str], CachedSnippet] = OrderedDict()
         self._loading: dict[Key, asyncio.Future[CachedSnippet]] = {}
         self._read_at: dict[tuple[str, str, str], str] = {}
@@ -86,6 +92,7 @@ class SnippetDocuments:
         key = (workspace, snippet_id)
         cached = self._heads.get(key)
         if cached is not None and not refresh and self._fresh(cached):
+            self._heads.move_to_end(key)
             return cached
         loading = self._loading.get(key)
         if loading is not None:  # someone is already fetching it: share that request
@@ -113,8 +120,22 @@ class SnippetDocuments:
         previous = self._heads.get(key)
         history = previous.own_history if previous is not None and previous.revision == snippet.revision else {}
         entry = CachedSnippet(snippet, files, own_history=history)
-        self._heads[key] = entry
+        self._put_head(key, entry)
         return entry
+
+    def _put_head(self, key: Key, entry: CachedSnippet) -> None:
+        """Cache ``entry``; the least recently used others go once all hold more than the cap.
+
+        An evicted snippet is read again (one request) when next used; the revisions its files were
+        read at are kept, so its saves stay compare-and-swap. It is no longer polled meanwhile.
+        """
+        self._heads[key] = entry
+        self._heads.move_to_end(key)
+        total = sum(cached.size for cached in self._heads.values())
+        while total > MAX_CACHED_BYTES and len(self._heads) > 1:
+            evicted_key, evicted = self._heads.popitem(last=False)
+            total -= evicted.size
+            log.debug("cache full: forgot %s/%s (%d bytes)", *evicted_key, evicted.size)
 
     async def at_revision(self, workspace: str, snippet_id: str, revision: str) -> CachedSnippet:
         """The snippet as it was at ``revision`` (immutable, so cached without expiry)."""
@@ -309,4 +330,4 @@ class SnippetDocuments:
         changed = frozenset(changes)
         history = {revision: names | changed for revision, names in head.own_history.items()}
         history[head.revision] = changed
-        self._heads[key] = CachedSnippet(snippet, files, own_history=history)
+        self._put_head(key, CachedSnippet(snippet, files, own_history=history))

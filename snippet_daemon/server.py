@@ -151,6 +151,7 @@ class SnippetServer(LanguageServer):
         self._client: SnippetsClient | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.last_activity = time.monotonic()  # the last request from the client (polling slows when idle)
+        self.credentials_lookup: asyncio.Task[Any] | None = None  # started once the client has initialized
 
     # ------------------------------------------------------------------ settings
 
@@ -350,6 +351,9 @@ class SnippetServer(LanguageServer):
         self, name: str, params_type: type[P], raw: Any, handler: Callable[[SnippetServer, P], Awaitable[Any]]
     ) -> Any:
         self.last_activity = time.monotonic()
+        if self.credentials_lookup is not None and not self.credentials_lookup.done():
+            # The keyring is being read in a thread; reading it here too would block the event loop.
+            await asyncio.wait([self.credentials_lookup])
         try:
             params = protocol.structure(raw, params_type, what=name)
             return protocol.unstructure(await handler(self, params))
@@ -401,7 +405,7 @@ def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
         log.info("snippet-daemon %s ready (API %s)", __version__, ls.api_url)
         # Look the credentials up now, off the event loop: a locked keyring may prompt, and importing
         # it takes ~100 ms; neither should hold up the first request.
-        ls.run_task(asyncio.to_thread(ls.look_up_credentials), "looking up credentials")
+        ls.credentials_lookup = ls.run_task(asyncio.to_thread(ls.look_up_credentials), "looking up credentials")
         if ls.watcher is not None:
             ls.watcher.start()
 

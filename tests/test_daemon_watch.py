@@ -301,3 +301,22 @@ async def test_watching_again_starts_from_now(daemon: Daemon, sandbox: Sandbox) 
     async with make_client(sandbox, 1) as alice:
         await alice.create_comment(TEAM, snippet_id, "said while watched")
     await daemon.wait_for_change(about(snippet_id, "comment"), timeout=COMMENT_CYCLES * INTERVAL + SLACK)
+
+
+async def test_a_server_that_ignores_sort_still_has_changes_found(sandbox: Sandbox, capabilities: str) -> None:
+    # 105 snippets listed oldest first: the one we watch, the newest, is on the second page.
+    sandbox.faults.ignore_sort = 1
+    async with make_client(sandbox, 1) as alice:
+        for number in range(104):
+            await alice.create_snippet(TEAM, {f"f{number}.txt": b"x"})
+    watched_id, _ = await alice_creates(sandbox, {"app.py": b"v = 1\n"})
+    daemon = await start_daemon(sandbox, capabilities=capabilities, options=WATCH_OPTIONS)
+    try:
+        await daemon.command("bbsnippets.watch", workspace=TEAM, id=watched_id)
+        await asyncio.sleep(2 * INTERVAL)
+        async with make_client(sandbox, 1) as alice:
+            changed = await alice.update_snippet(TEAM, watched_id, files={"app.py": b"v = 2\n"})
+        notification = await daemon.wait_for_change(about(watched_id, "commit"), timeout=2 * INTERVAL + SLACK)
+        assert notification["revision"] == changed.revision
+    finally:
+        await daemon.stop()

@@ -20,6 +20,7 @@ with nothing open or watched it sends nothing at all.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import os
@@ -41,6 +42,7 @@ log = logging.getLogger("snippet_daemon.watch")
 
 COMMENT_POLL_EVERY = 5  # comment lists cost one request per snippet: poll them at a fifth of the rate
 MAX_BACKOFF = 16
+PAGE_SIZE = 100  # snippets per list page (the client asks for pagelen=100)
 # Nobody has used the editor's snippet features for a while: poll a quarter as often until they do.
 IDLE_AFTER_SECONDS = 15 * 60
 IDLE_SLOWDOWN = 4
@@ -223,6 +225,8 @@ class Watcher:
         client = self._poll_client()
         snippets, more = await client.recent_snippets(workspace)
         seen = {snippet.id: snippet for snippet in snippets}
+        if more and not ids <= seen.keys() and not _newest_first(snippets):
+            seen, more = await self._look_further(client, workspace, ids, seen)
         for snippet_id in sorted(ids):
             key = (workspace, snippet_id)
             snippet = seen.get(snippet_id)
@@ -236,6 +240,27 @@ class Watcher:
                 continue
             if snippet.updated_on != known:
                 await self._changed(key, snippet)
+
+    async def _look_further(
+        self, client: SnippetsClient, workspace: str, ids: set[str], seen: dict[str, Snippet]
+    ) -> tuple[dict[str, Snippet], bool]:
+        """The server ignored ``sort=-updated_on``, so a tracked snippet may be on any page: walk the
+        list (a budget token per page) until every tracked one is found. Returns what was seen, and
+        whether the list went on beyond it."""
+        found = dict(seen)
+        pages = client.iter_snippets(workspace)
+        try:
+            count = 0
+            async for snippet in pages:
+                if count % PAGE_SIZE == 0 and count and not self.budget.take():
+                    return found, True
+                count += 1
+                found.setdefault(snippet.id, snippet)
+                if ids <= found.keys():
+                    return found, True
+            return found, False
+        finally:
+            await pages.aclose()
 
     async def _changed(self, key: Key, listed: Snippet) -> None:
         documents = self._server.documents
@@ -312,6 +337,12 @@ def _save_watching(path: Path, api_url: str, watched: set[Key]) -> None:
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(document, indent=1), encoding="utf-8")
     os.replace(temporary, path)
+
+
+def _newest_first(snippets: list[Snippet]) -> bool:
+    """Whether a page came sorted by ``updated_on``, newest first (ISO-8601 strings of one zone sort as text)."""
+    stamps = [snippet.updated_on or "" for snippet in snippets]
+    return all(earlier >= later for earlier, later in itertools.pairwise(stamps))
 
 
 def _marks(comments: Iterable[Comment]) -> CommentMarks:

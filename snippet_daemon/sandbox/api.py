@@ -44,6 +44,7 @@ from .accounts import (
     SandboxUser,
     Workspace,
 )
+from .faults import Faults
 from .render import (
     Urls,
     account_json,
@@ -249,9 +250,10 @@ def _query_int(request: ApiRequest, name: str, default: int) -> int:
 class SnippetsApi:
     """Answers ``/2.0`` requests from a :class:`Store` and a :class:`Directory`."""
 
-    def __init__(self, store: Store, directory: Directory) -> None:
+    def __init__(self, store: Store, directory: Directory, faults: Faults | None = None) -> None:
         self.store = store
         self.directory = directory
+        self.faults = faults
 
     # ------------------------------------------------------------------ dispatch
 
@@ -565,6 +567,7 @@ class SnippetsApi:
             creator=user.nickname if role == "owner" else None,
             involving=user.nickname if role == "contributor" else None,
             watched_by=user.nickname if role == "member" and not member else None,
+            oldest_first=bool(self.faults and self.faults.ignore_sort),
             limit=pagelen,
             offset=(page - 1) * pagelen,
         )

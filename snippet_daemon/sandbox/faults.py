@@ -35,6 +35,8 @@ class Faults:
     rate_limit_next: int = 0
     server_error_next: int = 0
     drop_next: int = 0
+    # 1: snippet lists come oldest first whatever ``sort=`` asks, as a server that ignores it would
+    ignore_sort: int = 0
 
     def to_json(self) -> dict[str, int]:
         return asdict(self)

@@ -325,7 +325,7 @@ class Sandbox:
                 store = Store(self.data_dir)
                 store.remember_accounts(self.users)
                 self._directory = Directory(self.users, self._free_plan)
-                self._api = SnippetsApi(store, self._directory)
+                self._api = SnippetsApi(store, self._directory, self.faults)
                 self._web = WebPages(store, self._directory)
                 self._store = store
             return self._store

@@ -318,10 +318,11 @@ class Store:
         creator: str | None = None,
         involving: str | None = None,
         watched_by: str | None = None,
+        oldest_first: bool = False,
         limit: int,
         offset: int,
     ) -> tuple[int, list[SnippetRecord]]:
-        """Newest-updated first (ties by creation order), and the total before paging.
+        """Newest-updated first (ties by creation order; ``oldest_first`` reverses it), and the total.
 
         ``creator``: created by; ``involving``: created, watched or commented by; ``watched_by``.
         """
@@ -342,10 +343,11 @@ class Store:
             where.append("id IN (SELECT snippet_id FROM watches WHERE user = ?)")
             args.append(watched_by)
         clause = " AND ".join(where)
+        order = "updated_on ASC, seq ASC" if oldest_first else "updated_on DESC, seq DESC"
         with self.lock:
             total = self._db.execute(f"SELECT count(*) FROM snippets WHERE {clause}", args).fetchone()[0]
             rows = self._db.execute(
-                f"SELECT * FROM snippets WHERE {clause} ORDER BY updated_on DESC, seq DESC LIMIT ? OFFSET ?",
+                f"SELECT * FROM snippets WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
         return int(total), [self._snippet(row) for row in rows]
