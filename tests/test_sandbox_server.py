@@ -103,7 +103,13 @@ def test_admin_routes_drive_faults_and_the_log_from_another_process(sandbox: San
 
     assert logged[0]["path"] == "/2.0/user" and logged[0]["user"] == "demo"
     assert cleared.status_code == 204 and sandbox.requests == []
-    assert updated.json() == {"latency_ms": 5, "rate_limit_next": 1, "server_error_next": 0, "drop_next": 0}
+    assert updated.json() == {
+        "latency_ms": 5,
+        "rate_limit_next": 1,
+        "server_error_next": 0,
+        "drop_next": 0,
+        "ignore_sort": 0,
+    }
     assert sandbox.faults == Faults(latency_ms=5, rate_limit_next=1)
     assert rejected.status_code == 400
 
