@@ -55,31 +55,22 @@ async def _default_workspace(client: SnippetsClient, given: str | None) -> str:
     chosen = given or os.environ.get("BITBUCKET_WORKSPACE")
     if chosen:
         return chosen
-    from snippet_daemon.bitbucket import Forbidden
-
-    try:
-        account = await client.current_user()
-    except Forbidden:
+    account = await client.current_user_if_readable()
+    if account is None:
         raise CommandError(
             "Which workspace? Pass --workspace (or set BITBUCKET_WORKSPACE); the token cannot read "
             "your account (scope read:user:bitbucket) to guess your personal workspace."
-        ) from None
+        )
     if not account.nickname:
         raise CommandError("Which workspace? Pass --workspace or set BITBUCKET_WORKSPACE.")
     return account.nickname
 
 
 async def describe_account(client: SnippetsClient) -> str:
-    """Who the credentials belong to, in one request (``GET /user``).
-
-    A 403 still proves the credentials (a wrong secret is 401): the token just lacks
-    read:user:bitbucket, which snippets do not need, so the username stands in for the name.
-    """
-    from snippet_daemon.bitbucket import Forbidden
-
-    try:
-        account = await client.current_user()
-    except Forbidden:
+    """Who the credentials belong to, in one request (``GET /user``); without read:user:bitbucket
+    the username stands in for the name."""
+    account = await client.current_user_if_readable()
+    if account is None:
         username = (client.credentials.username if client.credentials else None) or "the token's account"
         return f"{username} (the token lacks read:user:bitbucket, so the name is not shown)"
     return f"{account.display_name} ({account.nickname or account.uuid})"

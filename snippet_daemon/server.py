@@ -33,7 +33,7 @@ from snippet_daemon.documents import SnippetDocuments
 from snippet_daemon.protocol import ErrorKind, InitializationOptions, ProtocolError
 
 if TYPE_CHECKING:
-    from snippet_daemon.bitbucket import Credentials, SnippetsClient
+    from snippet_daemon.bitbucket import Credentials, RetryPolicy, SnippetsClient
     from snippet_daemon.features.watch import Watcher
 
 log = logging.getLogger("snippet_daemon.server")
@@ -205,7 +205,7 @@ class SnippetServer(LanguageServer):
             self._client = SnippetsClient(credentials, self.api_url, retry=self.retry_policy())
         return self._client
 
-    def retry_policy(self) -> Any:
+    def retry_policy(self) -> RetryPolicy:
         """The client's back-off; ``SNIPPET_DAEMON_RETRY_SCALE`` shrinks it (tests, demos)."""
         from snippet_daemon.bitbucket import RetryPolicy
 
@@ -216,20 +216,20 @@ class SnippetServer(LanguageServer):
         return RetryPolicy().scaled(scale) if scale != 1 else RetryPolicy()
 
     async def use_credentials(self, credentials: Credentials | None) -> None:
-        """Switch accounts (login/logout): drop the client and everything cached for the old one."""
+        """Switch accounts: drop the client and everything cached for the old one.
+
+        ``credentials`` after login; ``None`` after logout, to look them up again on next use
+        (credentials in the environment, if any, apply again).
+        """
         if credentials is not None:
             self.redactor.add(credentials.secret)
         old, self._client = self._client, None
-        self._credentials, self._credentials_loaded = credentials, True
+        self._credentials, self._credentials_loaded = credentials, credentials is not None
         self.documents.clear()
         if self.watcher is not None:
             self.watcher.reset()
         if old is not None:
             await old.aclose()
-
-    def forget_credentials(self) -> None:
-        """Look the credentials up again on next use (after logout, environment ones apply)."""
-        self._credentials, self._credentials_loaded = None, False
 
     async def default_workspace(self, given: str | None) -> str:
         """The workspace named, else the configured one, else the user's personal workspace."""
@@ -237,12 +237,7 @@ class SnippetServer(LanguageServer):
             return given
         if self.options.workspace:
             return self.options.workspace
-        from snippet_daemon.bitbucket import Forbidden
-
-        try:
-            account = await self.client().current_user()
-        except Forbidden:
-            account = None
+        account = await self.client().current_user_if_readable()
         if account is None or not account.nickname:
             raise ProtocolError(
                 ErrorKind.INVALID_ARGUMENT,

@@ -54,9 +54,6 @@ class SnippetUri:
         assert self.path is not None, "a directory URI has no file path"
         return self.path
 
-    def with_path(self, path: str | None, revision: str | None = None) -> SnippetUri:
-        return SnippetUri(self.workspace, self.id, path, revision)
-
     def __str__(self) -> str:
         text = f"{URI_SCHEME}://{_quote(self.workspace)}/"
         if self.id is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -78,17 +80,47 @@ async def _log_lines(daemon: Daemon) -> list[str]:
     return daemon.log_messages
 
 
-@pytest.mark.parametrize(("level", "expect_debug"), [("debug", True), ("info", False)])
-async def test_log_level_option_controls_what_reaches_the_client(
-    sandbox: Sandbox, level: str, expect_debug: bool
+@pytest.mark.parametrize(
+    ("options", "env_level", "expect_debug"),
+    [
+        pytest.param({"logLevel": "debug"}, "info", True, id="option debug"),
+        pytest.param({"logLevel": "info"}, "debug", False, id="option info wins over env"),
+        pytest.param({}, "info", False, id="env info"),
+        pytest.param({}, "debug", True, id="env debug"),
+    ],
+)
+async def test_log_level_option_then_env_controls_what_reaches_the_client(
+    sandbox: Sandbox, options: dict[str, Any], env_level: str, expect_debug: bool
 ) -> None:
-    daemon = await start_daemon(sandbox, options={"logLevel": level})
+    daemon = await start_daemon(sandbox, options=options, env={"SNIPPET_DAEMON_LOG": env_level})
     try:
         lines = await _log_lines(daemon)
         assert any("ready" in line for line in lines)  # info always arrives
         assert any("GET " in line and "/snippets/demo" in line for line in lines) == expect_debug
     finally:
         await daemon.stop()
+
+
+async def test_the_api_url_option_wins_over_the_environment(sandbox: Sandbox) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/2.0"
+    daemon = await start_daemon(sandbox, options={"apiUrl": sandbox.base_url}, env={"BITBUCKET_API_URL": closed})
+    try:
+        assert await daemon.command(protocol.LIST, workspace="demo") == {"snippets": []}
+    finally:
+        await daemon.stop()
+
+
+def test_start_up_does_not_import_the_http_client_keyring_or_sandbox() -> None:
+    # Those cost ~400 ms; the daemon loads them on first use, after it has answered initialize.
+    probe = (
+        "import sys; from snippet_daemon.server import create_server; create_server(); "
+        "print(sorted(m for m in ('httpx', 'keyring', 'snippet_daemon.bitbucket', 'snippet_daemon.sandbox') "
+        "if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
 
 
 async def test_a_missing_required_argument_says_which(sandbox: Sandbox) -> None:
@@ -119,7 +151,6 @@ def _frame(message: dict[str, Any]) -> bytes:
 def test_a_quick_exit_while_work_is_still_logging_ends_the_process(sandbox: Sandbox) -> None:
     """Right after ``initialized`` the daemon looks up credentials in the background and logs it; when
     ``exit`` has already closed stdout, that log line must not loop (it used to spin at 100% CPU)."""
-    import subprocess
 
     env = daemon_env(sandbox, user_env(sandbox), None)  # logs "credentials from the environment" when found
     daemon = subprocess.Popen(

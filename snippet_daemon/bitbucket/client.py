@@ -34,6 +34,7 @@ from snippet_daemon.bitbucket.errors import (
     API_TOKEN_HELP,
     BitbucketError,
     Conflict,
+    Forbidden,
     NetworkError,
     NotAuthenticated,
     PlanRestricted,
@@ -282,6 +283,17 @@ class SnippetsClient:
         if account is None:
             raise ServerError("Bitbucket sent an account that is not an object.")
         return account
+
+    async def current_user_if_readable(self) -> Account | None:
+        """:meth:`current_user`, or ``None`` when the token may not read the account.
+
+        A 403 still proves the credentials (a wrong secret is 401): the token only lacks
+        read:user:bitbucket, which snippets do not need.
+        """
+        try:
+            return await self.current_user()
+        except Forbidden:
+            return None
 
     # ------------------------------------------------------------------ snippets
 

@@ -15,6 +15,7 @@ from snippet_daemon.features.common import check_file_name, decode_content, open
 from snippet_daemon.protocol import ErrorKind, ProtocolError
 
 if TYPE_CHECKING:
+    from snippet_daemon.bitbucket import SnippetsClient
     from snippet_daemon.server import SnippetServer
 
 
@@ -119,23 +120,13 @@ async def delete(ls: SnippetServer, params: protocol.SnippetRef) -> protocol.Del
 # --------------------------------------------------------------------------- account
 
 
-def _account_info(
-    display_name: str, nickname: str | None, uuid: str | None, username: str | None
-) -> protocol.AccountInfo:
-    return protocol.AccountInfo(display_name=display_name, nickname=nickname, uuid=uuid, username=username)
-
-
-async def _describe(ls: SnippetServer) -> protocol.AccountInfo:
-    """One ``GET /user``; a 403 still proves the credentials (the token lacks read:user:bitbucket)."""
-    from snippet_daemon.bitbucket import Forbidden
-
-    client = ls.client()
+async def _describe(client: SnippetsClient) -> protocol.AccountInfo:
+    """Who the client's credentials belong to, in one request (``GET /user``)."""
     username = client.credentials.username if client.credentials else None
-    try:
-        account = await client.current_user()
-    except Forbidden:
-        return _account_info(username or "the token's account", None, None, username)
-    return _account_info(account.display_name, account.nickname, account.uuid, username)
+    account = await client.current_user_if_readable()
+    if account is None:
+        return protocol.AccountInfo(username or "the token's account", None, None, username)
+    return protocol.AccountInfo(account.display_name, account.nickname, account.uuid, username)
 
 
 async def login(ls: SnippetServer, params: protocol.LoginParams) -> protocol.AccountResult:
@@ -158,14 +149,7 @@ async def login(ls: SnippetServer, params: protocol.LoginParams) -> protocol.Acc
         source="keyring",
     )
     async with SnippetsClient(credentials, ls.api_url) as client:
-        from snippet_daemon.bitbucket import Forbidden
-
-        try:
-            account = await client.current_user()
-            info = _account_info(account.display_name, account.nickname, account.uuid, credentials.username)
-        except Forbidden:
-            name = credentials.username or "the token's account"
-            info = _account_info(name, None, None, credentials.username)
+        info = await _describe(client)
     # Off the event loop: a Secret Service may sit on an unlock prompt for as long as the user lets it.
     await asyncio.to_thread(KeyringStore().save, ls.api_url, credentials)
     await ls.use_credentials(credentials)
@@ -177,13 +161,12 @@ async def logout(ls: SnippetServer, params: protocol.NoParams) -> protocol.Empty
 
     with contextlib.suppress(NoKeyringBackend):  # no keyring here: nothing was ever stored, nothing to forget
         await asyncio.to_thread(KeyringStore().delete, ls.api_url)
-    await ls.use_credentials(None)
-    ls.forget_credentials()  # environment credentials, if any, apply again on next use
+    await ls.use_credentials(None)  # environment credentials, if any, apply again on next use
     return protocol.Empty()
 
 
 async def whoami(ls: SnippetServer, params: protocol.NoParams) -> protocol.AccountResult:
-    return protocol.AccountResult(account=await _describe(ls))
+    return protocol.AccountResult(account=await _describe(ls.client()))
 
 
 def register(server: SnippetServer) -> None:
