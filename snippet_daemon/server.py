@@ -235,6 +235,7 @@ class SnippetServer(LanguageServer):
         self._credentials_loaded = False
         self._client: SnippetsClient | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._finishing: set[asyncio.Task[Any]] = set()  # tasks shutdown lets finish (saves)
         self.last_activity = time.monotonic()  # the last request from the client (polling slows when idle)
         self.credentials_lookup: asyncio.Task[Any] | None = None  # started once the client has initialized
         self.personal_workspace: str | None = None  # the account's, from GET /user (the default when none is set)
@@ -398,14 +399,22 @@ class SnippetServer(LanguageServer):
         finally:
             self.work_done_progress.end(token, types.WorkDoneProgressEnd())
 
-    def run_task(self, coroutine: Coroutine[Any, Any, Any] | Awaitable[Any], name: str) -> asyncio.Task[Any]:
-        """A background task that is kept alive, named, and whose failure is logged, not lost."""
+    def run_task(
+        self, coroutine: Coroutine[Any, Any, Any] | Awaitable[Any], name: str, *, finish_on_shutdown: bool = False
+    ) -> asyncio.Task[Any]:
+        """A background task that is kept alive, named, and whose failure is logged, not lost.
+
+        ``finish_on_shutdown``: shutdown waits for it (briefly) instead of cancelling it, as for a save.
+        """
         task = asyncio.ensure_future(coroutine)
         task.set_name(name)
         self._tasks.add(task)
+        if finish_on_shutdown:
+            self._finishing.add(task)
 
         def done(finished: asyncio.Task[Any]) -> None:
             self._tasks.discard(finished)
+            self._finishing.discard(finished)
             if not finished.cancelled() and finished.exception() is not None:
                 log.error("%s failed", name, exc_info=finished.exception())
 
@@ -417,13 +426,14 @@ class SnippetServer(LanguageServer):
         cancelled and awaited and every connection closed."""
         if self.watcher is not None:
             await self.watcher.aclose()
+        if self._finishing:
+            await asyncio.wait(list(self._finishing), timeout=SHUTDOWN_GRACE_SECONDS)
         tasks = list(self._tasks)
-        if tasks:
-            _, late = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
-            for task in late:
-                log.warning("shutting down: %s did not finish; cancelled", task.get_name())
+        for task in tasks:
+            if not task.done():
+                log.info("shutting down: %s is cancelled", task.get_name())
                 task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._client is not None:
             await self._client.aclose()
             self._client = None
