@@ -12,8 +12,15 @@ if vim.fn.has('nvim-0.10') ~= 1 then
   return
 end
 
+--- Calls `require(module)[name](...)`; a Lua error becomes one message, not a traceback.
+local function call(module, name, ...)
+  require('bbsnippets.client').guard(function(...)
+    require(module)[name](...)
+  end, ...)
+end
+
 vim.api.nvim_create_user_command('BBSnippet', function(opts)
-  require('bbsnippets.commands').run(opts)
+  call('bbsnippets.commands', 'run', opts)
 end, {
   nargs = '*',
   range = true,
@@ -29,27 +36,27 @@ vim.api.nvim_create_autocmd('BufReadCmd', {
   pattern = 'bbsnippet://*',
   nested = true, -- so FileType (ftplugins, syntax, treesitter) runs for the filetype set here
   callback = function(args)
-    require('bbsnippets.files').read(args)
+    call('bbsnippets.files', 'read', args)
   end,
 })
 vim.api.nvim_create_autocmd('FileReadCmd', {
   group = group,
   pattern = 'bbsnippet://*',
   callback = function(args)
-    require('bbsnippets.files').read_into(args)
+    call('bbsnippets.files', 'read_into', args)
   end,
 })
 vim.api.nvim_create_autocmd('BufWriteCmd', {
   group = group,
   pattern = 'bbsnippet://*',
   callback = function(args)
-    require('bbsnippets.files').write(args)
+    call('bbsnippets.files', 'write', args)
   end,
 })
 
 vim.keymap.set('n', '<Plug>(bbsnippets-share)', '<Cmd>BBSnippet share<CR>', { desc = 'Share the buffer as a snippet' })
 vim.keymap.set('x', '<Plug>(bbsnippets-share)', function()
-  require('bbsnippets.share').visual()
+  call('bbsnippets.share', 'visual')
 end, { desc = 'Share the selection as a snippet' })
 vim.keymap.set('n', '<Plug>(bbsnippets-list)', '<Cmd>BBSnippet list<CR>', { desc = 'Pick a snippet to open' })
 vim.keymap.set('n', '<Plug>(bbsnippets-comment)', '<Cmd>BBSnippet comment<CR>', { desc = 'Comment on this line' })

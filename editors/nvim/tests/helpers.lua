@@ -102,6 +102,7 @@ function M.assert_no_traceback()
   for _, entry in ipairs(M.messages) do
     assert(not entry.message:find('stack traceback'), 'a traceback reached the user: ' .. entry.message)
     assert(not entry.message:find('E5%d%d%d'), 'a Lua error reached the user: ' .. entry.message)
+    assert(not entry.message:find('hit a bug'), 'the plugin hit a bug: ' .. entry.message)
   end
   local errmsg = vim.v.errmsg
   assert(not errmsg:find('stack traceback') and not errmsg:find('E5108'), 'v:errmsg holds a Lua error: ' .. errmsg)

@@ -76,6 +76,23 @@ function M.report(err)
   M.notify(('%s [%s]'):format(text, err.kind), level)
 end
 
+--- Runs `fn(...)`; a Lua error in the plugin becomes one message (the traceback goes to the LSP
+--- log), never a traceback over the user's screen.
+---@param fn function
+---@param ... any
+function M.guard(fn, ...)
+  local ok, failure = xpcall(fn, debug.traceback, ...)
+  if not ok then
+    vim.lsp.log.error('bbsnippets:', failure)
+    M.notify(
+      ('bbsnippets hit a bug: %s. Nothing was lost; please report it with the log (:lua vim.cmd.tabedit(vim.lsp.get_log_path())).'):format(
+        tostring(failure):match('^[^\n]*')
+      ),
+      vim.log.levels.ERROR
+    )
+  end
+end
+
 ---@param err any an LSP ResponseError, or whatever the transport gave
 ---@return bbsnippets.Error?
 local function normalize(err)
@@ -231,7 +248,7 @@ function M.request(method, params, callback, opts)
       M.report(err)
     end
     if callback then
-      callback(err, result)
+      M.guard(callback, err, result)
     end
   end
   when_ready(function(start_err)

@@ -47,8 +47,8 @@ M.update_state = update_state
 
 -- ----------------------------------------------------------------------------- bytes <-> lines
 
---- A file's bytes as buffer lines ('\n' inside a line stands for NUL, as in Neovim's API), whether
---- it ended with a newline, and whether its lines end in CRLF.
+--- A file's bytes as buffer lines (NUL bytes stay in them), whether it ended with a newline, and
+--- whether its lines end in CRLF.
 ---@param data string
 ---@return string[] lines
 ---@return boolean eol
@@ -64,9 +64,8 @@ function M.to_lines(data)
   local lines = vim.split(data, '\n', { plain = true })
   for index, line in ipairs(lines) do
     if dos and (index < #lines or eol) then
-      line = line:sub(1, -2) -- the CR of a CRLF
+      lines[index] = line:sub(1, -2) -- the CR of a CRLF
     end
-    lines[index] = (line:gsub('%z', '\n'))
   end
   return lines, eol, dos
 end
@@ -82,9 +81,6 @@ function M.from_lines(buf)
     return '' -- an empty buffer is an empty file
   end
   local separator = bo.fileformat == 'dos' and '\r\n' or '\n'
-  for index, line in ipairs(lines) do
-    lines[index] = (line:gsub('\n', '\0'))
-  end
   local text = table.concat(lines, separator)
   if bo.endofline or (bo.fixendofline and not bo.binary) then
     text = text .. separator
