@@ -111,3 +111,16 @@ async def test_binary_file(sandbox: Sandbox, tmp_path: Path) -> None:
     async with make_client(sandbox) as client:
         content = await client.get_snippet_content(WORKSPACE, snippet_id)
     assert content.files == files
+
+
+async def test_checkhealth(sandbox: Sandbox, tmp_path: Path) -> None:
+    await run_flow("health", sandbox, tmp_path)
+
+
+async def test_no_credentials_gives_one_clear_message(sandbox: Sandbox, tmp_path: Path) -> None:
+    await run_flow("no_credentials", sandbox, tmp_path, credentials=False)
+
+
+async def test_no_daemon_gives_one_clear_message(sandbox: Sandbox, tmp_path: Path) -> None:
+    snippet_id = await create_snippet(sandbox, {"app.py": b"x = 1\n"}, title="crash")
+    await run_flow("no_daemon", sandbox, tmp_path, context={"workspace": WORKSPACE, "id": snippet_id})

@@ -61,6 +61,35 @@ local function report_daemon(result)
   end
 end
 
+--- A daemon older than bbsnippets.health: its version from the handshake, the rest from whoami.
+---@param health_err bbsnippets.Error
+local function report_without_health(health_err)
+  local lsp_client = client.lsp_client()
+  local info = lsp_client and lsp_client.server_info or {}
+  health.ok(('snippet-daemon %s'):format(info.version or '(version unknown)'))
+  health.warn(('this daemon has no bbsnippets.health (%s): keyring and API checks are partial'):format(health_err.message), {
+    'update snippet-daemon (pipx upgrade snippet-daemon)',
+  })
+  health.start('bbsnippets: Bitbucket')
+  local err, result = client.wait(function(done)
+    client.command(protocol.WHOAMI, nil, done, { handles = vim.tbl_values(protocol.ErrorKind) })
+  end, 30000)
+  if not err then
+    local account = result.account or {}
+    health.ok('credentials: present')
+    health.ok('the API answers')
+    health.ok(('logged in as %s'):format(account.displayName or '?'))
+  elseif err.kind == protocol.ErrorKind.NOT_AUTHENTICATED then
+    health.error('no Bitbucket credentials', LOGIN_ADVICE)
+  elseif err.kind == protocol.ErrorKind.CREDENTIAL_STORE then
+    health.error('OS keyring not usable: ' .. err.message, { 'or keep the credentials in BITBUCKET_USERNAME and BITBUCKET_API_TOKEN' })
+  else
+    health.error(('the API does not answer: %s [%s]'):format(err.message, err.kind or 'error'), {
+      'check the network, or the api_url option (vim.g.bbsnippets = { api_url = ... })',
+    })
+  end
+end
+
 function M.check()
   health.start('bbsnippets: Neovim')
   local version = vim.version()
@@ -101,10 +130,7 @@ function M.check()
     })
     return
   elseif err then
-    health.error(('the daemon answered: %s [%s]'):format(err.message, err.kind or 'error'), {
-      'update snippet-daemon (pipx upgrade snippet-daemon)',
-    })
-    return
+    return report_without_health(err)
   end
   report_daemon(result)
 end
