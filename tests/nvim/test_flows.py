@@ -124,3 +124,15 @@ async def test_no_credentials_gives_one_clear_message(sandbox: Sandbox, tmp_path
 async def test_no_daemon_gives_one_clear_message(sandbox: Sandbox, tmp_path: Path) -> None:
     snippet_id = await create_snippet(sandbox, {"app.py": b"x = 1\n"}, title="crash")
     await run_flow("no_daemon", sandbox, tmp_path, context={"workspace": WORKSPACE, "id": snippet_id})
+
+
+async def test_file_and_snippet_commands(sandbox: Sandbox, tmp_path: Path) -> None:
+    files = {"main.py": b'AWS_KEY = "AKIAQWERTYUIOP1234ZX"\n'}
+    snippet_id = await create_snippet(sandbox, files, title="files")
+    await run_flow("files", sandbox, tmp_path, context={"workspace": WORKSPACE, "id": snippet_id})
+    async with make_client(sandbox) as client:
+        assert snippet_id not in {snippet.id for snippet in await client.list_snippets(WORKSPACE)}
+
+
+async def test_startup_requires_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+    await run_flow("startup", sandbox, tmp_path)
