@@ -13,7 +13,7 @@ h.run(function()
   assert(vim.fn.maparg('<Plug>(bbsnippets-list)', 'n') ~= '' and vim.fn.maparg('<Plug>(bbsnippets-comment)', 'n') ~= '', 'the other maps')
   for _, mode in ipairs({ 'n', 'x', 'i' }) do
     for _, map in ipairs(vim.api.nvim_get_keymap(mode)) do
-      local ours = (map.rhs or ''):find('BBSnippet') or (map.desc or ''):lower():find('snippet')
+      local ours = (map.rhs or ''):find('BBSnippet') or (map.desc or ''):find('^bbsnippets')
       assert(not ours or map.lhs:find('^<Plug>'), 'a default key map: ' .. map.lhs)
     end
   end
