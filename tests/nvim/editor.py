@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import importlib.util
 import json
 import os
@@ -196,10 +197,8 @@ async def run_flow(
                     await driver.answer(ask)
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"{flow}.lua did not finish within {FLOW_TIMEOUT} s")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(process.wait(), 0.02)
-            except TimeoutError:
-                pass
     finally:
         if process.returncode is None:
             os.killpg(process.pid, signal.SIGKILL)  # Neovim and the daemon it started

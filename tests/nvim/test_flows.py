@@ -68,7 +68,10 @@ async def test_comments_thread_reply_and_line_comment(sandbox: Sandbox, tmp_path
         await run_flow("comments", sandbox, tmp_path, context={"workspace": WORKSPACE, "id": snippet_id})
         comments = await client.list_comments(WORKSPACE, snippet_id)
     alive = [comment for comment in comments if not comment.deleted]
-    assert [(comment.raw, comment.parent_id) for comment in alive] == [("Looks good", None), ("Thanks, merged.", first.id)]
+    assert [(comment.raw, comment.parent_id) for comment in alive] == [
+        ("Looks good", None),
+        ("Thanks, merged.", first.id),
+    ]
 
 
 async def test_watch_reloads_unmodified_and_marks_modified_stale(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -83,7 +86,7 @@ async def test_watch_reloads_unmodified_and_marks_modified_stale(sandbox: Sandbo
 
 
 async def test_history_old_revision_read_only_and_diffed(sandbox: Sandbox, tmp_path: Path) -> None:
-    v1, v2 = "def greet(name):\n    return \"Hello\"\n", "def greet(name):\n    return f\"Hello, {name}!\"\n"
+    v1, v2 = 'def greet(name):\n    return "Hello"\n', 'def greet(name):\n    return f"Hello, {name}!"\n'
     snippet_id = await create_snippet(sandbox, {"greet.py": v1.encode()}, title="history")
     async with make_client(sandbox) as client:
         first = (await client.get_snippet(WORKSPACE, snippet_id)).revision

@@ -54,9 +54,24 @@ vim.api.nvim_create_autocmd('BufWriteCmd', {
   end,
 })
 
-vim.keymap.set('n', '<Plug>(bbsnippets-share)', '<Cmd>BBSnippet share<CR>', { desc = 'bbsnippets: share the buffer as a snippet' })
+vim.keymap.set(
+  'n',
+  '<Plug>(bbsnippets-share)',
+  '<Cmd>BBSnippet share<CR>',
+  { desc = 'bbsnippets: share the buffer as a snippet' }
+)
 vim.keymap.set('x', '<Plug>(bbsnippets-share)', function()
   call('bbsnippets.share', 'visual')
 end, { desc = 'bbsnippets: share the selection as a snippet' })
-vim.keymap.set('n', '<Plug>(bbsnippets-list)', '<Cmd>BBSnippet list<CR>', { desc = 'bbsnippets: pick a snippet to open' })
-vim.keymap.set('n', '<Plug>(bbsnippets-comment)', '<Cmd>BBSnippet comment<CR>', { desc = 'bbsnippets: comment on this line' })
+vim.keymap.set(
+  'n',
+  '<Plug>(bbsnippets-list)',
+  '<Cmd>BBSnippet list<CR>',
+  { desc = 'bbsnippets: pick a snippet to open' }
+)
+vim.keymap.set(
+  'n',
+  '<Plug>(bbsnippets-comment)',
+  '<Cmd>BBSnippet comment<CR>',
+  { desc = 'bbsnippets: comment on this line' }
+)

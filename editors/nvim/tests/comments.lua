@@ -37,7 +37,10 @@ h.run(function()
   h.equal('markdown', vim.bo[comments].filetype, 'markdown')
   assert(not vim.bo[comments].modifiable, 'not editable by accident')
   local lines = vim.api.nvim_buf_get_lines(comments, 0, 3, false)
-  assert(lines[2]:find('a add') and lines[2]:find('r reply') and lines[2]:find('e edit') and lines[2]:find('d delete'), 'the maps at the top: ' .. lines[2])
+  assert(
+    lines[2]:find('a add') and lines[2]:find('r reply') and lines[2]:find('e edit') and lines[2]:find('d delete'),
+    'the maps at the top: ' .. lines[2]
+  )
   local root = line_of(comments, '^## Demo User · 20%d%d%-%d%d%-%d%d %d%d:%d%d$')
   assert(root < line_of(comments, 'Looks good'), 'the header, then the text')
 
@@ -52,7 +55,11 @@ h.run(function()
   h.wait_message('comment posted')
   assert(not vim.api.nvim_buf_is_valid(draft), 'the draft is gone')
   local reply = line_of(comments, '^  ↳ Demo User · ')
-  h.equal('    Thanks!', vim.api.nvim_buf_get_lines(comments, reply, reply + 1, false)[1], 'the reply is indented under it')
+  h.equal(
+    '    Thanks!',
+    vim.api.nvim_buf_get_lines(comments, reply, reply + 1, false)[1],
+    'the reply is indented under it'
+  )
   assert(reply > root, 'after its parent')
 
   -- Edit the reply with `e`.

@@ -22,7 +22,11 @@ h.run(function()
   end)
   local conflict = h.prompts[#h.prompts]
   assert(conflict.prompt:find('app.py changed on Bitbucket'), conflict.prompt)
-  h.equal({ 'Compare with the version on Bitbucket', 'Overwrite it with mine', 'Cancel' }, conflict.items, 'the choices')
+  h.equal(
+    { 'Compare with the version on Bitbucket', 'Overwrite it with mine', 'Cancel' },
+    conflict.items,
+    'the choices'
+  )
   h.equal(buf, vim.api.nvim_get_current_buf(), 'the cursor stays in the user text')
   local remote
   for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
@@ -48,7 +52,11 @@ h.run(function()
   h.wait_for('the overwrite', function()
     return not vim.bo[buf].modified
   end)
-  h.equal('x = 2  # mine\n', vim.base64.decode(h.ask('file', { workspace = ctx.workspace, id = ctx.id, path = 'app.py' })), 'overwritten')
+  h.equal(
+    'x = 2  # mine\n',
+    vim.base64.decode(h.ask('file', { workspace = ctx.workspace, id = ctx.id, path = 'app.py' })),
+    'overwritten'
+  )
 
   -- :w! overwrites without asking.
   vim.cmd('diffoff!')
@@ -58,5 +66,9 @@ h.run(function()
   vim.cmd('write!')
   assert(not vim.bo[buf].modified, ':w! saved')
   h.equal(asked, #h.prompts, ':w! asks nothing')
-  h.equal('x = 5  # mine again\n', vim.base64.decode(h.ask('file', { workspace = ctx.workspace, id = ctx.id, path = 'app.py' })), ':w! overwrote')
+  h.equal(
+    'x = 5  # mine again\n',
+    vim.base64.decode(h.ask('file', { workspace = ctx.workspace, id = ctx.id, path = 'app.py' })),
+    ':w! overwrote'
+  )
 end)

@@ -119,7 +119,10 @@ end
 ---@param actual T
 ---@param what string
 function M.equal(expected, actual, what)
-  assert(vim.deep_equal(expected, actual), ('%s: expected %s, got %s'):format(what, vim.inspect(expected), vim.inspect(actual)))
+  assert(
+    vim.deep_equal(expected, actual),
+    ('%s: expected %s, got %s'):format(what, vim.inspect(expected), vim.inspect(actual))
+  )
 end
 
 -- --------------------------------------------------------------------------- the pytest side

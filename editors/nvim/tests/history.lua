@@ -17,7 +17,10 @@ h.run(function()
   end)
   local history = h.prompts[#h.prompts]
   h.equal(2, #history.items, 'two commits')
-  assert(history.items[1]:find('^' .. ctx.second:sub(1, 7)) and history.items[1]:find('Demo User'), 'newest first: ' .. history.items[1])
+  assert(
+    history.items[1]:find('^' .. ctx.second:sub(1, 7)) and history.items[1]:find('Demo User'),
+    'newest first: ' .. history.items[1]
+  )
   local old = vim.api.nvim_get_current_buf()
   assert(old ~= head, 'a buffer of its own')
   h.equal(uri.build(ctx.workspace, ctx.id, 'greet.py', ctx.first), vim.api.nvim_buf_get_name(old), 'the ?rev= buffer')

@@ -47,5 +47,9 @@ h.run(function()
   h.wait_for('the save through a new daemon', function()
     return not vim.bo[buf].modified
   end)
-  h.equal('x = 2  # survives a crash\n', vim.base64.decode(h.ask('file', { workspace = ctx.workspace, id = ctx.id, path = 'app.py' })), 'saved')
+  h.equal(
+    'x = 2  # survives a crash\n',
+    vim.base64.decode(h.ask('file', { workspace = ctx.workspace, id = ctx.id, path = 'app.py' })),
+    'saved'
+  )
 end)

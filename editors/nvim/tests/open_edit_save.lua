@@ -15,8 +15,15 @@ h.run(function()
   end)
   local picker = h.prompts[1]
   assert(picker.prompt:find('Snippets in ' .. ctx.workspace), picker.prompt)
-  assert(picker.items[1]:find('three files') and picker.items[1]:find('private') and picker.items[1]:find('updated 20'), picker.items[1])
-  h.equal({ 'GET /2.0/snippets/' .. ctx.workspace, 'GET /2.0/snippets/' .. ctx.workspace .. '/' .. ctx.id }, h.requests(), 'list, then open')
+  assert(
+    picker.items[1]:find('three files') and picker.items[1]:find('private') and picker.items[1]:find('updated 20'),
+    picker.items[1]
+  )
+  h.equal(
+    { 'GET /2.0/snippets/' .. ctx.workspace, 'GET /2.0/snippets/' .. ctx.workspace .. '/' .. ctx.id },
+    h.requests(),
+    'list, then open'
+  )
 
   local uri = require('bbsnippets.uri')
   local app = vim.fn.bufnr(uri.build(ctx.workspace, ctx.id, 'app.py'))

@@ -6,7 +6,16 @@ local h = require('helpers')
 h.run(function()
   local ctx = h.context
   vim.g.bbsnippets = { workspace = ctx.workspace, poll_interval_seconds = 0 }
-  vim.fn.writefile({ 'import time', '', 'def retry(fn, attempts=3):', '    for attempt in range(attempts):', '        try:', '            return fn()', '        except OSError:', '            time.sleep(2 ** attempt)' }, 'retry.py')
+  vim.fn.writefile({
+    'import time',
+    '',
+    'def retry(fn, attempts=3):',
+    '    for attempt in range(attempts):',
+    '        try:',
+    '            return fn()',
+    '        except OSError:',
+    '            time.sleep(2 ** attempt)',
+  }, 'retry.py')
   vim.cmd.edit('retry.py')
   vim.keymap.set('x', '<F5>', '<Plug>(bbsnippets-share)')
 
@@ -20,11 +29,18 @@ h.run(function()
   h.equal('select', h.prompts[2].kind, 'then the visibility')
   h.equal({ 'Private', 'Public' }, h.prompts[2].items, 'private is the default')
   local link = vim.fn.getreg('"')
-  assert(link:match('^http://127%.0%.0%.1:%d+/snippets/' .. ctx.workspace .. '/%w+$'), 'the link in the register: ' .. link)
+  assert(
+    link:match('^http://127%.0%.0%.1:%d+/snippets/' .. ctx.workspace .. '/%w+$'),
+    'the link in the register: ' .. link
+  )
   assert(shared.message:find(link, 1, true) and shared.message:find('private'), shared.message)
   local id = link:match('/(%w+)$')
   local text = vim.base64.decode(h.ask('file', { workspace = ctx.workspace, id = id, path = 'retry.py' }))
-  h.equal('def retry(fn, attempts=3):\n    for attempt in range(attempts):\n        try:\n            return fn()', text, 'the selection, byte for byte')
+  h.equal(
+    'def retry(fn, attempts=3):\n    for attempt in range(attempts):\n        try:\n            return fn()',
+    text,
+    'the selection, byte for byte'
+  )
   h.equal('n', vim.fn.mode(), 'back in normal mode')
 
   -- Linewise with an Ex range, public, with something that looks like an AWS key.
@@ -35,7 +51,10 @@ h.run(function()
   vim.cmd('1,2BBSnippet share')
   local again = h.wait_message('shared ')
   local refusal = h.prompts[#h.prompts]
-  assert(refusal.prompt:find('retry.py line 2') and refusal.prompt:find('AWS'), 'the finding names the file and line: ' .. refusal.prompt)
+  assert(
+    refusal.prompt:find('retry.py line 2') and refusal.prompt:find('AWS'),
+    'the finding names the file and line: ' .. refusal.prompt
+  )
   assert(again.message:find('public'), again.message)
   local second = vim.fn.getreg('"'):match('/(%w+)$')
   assert(second ~= id, 'a new snippet')

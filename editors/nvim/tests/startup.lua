@@ -10,7 +10,10 @@ h.run(function()
   for _, mode in ipairs({ 'n', 'x' }) do
     assert(vim.fn.maparg('<Plug>(bbsnippets-share)', mode) ~= '', 'the share map in mode ' .. mode)
   end
-  assert(vim.fn.maparg('<Plug>(bbsnippets-list)', 'n') ~= '' and vim.fn.maparg('<Plug>(bbsnippets-comment)', 'n') ~= '', 'the other maps')
+  assert(
+    vim.fn.maparg('<Plug>(bbsnippets-list)', 'n') ~= '' and vim.fn.maparg('<Plug>(bbsnippets-comment)', 'n') ~= '',
+    'the other maps'
+  )
   for _, mode in ipairs({ 'n', 'x', 'i' }) do
     for _, map in ipairs(vim.api.nvim_get_keymap(mode)) do
       local ours = (map.rhs or ''):find('BBSnippet') or (map.desc or ''):find('^bbsnippets')
@@ -21,7 +24,29 @@ h.run(function()
   h.equal(0, #vim.lsp.get_clients(), 'no daemon until first use')
 
   local subcommands = vim.fn.getcompletion('BBSnippet ', 'cmdline')
-  for _, name in ipairs({ 'share', 'list', 'open', 'pull', 'comments', 'comment', 'watch', 'unwatch', 'watchers', 'history', 'diff', 'rename', 'add', 'delete-file', 'delete', 'duplicate', 'title', 'visibility', 'login', 'logout', 'whoami' }) do
+  for _, name in ipairs({
+    'share',
+    'list',
+    'open',
+    'pull',
+    'comments',
+    'comment',
+    'watch',
+    'unwatch',
+    'watchers',
+    'history',
+    'diff',
+    'rename',
+    'add',
+    'delete-file',
+    'delete',
+    'duplicate',
+    'title',
+    'visibility',
+    'login',
+    'logout',
+    'whoami',
+  }) do
     assert(vim.tbl_contains(subcommands, name), 'completes ' .. name .. ': ' .. table.concat(subcommands, ' '))
   end
   h.equal({ 'public', 'private' }, vim.fn.getcompletion('BBSnippet visibility ', 'cmdline'), 'visibility values')

@@ -136,8 +136,10 @@ local function on_exit(code, signal, client_id)
     )
   elseif not expected and (code ~= 0 or signal ~= 0) then
     M.notify(
-      ('snippet-daemon stopped unexpectedly (%s). Your buffers and unsaved edits are kept; the next '
-        .. 'command starts it again. Its log: :lua vim.cmd.tabedit(vim.lsp.get_log_path())'):format(how),
+      (
+        'snippet-daemon stopped unexpectedly (%s). Your buffers and unsaved edits are kept; the next '
+        .. 'command starts it again. Its log: :lua vim.cmd.tabedit(vim.lsp.get_log_path())'
+      ):format(how),
       vim.log.levels.ERROR
     )
   end
@@ -198,7 +200,10 @@ local function start()
     ok, id = pcall(vim.lsp.start_client, lsp_config)
   end
   if not ok or not id then
-    M.notify(('could not start the daemon (%s): %s %s'):format(table.concat(cmd, ' '), tostring(id), M.INSTALL_HELP), vim.log.levels.ERROR)
+    M.notify(
+      ('could not start the daemon (%s): %s %s'):format(table.concat(cmd, ' '), tostring(id), M.INSTALL_HELP),
+      vim.log.levels.ERROR
+    )
     return false
   end
   state.id, state.cmd, state.ready, state.stopping = id, cmd, false, false

@@ -319,7 +319,13 @@ function M.compose(workspace, id, draft)
   vim.api.nvim_buf_set_name(buf, uri.comments(workspace, id, 'draft-' .. drafts))
   local bo = vim.bo[buf]
   bo.buftype, bo.bufhidden, bo.swapfile, bo.filetype = 'acwrite', 'wipe', false, 'markdown'
-  vim.api.nvim_buf_set_lines(buf, 0, -1, false, draft.edit and vim.split(draft.edit.raw, '\n', { plain = true }) or { '' })
+  vim.api.nvim_buf_set_lines(
+    buf,
+    0,
+    -1,
+    false,
+    draft.edit and vim.split(draft.edit.raw, '\n', { plain = true }) or { '' }
+  )
   bo.modified = false
   vim.b[buf].bbsnippets = { workspace = workspace, id = id }
   local what = draft.edit and 'Editing a comment'
@@ -354,7 +360,8 @@ function M.post(buf, workspace, id, draft)
     name, params = protocol.COMMENTS_EDIT, { workspace = workspace, id = id, commentId = draft.edit.id, raw = raw }
   else
     name = protocol.COMMENTS_ADD
-    params = { workspace = workspace, id = id, raw = raw, parentId = draft.parentId, path = draft.path, line = draft.line }
+    params =
+      { workspace = workspace, id = id, raw = raw, parentId = draft.parentId, path = draft.path, line = draft.line }
   end
   local err, comment = client.wait(function(done)
     client.command(name, params, done)

@@ -106,7 +106,12 @@ local function validate(opts, where)
       else
         table.insert(
           problems,
-          ('option `%s` in %s must be %s, got %s; using the default'):format(name, where, spec.expected, vim.inspect(value))
+          ('option `%s` in %s must be %s, got %s; using the default'):format(
+            name,
+            where,
+            spec.expected,
+            vim.inspect(value)
+          )
         )
       end
     end

@@ -156,7 +156,10 @@ function M.read(args)
   local buf, name = args.buf, args.match
   local target = uri.parse(name)
   if not target then
-    client.notify(('%s is not a snippet URI; expected bbsnippet://WORKSPACE/ID/PATH'):format(name), vim.log.levels.ERROR)
+    client.notify(
+      ('%s is not a snippet URI; expected bbsnippet://WORKSPACE/ID/PATH'):format(name),
+      vim.log.levels.ERROR
+    )
     return
   end
   if not uri.is_file(target) then
@@ -172,7 +175,11 @@ function M.read(args)
   if err and err.kind == ErrorKind.NOT_FOUND and not target.revision then
     set_content(buf, '')
     state.new = true
-    vim.api.nvim_echo({ { ('"%s" [New] — :w adds it to snippet %s'):format(target.path, uri.ref(target.workspace, target.id)) } }, false, {})
+    vim.api.nvim_echo(
+      { { ('"%s" [New] — :w adds it to snippet %s'):format(target.path, uri.ref(target.workspace, target.id)) } },
+      false,
+      {}
+    )
   elseif err then
     if err.kind == ErrorKind.NOT_FOUND then
       client.report(err)
@@ -180,7 +187,10 @@ function M.read(args)
     set_content(buf, '')
     bo.modifiable = false
     state.failed = true
-    client.notify(('%s could not be read, so there is nothing to save; :e to try again'):format(target.path), vim.log.levels.WARN)
+    client.notify(
+      ('%s could not be read, so there is nothing to save; :e to try again'):format(target.path),
+      vim.log.levels.WARN
+    )
   else
     set_content(buf, bytes_of(result))
     state.readRevision = result.revision
@@ -335,7 +345,10 @@ function M.write(args)
   elseif state.binary then
     client.notify(('%s is a binary file and read-only here'):format(target.path), vim.log.levels.WARN)
   elseif state.failed then
-    client.notify(('%s was never read, so it is not saved over; :e to read it again'):format(target.path), vim.log.levels.WARN)
+    client.notify(
+      ('%s was never read, so it is not saved over; :e to read it again'):format(target.path),
+      vim.log.levels.WARN
+    )
   else
     M.save(buf, name, { force = vim.v.cmdbang == 1 })
   end
@@ -358,7 +371,10 @@ function M.resolve_conflict(buf, name, err)
     elseif index == 2 then
       M.save(buf, name, { force = true })
     else
-      client.notify('not saved; your text is still in the buffer. :w! overwrites the version on Bitbucket.', vim.log.levels.WARN)
+      client.notify(
+        'not saved; your text is still in the buffer. :w! overwrites the version on Bitbucket.',
+        vim.log.levels.WARN
+      )
     end
   end)
 end
@@ -370,7 +386,10 @@ end
 function M.compare(buf, name, remote_revision)
   local target = uri.parse(name) --[[@as bbsnippets.Uri]]
   if not remote_revision then
-    client.notify('the daemon did not say which revision is on Bitbucket; :BBSnippet history lists them', vim.log.levels.WARN)
+    client.notify(
+      'the daemon did not say which revision is on Bitbucket; :BBSnippet history lists them',
+      vim.log.levels.WARN
+    )
     return
   end
   local win = vim.fn.bufwinid(buf)
@@ -379,7 +398,9 @@ function M.compare(buf, name, remote_revision)
   else
     vim.api.nvim_set_current_win(win)
   end
-  vim.cmd('vertical diffsplit ' .. vim.fn.fnameescape(uri.build(target.workspace, target.id, target.path, remote_revision)))
+  vim.cmd(
+    'vertical diffsplit ' .. vim.fn.fnameescape(uri.build(target.workspace, target.id, target.path, remote_revision))
+  )
   vim.cmd.wincmd('p') -- back to the user's text
   client.notify(
     'the other window shows the version on Bitbucket (read-only). Take its changes with do (:h copy-diffs), '

@@ -52,7 +52,9 @@ local function report_daemon(result)
   end
   if result.account then
     local account = result.account
-    health.ok(('logged in as %s%s'):format(account.displayName, account.username and (' (' .. account.username .. ')') or ''))
+    health.ok(
+      ('logged in as %s%s'):format(account.displayName, account.username and (' (' .. account.username .. ')') or '')
+    )
   end
   if result.workspace then
     health.ok(('default workspace: %s'):format(result.workspace))
@@ -67,9 +69,12 @@ local function report_without_health(health_err)
   local lsp_client = client.lsp_client()
   local info = lsp_client and lsp_client.server_info or {}
   health.ok(('snippet-daemon %s'):format(info.version or '(version unknown)'))
-  health.warn(('this daemon has no bbsnippets.health (%s): keyring and API checks are partial'):format(health_err.message), {
-    'update snippet-daemon (pipx upgrade snippet-daemon)',
-  })
+  health.warn(
+    ('this daemon has no bbsnippets.health (%s): keyring and API checks are partial'):format(health_err.message),
+    {
+      'update snippet-daemon (pipx upgrade snippet-daemon)',
+    }
+  )
   health.start('bbsnippets: Bitbucket')
   local err, result = client.wait(function(done)
     client.command(protocol.WHOAMI, nil, done, { handles = vim.tbl_values(protocol.ErrorKind) })
@@ -82,7 +87,10 @@ local function report_without_health(health_err)
   elseif err.kind == protocol.ErrorKind.NOT_AUTHENTICATED then
     health.error('no Bitbucket credentials', LOGIN_ADVICE)
   elseif err.kind == protocol.ErrorKind.CREDENTIAL_STORE then
-    health.error('OS keyring not usable: ' .. err.message, { 'or keep the credentials in BITBUCKET_USERNAME and BITBUCKET_API_TOKEN' })
+    health.error(
+      'OS keyring not usable: ' .. err.message,
+      { 'or keep the credentials in BITBUCKET_USERNAME and BITBUCKET_API_TOKEN' }
+    )
   else
     health.error(('the API does not answer: %s [%s]'):format(err.message, err.kind or 'error'), {
       'check the network, or the api_url option (vim.g.bbsnippets = { api_url = ... })',

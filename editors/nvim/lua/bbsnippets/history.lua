@@ -28,11 +28,15 @@ local function choose_commit(snippet, prompt, on_choice)
     end
     ---@cast result bbsnippets.HistoryResult
     M.known[uri.ref(snippet.workspace, snippet.id)] = result.commits
-    vim.ui.select(result.commits, { prompt = prompt, kind = 'bbsnippets.commit', format_item = describe }, function(commit)
-      if commit then
-        on_choice(commit)
+    vim.ui.select(
+      result.commits,
+      { prompt = prompt, kind = 'bbsnippets.commit', format_item = describe },
+      function(commit)
+        if commit then
+          on_choice(commit)
+        end
       end
-    end)
+    )
   end)
 end
 

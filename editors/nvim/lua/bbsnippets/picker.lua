@@ -94,7 +94,8 @@ function M.choose_workspace(on_choice)
       prompt = 'Workspace',
       kind = 'bbsnippets.workspace',
       format_item = function(workspace)
-        return workspace.slug .. (workspace.name ~= workspace.slug and ('  ·  ' .. workspace.name) or '')
+        return workspace.slug
+          .. (workspace.name ~= workspace.slug and ('  ·  ' .. workspace.name) or '')
           .. (workspace.isDefault and '  (default)' or '')
       end,
     }, function(choice)

@@ -79,17 +79,21 @@ function M.share(text, name, workspace)
     end
     local private_first = config.get().private_by_default
     local choices = private_first and { 'Private', 'Public' } or { 'Public', 'Private' }
-    vim.ui.select(choices, { prompt = 'Visibility of the new snippet', kind = 'bbsnippets.visibility' }, function(choice)
-      if not choice then
-        return
+    vim.ui.select(
+      choices,
+      { prompt = 'Visibility of the new snippet', kind = 'bbsnippets.visibility' },
+      function(choice)
+        if not choice then
+          return
+        end
+        create({
+          workspace = workspace,
+          title = title ~= '' and title or nil,
+          isPrivate = choice == 'Private',
+          files = { { name = name, text = text } },
+        })
       end
-      create({
-        workspace = workspace,
-        title = title ~= '' and title or nil,
-        isPrivate = choice == 'Private',
-        files = { { name = name, text = text } },
-      })
-    end)
+    )
   end)
 end
 

@@ -29,9 +29,11 @@ local M = {}
 ---@param segment string
 ---@return string
 local function quote(segment)
-  return (segment:gsub("[^%w%-%._~!%$&'%(%)%*%+,;=:@]", function(char)
-    return string.format('%%%02X', char:byte())
-  end))
+  return (
+    segment:gsub("[^%w%-%._~!%$&'%(%)%*%+,;=:@]", function(char)
+      return string.format('%%%02X', char:byte())
+    end)
+  )
 end
 
 ---@param segment string

@@ -13,7 +13,11 @@ local M = {}
 function M.watch(snippet)
   client.command(protocol.WATCH, { workspace = snippet.workspace, id = snippet.id }, function(err)
     if not err then
-      client.notify(('watching %s: you are told when it changes, also after a restart'):format(uri.ref(snippet.workspace, snippet.id)))
+      client.notify(
+        ('watching %s: you are told when it changes, also after a restart'):format(
+          uri.ref(snippet.workspace, snippet.id)
+        )
+      )
     end
   end)
 end
@@ -68,11 +72,16 @@ function M.on_did_change(params)
   end
   local ref = uri.ref(params.workspace, params.id)
   if params.kind == 'deleted' and #buffers > 0 then
-    client.notify(('snippet %s was deleted on Bitbucket; your buffers are kept (:w fails)'):format(ref), vim.log.levels.WARN)
+    client.notify(
+      ('snippet %s was deleted on Bitbucket; your buffers are kept (:w fails)'):format(ref),
+      vim.log.levels.WARN
+    )
   elseif #stale > 0 then
     client.notify(
-      ('%s changed on Bitbucket while you had unsaved edits in %s; they are kept. '
-        .. ':w asks how to save (compare/overwrite), :e! takes the new version.'):format(ref, table.concat(stale, ', ')),
+      (
+        '%s changed on Bitbucket while you had unsaved edits in %s; they are kept. '
+        .. ':w asks how to save (compare/overwrite), :e! takes the new version.'
+      ):format(ref, table.concat(stale, ', ')),
       vim.log.levels.WARN
     )
   end

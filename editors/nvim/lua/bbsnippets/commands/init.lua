@@ -50,7 +50,7 @@ end
 ---@type table<string, bbsnippets.Subcommand>
 M.subcommands = {
   share = {
-    usage = "[range]share [workspace]   share the lines (or the whole buffer) as a new snippet",
+    usage = '[range]share [workspace]   share the lines (or the whole buffer) as a new snippet',
     run = function(opts)
       require('bbsnippets.share').command(opts)
     end,
@@ -125,7 +125,9 @@ M.subcommands = {
     end,
     complete = function()
       local snippet = vim.b.bbsnippets
-      local commits = snippet and snippet.id and require('bbsnippets.history').known[snippet.workspace .. '/' .. snippet.id]
+      local commits = snippet
+        and snippet.id
+        and require('bbsnippets.history').known[snippet.workspace .. '/' .. snippet.id]
       return vim.tbl_map(function(commit)
         return commit.hash
       end, commits or {})
@@ -222,7 +224,8 @@ function M.run(opts)
   local name = opts.fargs[1]
   local subcommand = name and M.subcommands[name]
   if not subcommand then
-    local lines = { (name and ('unknown subcommand "%s". ' or ''):format(name) or '') .. 'Usage: :BBSnippet {subcommand}' }
+    local lines =
+      { (name and ('unknown subcommand "%s". ' or ''):format(name) or '') .. 'Usage: :BBSnippet {subcommand}' }
     for _, known in ipairs(names()) do
       table.insert(lines, '  ' .. M.subcommands[known].usage)
     end

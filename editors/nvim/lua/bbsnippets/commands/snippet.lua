@@ -49,7 +49,11 @@ function M.visibility(visibility)
     client.notify(':BBSnippet visibility takes public or private', vim.log.levels.ERROR)
     return
   end
-  update(snippet, { isPrivate = visibility == 'private' }, ('%s is now %s'):format(uri.ref(snippet.workspace, snippet.id), visibility))
+  update(
+    snippet,
+    { isPrivate = visibility == 'private' },
+    ('%s is now %s'):format(uri.ref(snippet.workspace, snippet.id), visibility)
+  )
 end
 
 --- `:BBSnippet delete`: deletes the snippet after a confirmation. Buffers with unsaved edits stay.
@@ -73,7 +77,9 @@ function M.delete()
           vim.api.nvim_buf_delete(buf, { force = true })
         end
       end
-      client.notify(('deleted %s%s'):format(ref, kept > 0 and (' (%d buffers with unsaved edits kept)'):format(kept) or ''))
+      client.notify(
+        ('deleted %s%s'):format(ref, kept > 0 and (' (%d buffers with unsaved edits kept)'):format(kept) or '')
+      )
     end)
   end)
 end
@@ -92,7 +98,13 @@ function M.duplicate(to_workspace)
     end
     ---@cast result bbsnippets.CreateResult
     local register = ui.copy_link(result.htmlUrl or result.uri)
-    client.notify(('duplicated %s as %s (link in the %s register)'):format(uri.ref(snippet.workspace, snippet.id), uri.ref(result.workspace, result.id), register))
+    client.notify(
+      ('duplicated %s as %s (link in the %s register)'):format(
+        uri.ref(snippet.workspace, snippet.id),
+        uri.ref(result.workspace, result.id),
+        register
+      )
+    )
     require('bbsnippets.picker').open(result.workspace, result.id)
   end)
 end
