@@ -117,7 +117,8 @@ async def test_binary_file(sandbox: Sandbox, tmp_path: Path) -> None:
 
 
 async def test_checkhealth(sandbox: Sandbox, tmp_path: Path) -> None:
-    await run_flow("health", sandbox, tmp_path)
+    no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}  # as on a headless box
+    await run_flow("health", sandbox, tmp_path, env=no_keyring)
 
 
 async def test_no_credentials_gives_one_clear_message(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -132,7 +133,10 @@ async def test_no_daemon_gives_one_clear_message(sandbox: Sandbox, tmp_path: Pat
 async def test_file_and_snippet_commands(sandbox: Sandbox, tmp_path: Path) -> None:
     files = {"main.py": b'AWS_KEY = "AKIAQWERTYUIOP1234ZX"\n'}
     snippet_id = await create_snippet(sandbox, files, title="files")
-    await run_flow("files", sandbox, tmp_path, context={"workspace": WORKSPACE, "id": snippet_id})
+    async with make_client(sandbox) as client:
+        team = await client.create_snippet("sandbox-team", {"team.txt": b"ours\n"}, title="team snippet")
+    context = {"workspace": WORKSPACE, "id": snippet_id, "team_id": team.id}
+    await run_flow("files", sandbox, tmp_path, context=context)
     async with make_client(sandbox) as client:
         assert snippet_id not in {snippet.id for snippet in await client.list_snippets(WORKSPACE)}
 

@@ -6,14 +6,14 @@
 --- daemon that is missing or exits gives one clear message (with the install fix) instead of a
 --- Lua traceback, failing every waiting request so no caller hangs.
 
-local config = require('bbsnippets.config')
-local protocol = require('bbsnippets.protocol')
+local config = require("bbsnippets.config")
+local protocol = require("bbsnippets.protocol")
 
 local M = {}
 
-M.NAME = 'bbsnippets'
+M.NAME = "bbsnippets"
 
-M.INSTALL_HELP = 'Install it with `pipx install snippet-daemon`, or point the `cmd` option at it: '
+M.INSTALL_HELP = "Install it with `pipx install snippet-daemon`, or point the `cmd` option at it: "
   .. 'vim.g.bbsnippets = { cmd = { "/path/to/snippet-daemon" } }. See :checkhealth bbsnippets.'
 
 --- A failed request, as callbacks see it. `kind` is a protocol ErrorKind, or "daemon" when the
@@ -39,7 +39,7 @@ local state = {
 }
 
 ---@type bbsnippets.Error
-local NOT_RUNNING = { kind = 'daemon', message = 'snippet-daemon is not running', data = {} }
+local NOT_RUNNING = { kind = "daemon", message = "snippet-daemon is not running", data = {} }
 
 local WARNING_KINDS = {
   [protocol.ErrorKind.CONFLICT] = true,
@@ -55,25 +55,25 @@ local MESSAGE_LEVELS = { vim.log.levels.ERROR, vim.log.levels.WARN, vim.log.leve
 ---@param message string
 ---@param level? integer
 function M.notify(message, level)
-  vim.notify('bbsnippets: ' .. message, level or vim.log.levels.INFO, { title = 'bbsnippets' })
+  vim.notify("bbsnippets: " .. message, level or vim.log.levels.INFO, { title = "bbsnippets" })
 end
 
 --- The one place a failure becomes a message: the daemon's text (it says what to do) and its kind.
 ---@param err bbsnippets.Error
 function M.report(err)
-  if err.kind == 'daemon' then
+  if err.kind == "daemon" then
     return -- the daemon's absence or exit was reported once already
   end
   if err.kind == nil then
-    M.notify(('%s (daemon error %s)'):format(err.message, tostring(err.code)), vim.log.levels.ERROR)
+    M.notify(("%s (daemon error %s)"):format(err.message, tostring(err.code)), vim.log.levels.ERROR)
     return
   end
   local level = WARNING_KINDS[err.kind] and vim.log.levels.WARN or vim.log.levels.ERROR
   local text = err.message
   if err.kind == protocol.ErrorKind.NOT_AUTHENTICATED then
-    text = text .. ' In Neovim: :BBSnippet login.'
+    text = text .. " In Neovim: :BBSnippet login."
   end
-  M.notify(('%s [%s]'):format(text, err.kind), level)
+  M.notify(("%s [%s]"):format(text, err.kind), level)
 end
 
 --- Runs `fn(...)`; a Lua error in the plugin becomes one message (the traceback goes to the LSP
@@ -83,10 +83,10 @@ end
 function M.guard(fn, ...)
   local ok, failure = xpcall(fn, debug.traceback, ...)
   if not ok then
-    vim.lsp.log.error('bbsnippets:', failure)
+    vim.lsp.log.error("bbsnippets:", failure)
     M.notify(
-      ('bbsnippets hit a bug: %s. Nothing was lost; please report it with the log (:lua vim.cmd.tabedit(vim.lsp.get_log_path())).'):format(
-        tostring(failure):match('^[^\n]*')
+      ("bbsnippets hit a bug: %s. Nothing was lost; please report it with the log (:lua vim.cmd.tabedit(vim.lsp.get_log_path()))."):format(
+        tostring(failure):match("^[^\n]*")
       ),
       vim.log.levels.ERROR
     )
@@ -99,10 +99,10 @@ local function normalize(err)
   if err == nil then
     return nil
   end
-  if type(err) ~= 'table' then
+  if type(err) ~= "table" then
     return { message = tostring(err), data = {} }
   end
-  local data = type(err.data) == 'table' and err.data or {}
+  local data = type(err.data) == "table" and err.data or {}
   return { kind = data.kind, message = err.message or vim.inspect(err), code = err.code, data = data }
 end
 
@@ -124,11 +124,11 @@ local function on_exit(code, signal, client_id)
   end
   local was_ready, expected, cmd = state.ready, state.stopping, state.cmd or {}
   state.id, state.ready, state.stopping = nil, false, false
-  local how = signal ~= 0 and ('signal %d'):format(signal) or ('exit code %d'):format(code)
+  local how = signal ~= 0 and ("signal %d"):format(signal) or ("exit code %d"):format(code)
   if not was_ready then
     M.notify(
-      ('the daemon (%s) stopped before it started (%s). %s Its log: :lua vim.cmd.tabedit(vim.lsp.get_log_path())'):format(
-        table.concat(cmd, ' '),
+      ("the daemon (%s) stopped before it started (%s). %s Its log: :lua vim.cmd.tabedit(vim.lsp.get_log_path())"):format(
+        table.concat(cmd, " "),
         how,
         M.INSTALL_HELP
       ),
@@ -137,8 +137,8 @@ local function on_exit(code, signal, client_id)
   elseif not expected and (code ~= 0 or signal ~= 0) then
     M.notify(
       (
-        'snippet-daemon stopped unexpectedly (%s). Your buffers and unsaved edits are kept; the next '
-        .. 'command starts it again. Its log: :lua vim.cmd.tabedit(vim.lsp.get_log_path())'
+        "snippet-daemon stopped unexpectedly (%s). Your buffers and unsaved edits are kept; the next "
+        .. "command starts it again. Its log: :lua vim.cmd.tabedit(vim.lsp.get_log_path())"
       ):format(how),
       vim.log.levels.ERROR
     )
@@ -155,9 +155,9 @@ end
 local function handlers()
   return {
     [protocol.DID_CHANGE] = function(_, params)
-      require('bbsnippets.watch').on_did_change(params)
+      require("bbsnippets.watch").on_did_change(params)
     end,
-    ['window/showMessage'] = function(_, params)
+    ["window/showMessage"] = function(_, params)
       M.notify(params.message, MESSAGE_LEVELS[params.type] or vim.log.levels.INFO)
     end,
   }
@@ -172,7 +172,7 @@ local function start()
   local opts = config.get()
   local cmd = config.cmd(opts)
   if vim.fn.executable(cmd[1]) ~= 1 then
-    M.notify(('the daemon `%s` was not found. %s'):format(cmd[1], M.INSTALL_HELP), vim.log.levels.ERROR)
+    M.notify(("the daemon `%s` was not found. %s"):format(cmd[1], M.INSTALL_HELP), vim.log.levels.ERROR)
     return false
   end
   ---@type vim.lsp.ClientConfig
@@ -194,21 +194,21 @@ local function start()
     end,
   }
   local ok, id
-  if vim.fn.has('nvim-0.11') == 1 then
+  if vim.fn.has("nvim-0.11") == 1 then
     ok, id = pcall(vim.lsp.start, lsp_config, { attach = false, silent = true })
   else
     ok, id = pcall(vim.lsp.start_client, lsp_config)
   end
   if not ok or not id then
     M.notify(
-      ('could not start the daemon (%s): %s %s'):format(table.concat(cmd, ' '), tostring(id), M.INSTALL_HELP),
+      ("could not start the daemon (%s): %s %s"):format(table.concat(cmd, " "), tostring(id), M.INSTALL_HELP),
       vim.log.levels.ERROR
     )
     return false
   end
   state.id, state.cmd, state.ready, state.stopping = id, cmd, false, false
-  vim.api.nvim_create_autocmd('VimLeavePre', {
-    group = vim.api.nvim_create_augroup('bbsnippets.client', { clear = true }),
+  vim.api.nvim_create_autocmd("VimLeavePre", {
+    group = vim.api.nvim_create_augroup("bbsnippets.client", { clear = true }),
     callback = function()
       state.stopping = true
     end,
@@ -234,7 +234,7 @@ end
 ---@param handler fun(err: any, result: any)
 ---@return boolean
 local function send(client, method, params, handler)
-  if vim.fn.has('nvim-0.11') == 1 then
+  if vim.fn.has("nvim-0.11") == 1 then
     return (client:request(method, params, handler))
   end
   return (client.request(method, params, handler)) ---@diagnostic disable-line: missing-parameter
@@ -292,7 +292,7 @@ end
 ---@param opts? bbsnippets.RequestOpts
 function M.command(name, params, callback, opts)
   local arguments = { params and next(params) and params or vim.empty_dict() }
-  M.request('workspace/executeCommand', { command = name, arguments = arguments }, callback, opts)
+  M.request("workspace/executeCommand", { command = name, arguments = arguments }, callback, opts)
 end
 
 --- Waits for an asynchronous call (`M.request` or `M.command` as `call`), for reading and
@@ -310,8 +310,8 @@ function M.wait(call, timeout_ms)
     return done
   end, 10) then
     local waited = {
-      kind = 'timeout',
-      message = 'the daemon did not answer in time (or you interrupted); nothing was lost, try again',
+      kind = "timeout",
+      message = "the daemon did not answer in time (or you interrupted); nothing was lost, try again",
       data = {},
     }
     M.report(waited)

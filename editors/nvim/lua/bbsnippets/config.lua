@@ -12,8 +12,8 @@ local M = {}
 ---@field private_by_default? boolean share offers Private first (default true)
 ---@field daemon_options? table<string, any> further initializationOptions, passed as they are (docs/protocol.md)
 
-M.DEFAULT_CMD = { 'snippet-daemon' }
-M.FALLBACK_CMD = { 'python3', '-m', 'snippet_daemon' }
+M.DEFAULT_CMD = { "snippet-daemon" }
+M.FALLBACK_CMD = { "python3", "-m", "snippet_daemon" }
 
 ---@type bbsnippets.Options
 local DEFAULTS = {
@@ -30,11 +30,11 @@ local LOG_LEVELS = { error = true, warning = true, info = true, debug = true }
 
 ---@param value any
 local function is_string_list(value)
-  if type(value) ~= 'table' or #value == 0 or not vim.islist(value) then
+  if type(value) ~= "table" or #value == 0 or not vim.islist(value) then
     return false
   end
   for _, item in ipairs(value) do
-    if type(item) ~= 'string' or item == '' then
+    if type(item) ~= "string" or item == "" then
       return false
     end
   end
@@ -47,21 +47,21 @@ local SPEC = {
   cmd = { check = is_string_list, expected = 'a list of strings, e.g. { "snippet-daemon" }' },
   api_url = {
     check = function(value)
-      return type(value) == 'string' and value:match('^https?://') ~= nil
+      return type(value) == "string" and value:match("^https?://") ~= nil
     end,
     expected = 'a URL string, e.g. "https://api.bitbucket.org/2.0"',
   },
   workspace = {
     check = function(value)
-      return type(value) == 'string' and value ~= '' and not value:find('/')
+      return type(value) == "string" and value ~= "" and not value:find("/")
     end,
     expected = 'a workspace slug string, e.g. "myteam"',
   },
   poll_interval_seconds = {
     check = function(value)
-      return type(value) == 'number' and value >= 0
+      return type(value) == "number" and value >= 0
     end,
-    expected = 'a number of seconds >= 0 (0 turns polling off)',
+    expected = "a number of seconds >= 0 (0 turns polling off)",
   },
   log_level = {
     check = function(value)
@@ -71,15 +71,15 @@ local SPEC = {
   },
   private_by_default = {
     check = function(value)
-      return type(value) == 'boolean'
+      return type(value) == "boolean"
     end,
-    expected = 'true or false',
+    expected = "true or false",
   },
   daemon_options = {
     check = function(value)
-      return type(value) == 'table' and (next(value) == nil or not vim.islist(value))
+      return type(value) == "table" and (next(value) == nil or not vim.islist(value))
     end,
-    expected = 'a table of initializationOptions, e.g. { pollBudgetPerHour = 50 }',
+    expected = "a table of initializationOptions, e.g. { pollBudgetPerHour = 50 }",
   },
 }
 
@@ -99,14 +99,14 @@ local function validate(opts, where)
     if not spec then
       local known = vim.tbl_keys(SPEC)
       table.sort(known)
-      table.insert(problems, ('unknown option `%s` in %s (known: %s)'):format(name, where, table.concat(known, ', ')))
+      table.insert(problems, ("unknown option `%s` in %s (known: %s)"):format(name, where, table.concat(known, ", ")))
     elseif value ~= nil and value ~= vim.NIL then
       if spec.check(value) then
         valid[name] = value
       else
         table.insert(
           problems,
-          ('option `%s` in %s must be %s, got %s; using the default'):format(
+          ("option `%s` in %s must be %s, got %s; using the default"):format(
             name,
             where,
             spec.expected,
@@ -125,19 +125,19 @@ end
 local function resolve()
   local problems = {}
   local global = vim.g.bbsnippets
-  if global ~= nil and type(global) ~= 'table' then
-    table.insert(problems, 'vim.g.bbsnippets must be a table of options, got ' .. type(global))
+  if global ~= nil and type(global) ~= "table" then
+    table.insert(problems, "vim.g.bbsnippets must be a table of options, got " .. type(global))
     global = {}
   end
-  if type(from_setup) ~= 'table' then
-    table.insert(problems, 'setup() takes a table of options, got ' .. type(from_setup))
+  if type(from_setup) ~= "table" then
+    table.insert(problems, "setup() takes a table of options, got " .. type(from_setup))
     from_setup = {}
   end
-  local from_global, global_problems = validate(global or {}, 'vim.g.bbsnippets')
-  local from_call, setup_problems = validate(from_setup, 'setup()')
+  local from_global, global_problems = validate(global or {}, "vim.g.bbsnippets")
+  local from_call, setup_problems = validate(from_setup, "setup()")
   vim.list_extend(problems, global_problems)
   vim.list_extend(problems, setup_problems)
-  return vim.tbl_extend('force', DEFAULTS, from_global, from_call), problems
+  return vim.tbl_extend("force", DEFAULTS, from_global, from_call), problems
 end
 
 --- Merges `opts` over `vim.g.bbsnippets` and validates them (errors name the option).
@@ -154,7 +154,7 @@ function M.get()
   for _, problem in ipairs(problems) do
     if not reported[problem] then
       reported[problem] = true
-      vim.notify('bbsnippets: ' .. problem, vim.log.levels.ERROR)
+      vim.notify("bbsnippets: " .. problem, vim.log.levels.ERROR)
     end
   end
   return options
@@ -184,15 +184,13 @@ end
 ---@param opts bbsnippets.Options
 ---@return bbsnippets.InitializationOptions
 function M.initialization_options(opts)
-  local version = vim.version()
-  local init = vim.tbl_extend('force', {}, opts.daemon_options or {}, {
+  return vim.tbl_extend("force", {}, opts.daemon_options or {}, {
     apiUrl = opts.api_url,
     workspace = opts.workspace,
     pollIntervalSeconds = opts.poll_interval_seconds,
     logLevel = opts.log_level,
-    clientName = ('Neovim %d.%d.%d (bbsnippets)'):format(version.major, version.minor, version.patch),
+    clientName = "neovim",
   })
-  return init
 end
 
 return M

@@ -7,10 +7,10 @@
 --- fills it in one request), so loading and switching buffers costs Bitbucket nothing; a save is
 --- one compare-and-swap PUT, and 'modified' is cleared only once the daemon confirmed it.
 
-local client = require('bbsnippets.client')
-local protocol = require('bbsnippets.protocol')
-local ui = require('bbsnippets.ui')
-local uri = require('bbsnippets.uri')
+local client = require("bbsnippets.client")
+local protocol = require("bbsnippets.protocol")
+local ui = require("bbsnippets.ui")
+local uri = require("bbsnippets.uri")
 
 local M = {}
 
@@ -54,14 +54,14 @@ M.update_state = update_state
 ---@return boolean eol
 ---@return boolean dos
 function M.to_lines(data)
-  local _, newlines = data:gsub('\n', '')
-  local _, crlfs = data:gsub('\r\n', '')
+  local _, newlines = data:gsub("\n", "")
+  local _, crlfs = data:gsub("\r\n", "")
   local dos = newlines > 0 and newlines == crlfs
-  local eol = data:sub(-1) == '\n'
+  local eol = data:sub(-1) == "\n"
   if eol then
     data = data:sub(1, -2)
   end
-  local lines = vim.split(data, '\n', { plain = true })
+  local lines = vim.split(data, "\n", { plain = true })
   for index, line in ipairs(lines) do
     if dos and (index < #lines or eol) then
       lines[index] = line:sub(1, -2) -- the CR of a CRLF
@@ -77,10 +77,10 @@ end
 function M.from_lines(buf)
   local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
   local bo = vim.bo[buf]
-  if #lines == 1 and lines[1] == '' and not bo.endofline then
-    return '' -- an empty buffer is an empty file
+  if #lines == 1 and lines[1] == "" and not bo.endofline then
+    return "" -- an empty buffer is an empty file
   end
-  local separator = bo.fileformat == 'dos' and '\r\n' or '\n'
+  local separator = bo.fileformat == "dos" and "\r\n" or "\n"
   local text = table.concat(lines, separator)
   if bo.endofline or (bo.fixendofline and not bo.binary) then
     text = text .. separator
@@ -102,7 +102,7 @@ local function set_content(buf, data, opts)
   bo.modifiable = true
   bo.readonly = false
   bo.endofline = eol
-  bo.fileformat = dos and 'dos' or 'unix'
+  bo.fileformat = dos and "dos" or "unix"
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
   bo.undolevels = undolevels
   bo.modified = false
@@ -124,7 +124,7 @@ local function read_directory(buf, name, target)
     client.request(protocol.READ_DIRECTORY, { uri = name }, done)
   end)
   local bo = vim.bo[buf]
-  bo.buftype, bo.swapfile, bo.bufhidden = 'nofile', false, 'hide'
+  bo.buftype, bo.swapfile, bo.bufhidden = "nofile", false, "hide"
   bo.modifiable = true
   local children, lines = {}, {}
   for _, entry in ipairs(not err and result.entries or {}) do
@@ -132,22 +132,22 @@ local function read_directory(buf, name, target)
     if not target.id then
       child = uri.build(target.workspace, entry.name)
     else
-      local path = target.path and (target.path .. '/' .. entry.name) or entry.name
-      child = entry.type == 'directory' and uri.build(target.workspace, target.id, path) .. '/'
+      local path = target.path and (target.path .. "/" .. entry.name) or entry.name
+      child = entry.type == "directory" and uri.build(target.workspace, target.id, path) .. "/"
         or uri.build(target.workspace, target.id, path)
     end
     table.insert(children, child)
-    table.insert(lines, entry.name .. (entry.type == 'directory' and '/' or ''))
+    table.insert(lines, entry.name .. (entry.type == "directory" and "/" or ""))
   end
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
-  bo.modifiable, bo.modified, bo.filetype = false, false, 'bbsnippets'
+  bo.modifiable, bo.modified, bo.filetype = false, false, "bbsnippets"
   vim.b[buf].bbsnippets = { workspace = target.workspace, id = target.id, path = target.path }
-  vim.keymap.set('n', '<CR>', function()
+  vim.keymap.set("n", "<CR>", function()
     local child = children[vim.api.nvim_win_get_cursor(0)[1]]
     if child then
       vim.cmd.edit(vim.fn.fnameescape(child))
     end
-  end, { buffer = buf, desc = 'bbsnippets: open the entry under the cursor' })
+  end, { buffer = buf, desc = "bbsnippets: open the entry under the cursor" })
 end
 
 --- BufReadCmd: loads a bbsnippet:// file (or lists a directory) into its buffer.
@@ -157,7 +157,7 @@ function M.read(args)
   local target = uri.parse(name)
   if not target then
     client.notify(
-      ('%s is not a snippet URI; expected bbsnippet://WORKSPACE/ID/PATH'):format(name),
+      ("%s is not a snippet URI; expected bbsnippet://WORKSPACE/ID/PATH"):format(name),
       vim.log.levels.ERROR
     )
     return
@@ -169,11 +169,11 @@ function M.read(args)
     client.request(protocol.READ_FILE, { uri = name }, done, { handles = { ErrorKind.NOT_FOUND } })
   end)
   local bo = vim.bo[buf]
-  bo.buftype, bo.swapfile = 'acwrite', false
+  bo.buftype, bo.swapfile = "acwrite", false
   ---@type bbsnippets.BufferState
   local state = { workspace = target.workspace, id = target.id, path = target.path, revision = target.revision }
   if err and err.kind == ErrorKind.NOT_FOUND and not target.revision then
-    set_content(buf, '')
+    set_content(buf, "")
     state.new = true
     vim.api.nvim_echo(
       { { ('"%s" [New] — :w adds it to snippet %s'):format(target.path, uri.ref(target.workspace, target.id)) } },
@@ -184,11 +184,11 @@ function M.read(args)
     if err.kind == ErrorKind.NOT_FOUND then
       client.report(err)
     end
-    set_content(buf, '')
+    set_content(buf, "")
     bo.modifiable = false
     state.failed = true
     client.notify(
-      ('%s could not be read, so there is nothing to save; :e to try again'):format(target.path),
+      ("%s could not be read, so there is nothing to save; :e to try again"):format(target.path),
       vim.log.levels.WARN
     )
   else
@@ -198,7 +198,7 @@ function M.read(args)
       state.binary = true
       bo.binary = true
       client.notify(
-        ('%s is a binary file (%d bytes): shown read-only. :BBSnippet pull writes it to disk byte for byte.'):format(
+        ("%s is a binary file (%d bytes): shown read-only. :BBSnippet pull writes it to disk byte for byte."):format(
           target.path,
           #vim.base64.decode(result.base64)
         )
@@ -213,7 +213,7 @@ function M.read(args)
   if filetype and not state.binary then
     bo.filetype = filetype
   end
-  local comments = package.loaded['bbsnippets.comments']
+  local comments = package.loaded["bbsnippets.comments"]
   if comments then
     comments.decorate(buf) -- comments already listed for this snippet show at their lines
   end
@@ -224,7 +224,7 @@ end
 function M.read_into(args)
   local target = uri.parse(args.match)
   if not uri.is_file(target) then
-    client.notify(('%s is not a snippet file'):format(args.match), vim.log.levels.ERROR)
+    client.notify(("%s is not a snippet file"):format(args.match), vim.log.levels.ERROR)
     return
   end
   local err, result = client.wait(function(done)
@@ -234,7 +234,7 @@ function M.read_into(args)
     return
   end
   if result.text == nil then
-    client.notify(('%s is binary; :read takes text files only'):format(target.path), vim.log.levels.WARN)
+    client.notify(("%s is binary; :read takes text files only"):format(target.path), vim.log.levels.WARN)
     return
   end
   local lines = M.to_lines(result.text)
@@ -315,12 +315,12 @@ function M.save(buf, name, opts)
     end)
   elseif err.kind == ErrorKind.SECRET_DETECTED then
     vim.schedule(function()
-      require('bbsnippets.share').confirm_secrets(err, function()
+      require("bbsnippets.share").confirm_secrets(err, function()
         M.save(buf, name, { force = opts.force, allow_secrets = true })
       end)
     end)
-  elseif err.kind ~= 'daemon' and err.kind ~= 'timeout' then
-    client.notify('not saved; your text is still in the buffer', vim.log.levels.WARN)
+  elseif err.kind ~= "daemon" and err.kind ~= "timeout" then
+    client.notify("not saved; your text is still in the buffer", vim.log.levels.WARN)
   end
   return false
 end
@@ -333,20 +333,20 @@ function M.write(args)
   local own = name == vim.api.nvim_buf_get_name(buf)
   local state = own and M.state(buf) or {}
   if not uri.is_file(target) then
-    client.notify(('%s is not a file; write to bbsnippet://WORKSPACE/ID/PATH'):format(name), vim.log.levels.ERROR)
+    client.notify(("%s is not a file; write to bbsnippet://WORKSPACE/ID/PATH"):format(name), vim.log.levels.ERROR)
   elseif target.revision then
     client.notify(
-      ('%s is revision %s and cannot be changed; save to the file at HEAD (the same name without ?rev=) [readOnly]'):format(
+      ("%s is revision %s and cannot be changed; save to the file at HEAD (the same name without ?rev=) [readOnly]"):format(
         target.path,
         target.revision:sub(1, 12)
       ),
       vim.log.levels.WARN
     )
   elseif state.binary then
-    client.notify(('%s is a binary file and read-only here'):format(target.path), vim.log.levels.WARN)
+    client.notify(("%s is a binary file and read-only here"):format(target.path), vim.log.levels.WARN)
   elseif state.failed then
     client.notify(
-      ('%s was never read, so it is not saved over; :e to read it again'):format(target.path),
+      ("%s was never read, so it is not saved over; :e to read it again"):format(target.path),
       vim.log.levels.WARN
     )
   else
@@ -361,10 +361,10 @@ end
 ---@param err bbsnippets.Error
 function M.resolve_conflict(buf, name, err)
   local target = uri.parse(name) --[[@as bbsnippets.Uri]]
-  local choices = { 'Compare with the version on Bitbucket', 'Overwrite it with mine', 'Cancel' }
+  local choices = { "Compare with the version on Bitbucket", "Overwrite it with mine", "Cancel" }
   vim.ui.select(choices, {
-    prompt = ('%s changed on Bitbucket since you opened it; your text is kept. Save how?'):format(target.path),
-    kind = 'bbsnippets.conflict',
+    prompt = ("%s changed on Bitbucket since you opened it; your text is kept. Save how?"):format(target.path),
+    kind = "bbsnippets.conflict",
   }, function(_, index)
     if index == 1 then
       M.compare(buf, name, err.data.remoteRevision)
@@ -372,7 +372,7 @@ function M.resolve_conflict(buf, name, err)
       M.save(buf, name, { force = true })
     else
       client.notify(
-        'not saved; your text is still in the buffer. :w! overwrites the version on Bitbucket.',
+        "not saved; your text is still in the buffer. :w! overwrites the version on Bitbucket.",
         vim.log.levels.WARN
       )
     end
@@ -387,7 +387,7 @@ function M.compare(buf, name, remote_revision)
   local target = uri.parse(name) --[[@as bbsnippets.Uri]]
   if not remote_revision then
     client.notify(
-      'the daemon did not say which revision is on Bitbucket; :BBSnippet history lists them',
+      "the daemon did not say which revision is on Bitbucket; :BBSnippet history lists them",
       vim.log.levels.WARN
     )
     return
@@ -399,12 +399,12 @@ function M.compare(buf, name, remote_revision)
     vim.api.nvim_set_current_win(win)
   end
   vim.cmd(
-    'vertical diffsplit ' .. vim.fn.fnameescape(uri.build(target.workspace, target.id, target.path, remote_revision))
+    "vertical diffsplit " .. vim.fn.fnameescape(uri.build(target.workspace, target.id, target.path, remote_revision))
   )
-  vim.cmd.wincmd('p') -- back to the user's text
+  vim.cmd.wincmd("p") -- back to the user's text
   client.notify(
-    'the other window shows the version on Bitbucket (read-only). Take its changes with do (:h copy-diffs), '
-      .. 'then :w (asks again) or :w! to overwrite it with yours.'
+    "the other window shows the version on Bitbucket (read-only). Take its changes with do (:h copy-diffs), "
+      .. "then :w (asks again) or :w! to overwrite it with yours."
   )
 end
 
@@ -426,7 +426,7 @@ function M.rename(new_name)
   local buf = vim.api.nvim_get_current_buf()
   local state = M.state(buf)
   if not (state and state.path) or state.revision then
-    client.notify(':BBSnippet rename works in a bbsnippet:// file buffer at HEAD', vim.log.levels.WARN)
+    client.notify(":BBSnippet rename works in a bbsnippet:// file buffer at HEAD", vim.log.levels.WARN)
     return
   end
   local old_uri = vim.api.nvim_buf_get_name(buf)
@@ -437,7 +437,7 @@ function M.rename(new_name)
   client.request(protocol.RENAME, { oldUri = old_uri, newUri = new_uri }, function(err)
     if not err then
       M.rename_buffer(buf, new_uri, new_name)
-      client.notify(('renamed %s to %s'):format(state.path, new_name))
+      client.notify(("renamed %s to %s"):format(state.path, new_name))
     end
   end)
 end
@@ -464,16 +464,16 @@ function M.delete_file()
   local buf = vim.api.nvim_get_current_buf()
   local state = M.state(buf)
   if not (state and state.path) or state.revision then
-    client.notify(':BBSnippet delete-file works in a bbsnippet:// file buffer at HEAD', vim.log.levels.WARN)
+    client.notify(":BBSnippet delete-file works in a bbsnippet:// file buffer at HEAD", vim.log.levels.WARN)
     return
   end
   local name = vim.api.nvim_buf_get_name(buf)
-  ui.confirm(('Delete %s from snippet %s?'):format(state.path, uri.ref(state.workspace, state.id)), 'Delete', function()
+  ui.confirm(("Delete %s from snippet %s?"):format(state.path, uri.ref(state.workspace, state.id)), "Delete", function()
     client.request(protocol.DELETE_FILE, { uri = name, recursive = false }, function(err)
       if err then
         return
       end
-      client.notify(('deleted %s from %s'):format(state.path, uri.ref(state.workspace, state.id)))
+      client.notify(("deleted %s from %s"):format(state.path, uri.ref(state.workspace, state.id)))
       if vim.api.nvim_buf_is_valid(buf) then
         if vim.bo[buf].modified then
           update_state(buf, { new = true }) -- the user's text stays; :w would add it back
@@ -495,7 +495,7 @@ function M.buffers_of(workspace, id, all)
   for _, buf in ipairs(vim.api.nvim_list_bufs()) do
     local state = vim.api.nvim_buf_is_loaded(buf) and vim.b[buf].bbsnippets
     if state and state.workspace == workspace and state.id == id then
-      if all or (state.path and not state.revision and vim.bo[buf].buftype == 'acwrite') then
+      if all or (state.path and not state.revision and vim.bo[buf].buftype == "acwrite") then
         table.insert(found, buf)
       end
     end

@@ -1,10 +1,10 @@
 --- History: bbsnippets.history (commits, newest first), a file at an old revision (a read-only
 --- `?rev=` buffer) diffed against HEAD, and bbsnippets.diff (what a commit changed).
 
-local client = require('bbsnippets.client')
-local protocol = require('bbsnippets.protocol')
-local ui = require('bbsnippets.ui')
-local uri = require('bbsnippets.uri')
+local client = require("bbsnippets.client")
+local protocol = require("bbsnippets.protocol")
+local ui = require("bbsnippets.ui")
+local uri = require("bbsnippets.uri")
 
 local M = {}
 
@@ -14,8 +14,8 @@ M.known = {}
 ---@param commit bbsnippets.CommitInfo
 ---@return string
 local function describe(commit)
-  local message = vim.split(commit.message or '', '\n', { plain = true })[1]
-  return ('%s  %s  %s  %s'):format(commit.hash:sub(1, 7), ui.date(commit.date), commit.author, message)
+  local message = vim.split(commit.message or "", "\n", { plain = true })[1]
+  return ("%s  %s  %s  %s"):format(commit.hash:sub(1, 7), ui.date(commit.date), commit.author, message)
 end
 
 ---@param snippet {workspace: string, id: string}
@@ -30,7 +30,7 @@ local function choose_commit(snippet, prompt, on_choice)
     M.known[uri.ref(snippet.workspace, snippet.id)] = result.commits
     vim.ui.select(
       result.commits,
-      { prompt = prompt, kind = 'bbsnippets.commit', format_item = describe },
+      { prompt = prompt, kind = "bbsnippets.commit", format_item = describe },
       function(commit)
         if commit then
           on_choice(commit)
@@ -45,7 +45,7 @@ end
 ---@param path string
 ---@param revision string
 function M.diffsplit(snippet, path, revision)
-  vim.cmd('vertical diffsplit ' .. vim.fn.fnameescape(uri.build(snippet.workspace, snippet.id, path, revision)))
+  vim.cmd("vertical diffsplit " .. vim.fn.fnameescape(uri.build(snippet.workspace, snippet.id, path, revision)))
 end
 
 --- `:BBSnippet history`: pick a commit; the current file at that revision opens read-only,
@@ -55,7 +55,7 @@ function M.history()
   if not snippet then
     return
   end
-  choose_commit(snippet, ('History of %s'):format(uri.ref(snippet.workspace, snippet.id)), function(commit)
+  choose_commit(snippet, ("History of %s"):format(uri.ref(snippet.workspace, snippet.id)), function(commit)
     if not snippet.path then
       return M.show_diff(snippet, commit.hash)
     end
@@ -77,7 +77,7 @@ function M.diff(revision)
   if revision then
     return M.show_diff(snippet, revision)
   end
-  choose_commit(snippet, 'Show the changes of', function(commit)
+  choose_commit(snippet, "Show the changes of", function(commit)
     M.show_diff(snippet, commit.hash)
   end)
 end
@@ -91,12 +91,12 @@ function M.show_diff(snippet, revision)
       return
     end
     local buf = vim.api.nvim_create_buf(false, true)
-    vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(result.diff, '\n', { plain = true }))
-    vim.bo[buf].filetype, vim.bo[buf].modifiable, vim.bo[buf].bufhidden = 'diff', false, 'wipe'
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(result.diff, "\n", { plain = true }))
+    vim.bo[buf].filetype, vim.bo[buf].modifiable, vim.bo[buf].bufhidden = "diff", false, "wipe"
     vim.b[buf].bbsnippets = { workspace = snippet.workspace, id = snippet.id }
-    vim.cmd('botright split')
+    vim.cmd("botright split")
     vim.api.nvim_win_set_buf(0, buf)
-    vim.keymap.set('n', 'q', '<Cmd>close<CR>', { buffer = buf, desc = 'bbsnippets: close' })
+    vim.keymap.set("n", "q", "<Cmd>close<CR>", { buffer = buf, desc = "bbsnippets: close" })
   end)
 end
 

@@ -2,11 +2,11 @@
 --- workspaces from bbsnippets.workspaces, and opening a snippet (bbsnippets.open: one request
 --- for every file) into bbsnippet:// buffers. Also what command completion knows of both.
 
-local client = require('bbsnippets.client')
-local files = require('bbsnippets.files')
-local protocol = require('bbsnippets.protocol')
-local ui = require('bbsnippets.ui')
-local uri = require('bbsnippets.uri')
+local client = require("bbsnippets.client")
+local files = require("bbsnippets.files")
+local protocol = require("bbsnippets.protocol")
+local ui = require("bbsnippets.ui")
+local uri = require("bbsnippets.uri")
 
 local M = {}
 
@@ -21,10 +21,10 @@ local OTHER = { other = true }
 ---@param snippet bbsnippets.SnippetSummary
 ---@return string
 local function describe(snippet)
-  local title = snippet.title ~= '' and snippet.title or '(untitled)'
-  return ('%s  ·  %s  ·  updated %s  ·  %s'):format(
+  local title = snippet.title ~= "" and snippet.title or "(untitled)"
+  return ("%s  ·  %s  ·  updated %s  ·  %s"):format(
     title,
-    snippet.isPrivate and 'private' or 'public',
+    snippet.isPrivate and "private" or "public",
     ui.date(snippet.updatedOn or snippet.createdOn),
     uri.ref(snippet.workspace, snippet.id)
   )
@@ -53,13 +53,13 @@ function M.open(workspace, id, on_done)
       table.insert(buffers, buf)
     end
     if #buffers == 0 then
-      client.notify(('snippet %s has no files; :BBSnippet add NAME adds one'):format(uri.ref(workspace, id)))
+      client.notify(("snippet %s has no files; :BBSnippet add NAME adds one"):format(uri.ref(workspace, id)))
     else
       vim.api.nvim_win_set_buf(0, buffers[1])
       local names = vim.tbl_map(function(file)
         return file.name
       end, result.files)
-      client.notify(('opened %s (%s): %s'):format(uri.ref(workspace, id), result.title, table.concat(names, ', ')))
+      client.notify(("opened %s (%s): %s"):format(uri.ref(workspace, id), result.title, table.concat(names, ", ")))
     end
     if on_done then
       on_done(buffers)
@@ -70,9 +70,9 @@ end
 --- `:BBSnippet open {ws}/{id}`.
 ---@param ref string
 function M.open_ref(ref)
-  local workspace, id = uri.parse_ref(ref or '')
+  local workspace, id = uri.parse_ref(ref or "")
   if not workspace then
-    client.notify(':BBSnippet open takes WORKSPACE/ID, e.g. :BBSnippet open myteam/kypj', vim.log.levels.ERROR)
+    client.notify(":BBSnippet open takes WORKSPACE/ID, e.g. :BBSnippet open myteam/kypj", vim.log.levels.ERROR)
     return
   end
   M.open(workspace, id)
@@ -91,12 +91,12 @@ function M.choose_workspace(on_choice)
       client.notify(result.hint)
     end
     vim.ui.select(result.workspaces, {
-      prompt = 'Workspace',
-      kind = 'bbsnippets.workspace',
+      prompt = "Workspace",
+      kind = "bbsnippets.workspace",
       format_item = function(workspace)
         return workspace.slug
-          .. (workspace.name ~= workspace.slug and ('  ·  ' .. workspace.name) or '')
-          .. (workspace.isDefault and '  (default)' or '')
+          .. (workspace.name ~= workspace.slug and ("  ·  " .. workspace.name) or "")
+          .. (workspace.isDefault and "  (default)" or "")
       end,
     }, function(choice)
       if choice then
@@ -116,18 +116,18 @@ function M.list(workspace)
     ---@cast result bbsnippets.ListResult
     local snippets = result.snippets
     table.sort(snippets, function(a, b)
-      return (a.updatedOn or '') > (b.updatedOn or '')
+      return (a.updatedOn or "") > (b.updatedOn or "")
     end)
-    local shown = workspace or (snippets[1] and snippets[1].workspace) or 'your default workspace'
+    local shown = workspace or (snippets[1] and snippets[1].workspace) or "your default workspace"
     if snippets[1] then
       M.known.snippets[snippets[1].workspace] = snippets
     end
     local items = vim.list_extend(vim.list_slice(snippets), { OTHER })
     vim.ui.select(items, {
-      prompt = ('Snippets in %s (%d)'):format(shown, #snippets),
-      kind = 'bbsnippets.snippet',
+      prompt = ("Snippets in %s (%d)"):format(shown, #snippets),
+      kind = "bbsnippets.snippet",
       format_item = function(item)
-        return item == OTHER and 'Other workspace…' or describe(item)
+        return item == OTHER and "Other workspace…" or describe(item)
       end,
     }, function(choice)
       if choice == OTHER then
@@ -163,7 +163,7 @@ end
 ---@param lead string what is typed so far
 ---@return string[]
 function M.snippet_refs(lead)
-  local workspace = lead:match('^([^/]+)/')
+  local workspace = lead:match("^([^/]+)/")
   if workspace and not M.known.snippets[workspace] and client.running() then
     local err, result = client.wait(function(done)
       client.command(protocol.LIST, { workspace = workspace }, done, { handles = vim.tbl_values(protocol.ErrorKind) })
@@ -180,7 +180,7 @@ function M.snippet_refs(lead)
   end
   if not workspace then
     for _, name in ipairs(M.workspace_names()) do
-      table.insert(refs, name .. '/')
+      table.insert(refs, name .. "/")
     end
   end
   return refs

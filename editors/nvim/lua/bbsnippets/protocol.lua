@@ -7,76 +7,88 @@ local M = {}
 
 -- ----------------------------------------------------------------------------- names
 
-M.URI_SCHEME = 'bbsnippet'
+M.URI_SCHEME = "bbsnippet"
 
 -- Commands (workspace/executeCommand with one object argument).
-M.CREATE = 'bbsnippets.create'
-M.LIST = 'bbsnippets.list'
-M.OPEN = 'bbsnippets.open'
-M.UPDATE = 'bbsnippets.update'
-M.DELETE = 'bbsnippets.delete'
-M.DUPLICATE = 'bbsnippets.duplicate'
-M.WORKSPACES = 'bbsnippets.workspaces'
-M.COMMENTS_LIST = 'bbsnippets.comments.list'
-M.COMMENTS_ADD = 'bbsnippets.comments.add'
-M.COMMENTS_EDIT = 'bbsnippets.comments.edit'
-M.COMMENTS_DELETE = 'bbsnippets.comments.delete'
-M.WATCH = 'bbsnippets.watch'
-M.UNWATCH = 'bbsnippets.unwatch'
-M.WATCH_STATUS = 'bbsnippets.watchStatus'
-M.WATCHERS = 'bbsnippets.watchers'
-M.HISTORY = 'bbsnippets.history'
-M.DIFF = 'bbsnippets.diff'
-M.PULL = 'bbsnippets.pull'
-M.LOGIN = 'bbsnippets.login'
-M.LOGOUT = 'bbsnippets.logout'
-M.WHOAMI = 'bbsnippets.whoami'
-M.HEALTH = 'bbsnippets.health'
+M.CREATE = "bbsnippets.create"
+M.LIST = "bbsnippets.list"
+M.OPEN = "bbsnippets.open"
+M.UPDATE = "bbsnippets.update"
+M.DELETE = "bbsnippets.delete"
+M.DUPLICATE = "bbsnippets.duplicate"
+M.WORKSPACES = "bbsnippets.workspaces"
+M.COMMENTS_LIST = "bbsnippets.comments.list"
+M.COMMENTS_ADD = "bbsnippets.comments.add"
+M.COMMENTS_EDIT = "bbsnippets.comments.edit"
+M.COMMENTS_DELETE = "bbsnippets.comments.delete"
+M.WATCH = "bbsnippets.watch"
+M.UNWATCH = "bbsnippets.unwatch"
+M.WATCH_STATUS = "bbsnippets.watchStatus"
+M.WATCHERS = "bbsnippets.watchers"
+M.HISTORY = "bbsnippets.history"
+M.DIFF = "bbsnippets.diff"
+M.PULL = "bbsnippets.pull"
+M.LOGIN = "bbsnippets.login"
+M.LOGOUT = "bbsnippets.logout"
+M.WHOAMI = "bbsnippets.whoami"
+M.HEALTH = "bbsnippets.health"
 
 -- Requests: a file system over bbsnippet:// URIs.
-M.STAT = 'bbsnippets/stat'
-M.READ_DIRECTORY = 'bbsnippets/readDirectory'
-M.READ_FILE = 'bbsnippets/readFile'
-M.WRITE_FILE = 'bbsnippets/writeFile'
-M.DELETE_FILE = 'bbsnippets/delete'
-M.RENAME = 'bbsnippets/rename'
+M.STAT = "bbsnippets/stat"
+M.READ_DIRECTORY = "bbsnippets/readDirectory"
+M.READ_FILE = "bbsnippets/readFile"
+M.WRITE_FILE = "bbsnippets/writeFile"
+M.DELETE_FILE = "bbsnippets/delete"
+M.RENAME = "bbsnippets/rename"
 
 -- Server -> client notification.
-M.DID_CHANGE = 'bbsnippets/didChange'
+M.DID_CHANGE = "bbsnippets/didChange"
 
 -- ----------------------------------------------------------------------------- errors
 
 --- The values of `error.data.kind` on a failed request.
 ---@enum bbsnippets.ErrorKind
 M.ErrorKind = {
-  NOT_AUTHENTICATED = 'notAuthenticated',
-  FORBIDDEN = 'forbidden',
-  NOT_FOUND = 'notFound',
-  CONFLICT = 'conflict',
-  RATE_LIMITED = 'rateLimited',
-  UNSAFE_PATH = 'unsafePath',
-  INVALID_ARGUMENT = 'invalidArgument',
-  NETWORK = 'network',
-  PLAN = 'plan',
-  SECRET_DETECTED = 'secretDetected',
+  NOT_AUTHENTICATED = "notAuthenticated",
+  FORBIDDEN = "forbidden",
+  NOT_FOUND = "notFound",
+  CONFLICT = "conflict",
+  RATE_LIMITED = "rateLimited",
+  UNSAFE_PATH = "unsafePath",
+  INVALID_ARGUMENT = "invalidArgument",
+  NETWORK = "network",
+  PLAN = "plan",
+  SECRET_DETECTED = "secretDetected",
   -- Extensions beyond the first contract.
-  SERVER = 'server',
-  CREDENTIAL_STORE = 'credentialStore',
-  FILE_EXISTS = 'fileExists',
-  READ_ONLY = 'readOnly',
+  SERVER = "server",
+  CREDENTIAL_STORE = "credentialStore",
+  FILE_EXISTS = "fileExists",
+  READ_ONLY = "readOnly",
 }
 
----@class bbsnippets.ErrorData
----@field kind? bbsnippets.ErrorKind absent for a daemon bug (-32603)
----@field remoteRevision? string conflict: the revision on Bitbucket now
----@field findings? bbsnippets.SecretFinding[] secretDetected: where, never the secret
----@field missingScopes? string[] forbidden
----@field fields? string[] invalidArgument
+---@class bbsnippets.ConflictData
+---@field kind "conflict"
+---@field remoteRevision? string the revision on Bitbucket now, to compare against or force over
 
 ---@class bbsnippets.SecretFinding
 ---@field path string
 ---@field line integer
----@field rule string
+---@field rule string the kind of credential (never the value)
+
+---@class bbsnippets.SecretDetectedData
+---@field kind "secretDetected"
+---@field findings bbsnippets.SecretFinding[]
+
+---@class bbsnippets.ForbiddenData
+---@field kind "forbidden"
+---@field missingScopes? string[]
+
+---@class bbsnippets.InvalidArgumentData
+---@field kind "invalidArgument"
+---@field fields? table<string, any> what Bitbucket refused
+
+--- `error.data` of a failed request (kind absent only for a daemon bug, -32603).
+---@alias bbsnippets.ErrorData bbsnippets.ConflictData|bbsnippets.SecretDetectedData|bbsnippets.ForbiddenData|bbsnippets.InvalidArgumentData|{kind?: bbsnippets.ErrorKind}
 
 -- ----------------------------------------------------------------------------- settings
 
@@ -88,7 +100,7 @@ M.ErrorKind = {
 ---@field logLevel? "error"|"warning"|"info"|"debug"
 ---@field writeBatchMilliseconds? integer extension
 ---@field pollBudgetPerHour? number extension
----@field clientName? string echoed in the daemon's logs
+---@field clientName? string the editor's name, echoed in the daemon's log and health
 
 -- ----------------------------------------------------------------------------- command parameters
 
@@ -168,6 +180,9 @@ M.ErrorKind = {
 ---@field kind "apiToken"|"accessToken"
 ---@field secret string
 ---@field username? string
+
+--- The argument of commands that take none (send vim.empty_dict()).
+---@class bbsnippets.NoParams
 
 -- ----------------------------------------------------------------------------- request parameters
 
@@ -280,12 +295,15 @@ M.ErrorKind = {
 ---@field diff string
 
 ---@alias bbsnippets.PullStatus "written"|"unchanged"|"kept"|"refused"|"failed"
+--- Why a file was kept, refused or failed: a different local file (overwrite replaces it), a name
+--- that would land outside the folder, or the OS refused (message says why).
+---@alias bbsnippets.PullFileKind "exists"|"unsafePath"|"fileSystem"
 
----@class bbsnippets.PulledFile
----@field name string
----@field path? string
+---@class bbsnippets.PullFile
+---@field name string the snippet's file name
 ---@field status bbsnippets.PullStatus
----@field kind? "exists"|"unsafePath"|"fileSystem"
+---@field path? string where it is (or would be) on disk
+---@field kind? bbsnippets.PullFileKind
 ---@field message? string
 
 ---@class bbsnippets.PullResult
@@ -293,7 +311,7 @@ M.ErrorKind = {
 ---@field skipped string[] snippet file names
 ---@field unchanged? string[] absolute paths
 ---@field reasons? table<string, string> name -> why it was skipped
----@field files? bbsnippets.PulledFile[]
+---@field files? bbsnippets.PullFile[] one per snippet file, in name order
 
 ---@class bbsnippets.AccountInfo
 ---@field displayName string
@@ -305,15 +323,33 @@ M.ErrorKind = {
 ---@field account? bbsnippets.AccountInfo
 ---@field workspace? string the default workspace in effect
 
+---@class bbsnippets.CredentialsHealth
+---@field present boolean
+---@field source? "environment"|"keyring"
+---@field message? string what to do when absent
+
+---@class bbsnippets.KeyringHealth
+---@field usable boolean
+---@field backend? string
+---@field message? string
+
+---@class bbsnippets.ApiHealth
+---@field reachable boolean
+---@field status? integer the HTTP status of the check
+---@field message? string
+
 ---@class bbsnippets.HealthResult
 ---@field version string
 ---@field apiUrl string
+---@field credentials bbsnippets.CredentialsHealth
+---@field keyring bbsnippets.KeyringHealth
+---@field api bbsnippets.ApiHealth
 ---@field clientName? string
----@field credentials {present: boolean, source?: string}
----@field keyring {usable: boolean, backend?: string, message?: string}
----@field api {reachable: boolean, status?: integer, message?: string}
 ---@field account? bbsnippets.AccountInfo
 ---@field workspace? string
+
+--- The result of commands that answer nothing.
+---@class bbsnippets.Empty
 
 ---@class bbsnippets.StatResult
 ---@field type "file"|"directory"

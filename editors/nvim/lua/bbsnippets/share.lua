@@ -1,10 +1,10 @@
 --- Share: a range or visual selection becomes a new snippet (bbsnippets.create), asked for a
 --- title and then a visibility; the link goes to the clipboard (or the unnamed register).
 
-local client = require('bbsnippets.client')
-local config = require('bbsnippets.config')
-local protocol = require('bbsnippets.protocol')
-local ui = require('bbsnippets.ui')
+local client = require("bbsnippets.client")
+local config = require("bbsnippets.config")
+local protocol = require("bbsnippets.protocol")
+local ui = require("bbsnippets.ui")
 
 local M = {}
 
@@ -17,10 +17,10 @@ local function file_name(buf)
     return vim.fs.basename(state.path)
   end
   local name = vim.api.nvim_buf_get_name(buf)
-  if name ~= '' and not name:find('://', 1, true) then
-    return vim.fn.fnamemodify(name, ':t')
+  if name ~= "" and not name:find("://", 1, true) then
+    return vim.fn.fnamemodify(name, ":t")
   end
-  return 'snippet.txt'
+  return "snippet.txt"
 end
 
 --- Asks whether to go on although the daemon found what looks like a credential.
@@ -29,14 +29,14 @@ end
 function M.confirm_secrets(err, on_yes)
   local where = {}
   for _, finding in ipairs(err.data.findings or {}) do
-    table.insert(where, ('%s line %d (%s)'):format(finding.path, finding.line, finding.rule))
+    table.insert(where, ("%s line %d (%s)"):format(finding.path, finding.line, finding.rule))
   end
   ui.confirm(
-    ('This looks like a credential: %s. Publish it anyway?'):format(table.concat(where, '; ')),
-    'Share anyway',
+    ("This looks like a credential: %s. Publish it anyway?"):format(table.concat(where, "; ")),
+    "Share anyway",
     on_yes,
     function()
-      client.notify('not shared: remove the secret, or keep the snippet private', vim.log.levels.WARN)
+      client.notify("not shared: remove the secret, or keep the snippet private", vim.log.levels.WARN)
     end
   )
 end
@@ -46,7 +46,7 @@ local function create(params)
   client.command(protocol.CREATE, params, function(err, result)
     if err and err.kind == protocol.ErrorKind.SECRET_DETECTED then
       M.confirm_secrets(err, function()
-        create(vim.tbl_extend('force', params, { allowSecrets = true }))
+        create(vim.tbl_extend("force", params, { allowSecrets = true }))
       end)
       return
     end
@@ -57,10 +57,10 @@ local function create(params)
     local link = result.htmlUrl or result.uri
     local register = ui.copy_link(link)
     client.notify(
-      ('shared %s/%s (%s): %s (in the %s register)'):format(
+      ("shared %s/%s (%s): %s (in the %s register)"):format(
         result.workspace,
         result.id,
-        result.isPrivate and 'private' or 'public',
+        result.isPrivate and "private" or "public",
         link,
         register
       )
@@ -73,23 +73,23 @@ end
 ---@param name string
 ---@param workspace? string nil: the default workspace
 function M.share(text, name, workspace)
-  vim.ui.input({ prompt = 'Snippet title: ' }, function(title)
+  vim.ui.input({ prompt = "Snippet title: " }, function(title)
     if title == nil then
       return -- cancelled
     end
     local private_first = config.get().private_by_default
-    local choices = private_first and { 'Private', 'Public' } or { 'Public', 'Private' }
+    local choices = private_first and { "Private", "Public" } or { "Public", "Private" }
     vim.ui.select(
       choices,
-      { prompt = 'Visibility of the new snippet', kind = 'bbsnippets.visibility' },
+      { prompt = "Visibility of the new snippet", kind = "bbsnippets.visibility" },
       function(choice)
         if not choice then
           return
         end
         create({
           workspace = workspace,
-          title = title ~= '' and title or nil,
-          isPrivate = choice == 'Private',
+          title = title ~= "" and title or nil,
+          isPrivate = choice == "Private",
           files = { { name = name, text = text } },
         })
       end
@@ -106,18 +106,18 @@ function M.command(opts)
     first, last = opts.line1 - 1, opts.line2
   end
   local lines = vim.api.nvim_buf_get_lines(buf, first, last, false)
-  M.share(table.concat(lines, '\n') .. '\n', file_name(buf), opts.fargs[2])
+  M.share(table.concat(lines, "\n") .. "\n", file_name(buf), opts.fargs[2])
 end
 
 --- The visual-mode map: exactly the selected text (characterwise, linewise or blockwise).
 ---@param workspace? string
 function M.visual(workspace)
   local mode = vim.fn.mode()
-  local region = vim.fn.getregion(vim.fn.getpos('v'), vim.fn.getpos('.'), { type = mode })
-  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<Esc>', true, false, true), 'nx', false)
-  local text = table.concat(region, '\n')
-  if mode ~= 'v' then
-    text = text .. '\n' -- whole lines (or block rows) end with a newline
+  local region = vim.fn.getregion(vim.fn.getpos("v"), vim.fn.getpos("."), { type = mode })
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("<Esc>", true, false, true), "nx", false)
+  local text = table.concat(region, "\n")
+  if mode ~= "v" then
+    text = text .. "\n" -- whole lines (or block rows) end with a newline
   end
   M.share(text, file_name(vim.api.nvim_get_current_buf()), workspace)
 end

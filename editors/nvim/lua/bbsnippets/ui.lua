@@ -9,7 +9,7 @@ local M = {}
 ---@param on_yes fun()
 ---@param on_no? fun()
 function M.confirm(prompt, yes, on_yes, on_no)
-  vim.ui.select({ yes, 'Cancel' }, { prompt = prompt, kind = 'bbsnippets.confirm' }, function(choice)
+  vim.ui.select({ yes, "Cancel" }, { prompt = prompt, kind = "bbsnippets.confirm" }, function(choice)
     if choice == yes then
       on_yes()
     elseif on_no then
@@ -22,7 +22,7 @@ end
 ---@param link string
 ---@return string register the register it went to
 function M.copy_link(link)
-  local register = vim.fn.has('clipboard') == 1 and '+' or '"'
+  local register = vim.fn.has("clipboard") == 1 and "+" or '"'
   vim.fn.setreg(register, link)
   return register
 end
@@ -36,8 +36,8 @@ function M.current_snippet(buf)
   if state and state.id then
     return state
   end
-  require('bbsnippets.client').notify(
-    'this is not a snippet buffer; open one with :BBSnippet list or :BBSnippet open WORKSPACE/ID',
+  require("bbsnippets.client").notify(
+    "this is not a snippet buffer; open one with :BBSnippet list or :BBSnippet open WORKSPACE/ID",
     vim.log.levels.WARN
   )
   return nil
@@ -48,10 +48,10 @@ end
 ---@return string
 function M.date(iso)
   if not iso then
-    return ''
+    return ""
   end
-  local day, time = iso:match('^(%d%d%d%d%-%d%d%-%d%d)T(%d%d:%d%d)')
-  return day and (day .. ' ' .. time) or iso
+  local day, time = iso:match("^(%d%d%d%d%-%d%d%-%d%d)T(%d%d:%d%d)")
+  return day and (day .. " " .. time) or iso
 end
 
 return M

@@ -14,8 +14,8 @@
 ---   bbsnippets-comments://{workspace}/{id}          a snippet's comment threads
 ---   bbsnippets-comments://{workspace}/{id}/{draft}  a comment being written (`:w` posts it)
 
-local SCHEME = require('bbsnippets.protocol').URI_SCHEME
-local COMMENTS_SCHEME = 'bbsnippets-comments'
+local SCHEME = require("bbsnippets.protocol").URI_SCHEME
+local COMMENTS_SCHEME = "bbsnippets-comments"
 
 local M = {}
 
@@ -31,7 +31,7 @@ local M = {}
 local function quote(segment)
   return (
     segment:gsub("[^%w%-%._~!%$&'%(%)%*%+,;=:@]", function(char)
-      return string.format('%%%02X', char:byte())
+      return string.format("%%%02X", char:byte())
     end)
   )
 end
@@ -39,7 +39,7 @@ end
 ---@param segment string
 ---@return string
 local function unquote(segment)
-  return (segment:gsub('%%(%x%x)', function(hex)
+  return (segment:gsub("%%(%x%x)", function(hex)
     return string.char(tonumber(hex, 16))
   end))
 end
@@ -51,16 +51,16 @@ end
 ---@param revision? string
 ---@return string
 function M.build(workspace, id, path, revision)
-  local text = SCHEME .. '://' .. quote(workspace) .. '/'
+  local text = SCHEME .. "://" .. quote(workspace) .. "/"
   if id then
-    text = text .. quote(id) .. '/'
+    text = text .. quote(id) .. "/"
     if path then
-      local segments = vim.tbl_map(quote, vim.split(path, '/', { plain = true }))
-      text = text .. table.concat(segments, '/')
+      local segments = vim.tbl_map(quote, vim.split(path, "/", { plain = true }))
+      text = text .. table.concat(segments, "/")
     end
   end
   if revision then
-    text = text .. '?rev=' .. quote(revision)
+    text = text .. "?rev=" .. quote(revision)
   end
   return text
 end
@@ -69,26 +69,26 @@ end
 ---@param name string
 ---@return bbsnippets.Uri?
 function M.parse(name)
-  local rest = name:match('^' .. SCHEME .. '://(.*)$')
+  local rest = name:match("^" .. SCHEME .. "://(.*)$")
   if not rest then
     return nil
   end
   local revision
-  local query_at = rest:find('?', 1, true)
+  local query_at = rest:find("?", 1, true)
   if query_at then
-    revision = rest:sub(query_at + 1):match('^rev=([^&]+)$')
+    revision = rest:sub(query_at + 1):match("^rev=([^&]+)$")
     if not revision then
       return nil
     end
     revision = unquote(revision)
     rest = rest:sub(1, query_at - 1)
   end
-  local segments = vim.split(rest, '/', { plain = true })
+  local segments = vim.split(rest, "/", { plain = true })
   local workspace = unquote(table.remove(segments, 1))
-  if workspace == '' then
+  if workspace == "" then
     return nil
   end
-  if segments[#segments] == '' then
+  if segments[#segments] == "" then
     table.remove(segments) -- a trailing slash names the directory itself
   end
   if #segments == 0 then
@@ -97,14 +97,14 @@ function M.parse(name)
   local id = unquote(table.remove(segments, 1))
   local parts = vim.tbl_map(unquote, segments)
   for _, part in ipairs(parts) do
-    if part == '' or part == '.' or part == '..' then
+    if part == "" or part == "." or part == ".." then
       return nil
     end
   end
-  if id == '' then
+  if id == "" then
     return nil
   end
-  return { workspace = workspace, id = id, path = #parts > 0 and table.concat(parts, '/') or nil, revision = revision }
+  return { workspace = workspace, id = id, path = #parts > 0 and table.concat(parts, "/") or nil, revision = revision }
 end
 
 --- Whether `name` is a file URI (not a directory).
@@ -119,7 +119,7 @@ end
 ---@param id string
 ---@return string
 function M.ref(workspace, id)
-  return workspace .. '/' .. id
+  return workspace .. "/" .. id
 end
 
 --- A `ws/id` argument taken apart (nil when it is not one).
@@ -127,7 +127,7 @@ end
 ---@return string? workspace
 ---@return string? id
 function M.parse_ref(text)
-  local workspace, id = text:match('^([^/]+)/([^/]+)/?$')
+  local workspace, id = text:match("^([^/]+)/([^/]+)/?$")
   return workspace, id
 end
 
@@ -137,9 +137,9 @@ end
 ---@param draft? string
 ---@return string
 function M.comments(workspace, id, draft)
-  local text = COMMENTS_SCHEME .. '://' .. quote(workspace) .. '/' .. quote(id)
+  local text = COMMENTS_SCHEME .. "://" .. quote(workspace) .. "/" .. quote(id)
   if draft then
-    text = text .. '/' .. quote(draft)
+    text = text .. "/" .. quote(draft)
   end
   return text
 end

@@ -1,10 +1,10 @@
 --- Commands on the current snippet as a whole: title, visibility, delete, duplicate.
 
-local client = require('bbsnippets.client')
-local files = require('bbsnippets.files')
-local protocol = require('bbsnippets.protocol')
-local ui = require('bbsnippets.ui')
-local uri = require('bbsnippets.uri')
+local client = require("bbsnippets.client")
+local files = require("bbsnippets.files")
+local protocol = require("bbsnippets.protocol")
+local ui = require("bbsnippets.ui")
+local uri = require("bbsnippets.uri")
 
 local M = {}
 
@@ -12,11 +12,11 @@ local M = {}
 ---@param changes {title?: string, isPrivate?: boolean, allowSecrets?: boolean}
 ---@param done_message string
 local function update(snippet, changes, done_message)
-  local params = vim.tbl_extend('force', { workspace = snippet.workspace, id = snippet.id }, changes)
+  local params = vim.tbl_extend("force", { workspace = snippet.workspace, id = snippet.id }, changes)
   client.command(protocol.UPDATE, params, function(err)
     if err and err.kind == protocol.ErrorKind.SECRET_DETECTED then
-      require('bbsnippets.share').confirm_secrets(err, function()
-        update(snippet, vim.tbl_extend('force', changes, { allowSecrets = true }), done_message)
+      require("bbsnippets.share").confirm_secrets(err, function()
+        update(snippet, vim.tbl_extend("force", changes, { allowSecrets = true }), done_message)
       end)
     elseif not err then
       client.notify(done_message)
@@ -31,8 +31,8 @@ function M.title(text)
   if not snippet then
     return
   end
-  if vim.trim(text) == '' then
-    client.notify(':BBSnippet title takes the new title, e.g. :BBSnippet title retry helper', vim.log.levels.ERROR)
+  if vim.trim(text) == "" then
+    client.notify(":BBSnippet title takes the new title, e.g. :BBSnippet title retry helper", vim.log.levels.ERROR)
     return
   end
   update(snippet, { title = text }, ('%s is now titled "%s"'):format(uri.ref(snippet.workspace, snippet.id), text))
@@ -45,14 +45,14 @@ function M.visibility(visibility)
   if not snippet then
     return
   end
-  if visibility ~= 'public' and visibility ~= 'private' then
-    client.notify(':BBSnippet visibility takes public or private', vim.log.levels.ERROR)
+  if visibility ~= "public" and visibility ~= "private" then
+    client.notify(":BBSnippet visibility takes public or private", vim.log.levels.ERROR)
     return
   end
   update(
     snippet,
-    { isPrivate = visibility == 'private' },
-    ('%s is now %s'):format(uri.ref(snippet.workspace, snippet.id), visibility)
+    { isPrivate = visibility == "private" },
+    ("%s is now %s"):format(uri.ref(snippet.workspace, snippet.id), visibility)
   )
 end
 
@@ -63,7 +63,7 @@ function M.delete()
     return
   end
   local ref = uri.ref(snippet.workspace, snippet.id)
-  ui.confirm(('Delete snippet %s and all its files? This cannot be undone.'):format(ref), 'Delete', function()
+  ui.confirm(("Delete snippet %s and all its files? This cannot be undone."):format(ref), "Delete", function()
     client.command(protocol.DELETE, { workspace = snippet.workspace, id = snippet.id }, function(err)
       if err then
         return
@@ -78,7 +78,7 @@ function M.delete()
         end
       end
       client.notify(
-        ('deleted %s%s'):format(ref, kept > 0 and (' (%d buffers with unsaved edits kept)'):format(kept) or '')
+        ("deleted %s%s"):format(ref, kept > 0 and (" (%d buffers with unsaved edits kept)"):format(kept) or "")
       )
     end)
   end)
@@ -99,13 +99,13 @@ function M.duplicate(to_workspace)
     ---@cast result bbsnippets.CreateResult
     local register = ui.copy_link(result.htmlUrl or result.uri)
     client.notify(
-      ('duplicated %s as %s (link in the %s register)'):format(
+      ("duplicated %s as %s (link in the %s register)"):format(
         uri.ref(snippet.workspace, snippet.id),
         uri.ref(result.workspace, result.id),
         register
       )
     )
-    require('bbsnippets.picker').open(result.workspace, result.id)
+    require("bbsnippets.picker").open(result.workspace, result.id)
   end)
 end
 
