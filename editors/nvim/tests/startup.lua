@@ -59,6 +59,25 @@ h.run(function()
   vim.cmd("BBSnippet frobnicate")
   assert(h.message('unknown subcommand "frobnicate"'), vim.inspect(h.messages))
 
+  -- The help file's tags are unique, and :help finds them.
+  local docs = vim.fn.tempname()
+  vim.fn.mkdir(docs .. "/doc", "p")
+  local help = vim.api.nvim_get_runtime_file("doc/bbsnippets.txt", false)[1]
+  vim.fn.writefile(vim.fn.readfile(help), docs .. "/doc/bbsnippets.txt")
+  vim.opt.runtimepath:append(docs)
+  vim.cmd.helptags(docs .. "/doc")
+  for _, tag in ipairs({
+    "bbsnippets",
+    "bbsnippets-conflicts",
+    ":BBSnippet-share",
+    "g:bbsnippets",
+    "<Plug>(bbsnippets-share)",
+  }) do
+    vim.cmd.help(tag)
+    assert(vim.api.nvim_buf_get_name(0):find("bbsnippets%.txt$"), tag)
+    vim.cmd.close()
+  end
+
   -- setup() only merges and validates.
   require("bbsnippets").setup({ private_by_default = "yes" })
   assert(h.message("option `private_by_default` in setup%(%) must be true or false"), vim.inspect(h.messages))
