@@ -337,7 +337,11 @@ function M.stop()
   local client = M.lsp_client()
   if client then
     state.stopping = true
-    client:stop()
+    if vim.fn.has("nvim-0.11") == 1 then
+      client:stop()
+    else
+      client.stop() ---@diagnostic disable-line: missing-parameter
+    end
   end
 end
 
