@@ -61,4 +61,11 @@ h.run(function()
   -- A second :w with nothing changed sends nothing.
   vim.cmd("write")
   h.equal({}, h.requests(), "an unchanged :w")
+
+  -- :read puts a snippet file's text into any buffer (FileReadCmd), from the cache.
+  vim.cmd("enew")
+  vim.api.nvim_buf_set_lines(0, 0, -1, false, { "first", "last" })
+  vim.cmd("1read " .. vim.fn.fnameescape(uri.build(ctx.workspace, ctx.id, "app.py")))
+  h.equal("first\n" .. ctx.files["app.py"] .. "last", h.text(0), ":read inserts below the line")
+  h.equal({}, h.requests(), ":read of an open snippet")
 end)
