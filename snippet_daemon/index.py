@@ -493,7 +493,7 @@ class SearchIndex:
 
     @property
     def enabled(self) -> bool:
-        return self._owner.options.indexing
+        return self._owner.options.indexing is not False
 
     @property
     def path(self) -> Path | None:
