@@ -32,6 +32,7 @@ M.LOGIN = "bbsnippets.login"
 M.LOGOUT = "bbsnippets.logout"
 M.WHOAMI = "bbsnippets.whoami"
 M.HEALTH = "bbsnippets.health"
+M.SEARCH = "bbsnippets.search"
 
 -- Requests: a file system over bbsnippet:// URIs.
 M.STAT = "bbsnippets/stat"
@@ -101,6 +102,10 @@ M.ErrorKind = {
 ---@field writeBatchMilliseconds? integer extension
 ---@field pollBudgetPerHour? number extension
 ---@field clientName? string the editor's name, echoed in the daemon's log and health
+---@field indexing? boolean the local search index (default: on, unless SNIPPET_DAEMON_INDEXING says off)
+---@field indexWorkspaces? string[] workspaces indexed besides the default one ({ "*" }: every visible one)
+---@field indexBudgetPerHour? number the most requests an hour indexing may spend (default 300)
+---@field indexRefreshSeconds? number how often the index reads the lists itself (default 300)
 
 -- ----------------------------------------------------------------------------- command parameters
 
@@ -143,6 +148,11 @@ M.ErrorKind = {
 ---@field title? string
 ---@field isPrivate? boolean default true
 ---@field allowSecrets? boolean
+
+---@class bbsnippets.SearchParams
+---@field query string every word must match (case-insensitive substrings)
+---@field workspace? string default: every indexed workspace
+---@field limit? integer default 50
 
 ---@class bbsnippets.CommentAddParams
 ---@field workspace string
@@ -322,6 +332,19 @@ M.ErrorKind = {
 ---@class bbsnippets.AccountResult
 ---@field account? bbsnippets.AccountInfo
 ---@field workspace? string the default workspace in effect
+
+---@class bbsnippets.SearchHit
+---@field workspace string
+---@field id string
+---@field title string
+---@field name string the file
+---@field preview string the matching line, or the title or file name that matched
+---@field uri string the file's bbsnippet:// URI, with #L{line} for a content hit
+---@field line? integer 1-based, for a content hit
+
+---@class bbsnippets.SearchResult
+---@field results bbsnippets.SearchHit[] title and file-name hits first, then content hits
+---@field complete boolean false while contents are still being indexed
 
 ---@class bbsnippets.CredentialsHealth
 ---@field present boolean

@@ -8,6 +8,8 @@
 ---   bbsnippet://{workspace}/{id}                    the same (no trailing slash)
 ---   bbsnippet://{workspace}/{id}/{path}             a file at HEAD (read/write)
 ---   bbsnippet://{workspace}/{id}/{path}?rev={hash}  a file at a revision (read-only)
+---   bbsnippet://{workspace}/{id}/{path}#L{line}     the same file, pointing at a line (search
+---                                                   results): the fragment never changes which file
 ---
 --- The plugin's own scratch buffers (never sent to the daemon):
 ---
@@ -24,6 +26,7 @@ local M = {}
 ---@field id? string nil: the workspace itself
 ---@field path? string nil: the snippet as a directory
 ---@field revision? string nil: HEAD
+---@field line? integer where to look (1-based, from `#L{line}`); not part of which file it is
 
 --- Percent-encodes as Python's `quote(segment, safe="-._~!$&'()*+,;=:@")`, so both sides agree byte for byte.
 ---@param segment string
@@ -44,13 +47,15 @@ local function unquote(segment)
   end))
 end
 
---- The URI of a workspace, a snippet (`path` nil) or a file (at `revision`, or HEAD).
+--- The URI of a workspace, a snippet (`path` nil) or a file (at `revision`, or HEAD), pointing at
+--- `line` when given.
 ---@param workspace string
 ---@param id? string
 ---@param path? string
 ---@param revision? string
+---@param line? integer
 ---@return string
-function M.build(workspace, id, path, revision)
+function M.build(workspace, id, path, revision, line)
   local text = SCHEME .. "://" .. quote(workspace) .. "/"
   if id then
     text = text .. quote(id) .. "/"
@@ -62,6 +67,9 @@ function M.build(workspace, id, path, revision)
   if revision then
     text = text .. "?rev=" .. quote(revision)
   end
+  if line then
+    text = text .. "#L" .. line
+  end
   return text
 end
 
@@ -72,6 +80,15 @@ function M.parse(name)
   local rest = name:match("^" .. SCHEME .. "://(.*)$")
   if not rest then
     return nil
+  end
+  local line
+  local fragment_at = rest:find("#", 1, true) -- a "#" in a name is %23: the first one starts the fragment
+  if fragment_at then
+    line = tonumber(rest:sub(fragment_at + 1):match("^L([1-9]%d*)$"))
+    if not line then
+      return nil
+    end
+    rest = rest:sub(1, fragment_at - 1)
   end
   local revision
   local query_at = rest:find("?", 1, true)
@@ -92,7 +109,7 @@ function M.parse(name)
     table.remove(segments) -- a trailing slash names the directory itself
   end
   if #segments == 0 then
-    return { workspace = workspace, revision = revision }
+    return { workspace = workspace, revision = revision, line = line }
   end
   local id = unquote(table.remove(segments, 1))
   local parts = vim.tbl_map(unquote, segments)
@@ -104,7 +121,20 @@ function M.parse(name)
   if id == "" then
     return nil
   end
-  return { workspace = workspace, id = id, path = #parts > 0 and table.concat(parts, "/") or nil, revision = revision }
+  local path = #parts > 0 and table.concat(parts, "/") or nil
+  return { workspace = workspace, id = id, path = path, revision = revision, line = line }
+end
+
+--- `name` without its `#L{line}` (the file itself), and the line; `name` as it is when it has none.
+---@param name string
+---@return string file
+---@return integer? line
+function M.without_line(name)
+  local parsed = M.parse(name)
+  if not (parsed and parsed.line) then
+    return name, nil
+  end
+  return M.build(parsed.workspace, parsed.id, parsed.path, parsed.revision), parsed.line
 end
 
 --- Whether `name` is a file URI (not a directory).
