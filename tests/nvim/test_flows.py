@@ -143,3 +143,32 @@ async def test_file_and_snippet_commands(sandbox: Sandbox, tmp_path: Path) -> No
 
 async def test_startup_requires_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
     await run_flow("startup", sandbox, tmp_path)
+
+
+DEPLOY = "#!/bin/sh\nset -e\nkubectl apply -f app.yaml\necho done\nkubectl rollout status deploy/app\n"
+
+
+async def test_search_fills_the_quickfix_list_and_cnext_opens_the_hits(sandbox: Sandbox, tmp_path: Path) -> None:
+    # The older snippet's text stays unread (the flow's index budget covers one list page and one snippet).
+    await create_snippet(sandbox, {"notes.md": b"kubectl is everywhere\n"}, title="Rollout notes")
+    files = {"deploy.sh": DEPLOY.encode(), "README.md": b"Run deploy.sh\n"}
+    snippet_id = await create_snippet(sandbox, files, title="Deploy with kubectl")
+    context = {"workspace": WORKSPACE, "id": snippet_id, "deploy": DEPLOY}
+    await run_flow("search", sandbox, tmp_path, context=context)  # indexing = true in its daemon_options
+
+
+RETRY = "def retry(times):\n    for _ in range(times):\n        pass\n\n# end\n"
+
+
+async def test_insert_puts_a_snippet_files_lines_at_the_cursor(sandbox: Sandbox, tmp_path: Path) -> None:
+    files = {
+        "retry.py": RETRY.encode(),
+        "util/strings.py": b"UPPER = str.upper\n",
+        "logo.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    }
+    helpers = await create_snippet(sandbox, files, title="helpers")
+    one = await create_snippet(sandbox, {"hello.txt": b"hello, world\r\n  indented\r\n"}, title="one liner")
+    context = {"workspace": WORKSPACE, "helpers": helpers, "one": one, "retry": RETRY}
+    await run_flow("insert", sandbox, tmp_path, context=context)
+    async with make_client(sandbox) as client:  # inserting reads; it never writes
+        assert (await client.get_snippet_content(WORKSPACE, helpers)).files == files

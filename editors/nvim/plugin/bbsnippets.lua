@@ -71,6 +71,18 @@ vim.keymap.set(
 )
 vim.keymap.set(
   "n",
+  "<Plug>(bbsnippets-search)",
+  "<Cmd>BBSnippet search<CR>",
+  { desc = "bbsnippets: search every snippet (asks the query)" }
+)
+vim.keymap.set(
+  "n",
+  "<Plug>(bbsnippets-insert)",
+  "<Cmd>BBSnippet insert<CR>",
+  { desc = "bbsnippets: insert a snippet file below the cursor" }
+)
+vim.keymap.set(
+  "n",
   "<Plug>(bbsnippets-comment)",
   "<Cmd>BBSnippet comment<CR>",
   { desc = "bbsnippets: comment on this line" }

@@ -10,10 +10,9 @@ h.run(function()
   for _, mode in ipairs({ "n", "x" }) do
     assert(vim.fn.maparg("<Plug>(bbsnippets-share)", mode) ~= "", "the share map in mode " .. mode)
   end
-  assert(
-    vim.fn.maparg("<Plug>(bbsnippets-list)", "n") ~= "" and vim.fn.maparg("<Plug>(bbsnippets-comment)", "n") ~= "",
-    "the other maps"
-  )
+  for _, map in ipairs({ "list", "search", "insert", "comment" }) do
+    assert(vim.fn.maparg("<Plug>(bbsnippets-" .. map .. ")", "n") ~= "", "the " .. map .. " map")
+  end
   for _, mode in ipairs({ "n", "x", "i" }) do
     for _, map in ipairs(vim.api.nvim_get_keymap(mode)) do
       local ours = (map.rhs or ""):find("BBSnippet") or (map.desc or ""):find("^bbsnippets")
@@ -28,6 +27,8 @@ h.run(function()
     "share",
     "list",
     "open",
+    "search",
+    "insert",
     "pull",
     "comments",
     "comment",
@@ -70,6 +71,9 @@ h.run(function()
     "bbsnippets",
     "bbsnippets-conflicts",
     ":BBSnippet-share",
+    ":BBSnippet-search",
+    ":BBSnippet-insert",
+    "bbsnippets-search",
     "g:bbsnippets",
     "<Plug>(bbsnippets-share)",
   }) do

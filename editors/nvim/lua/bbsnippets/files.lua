@@ -88,6 +88,23 @@ function M.from_lines(buf)
   return text
 end
 
+local locked ---@type fun()?
+
+--- Runs `fn` under |:lockmarks|, as Neovim reads a file: loading text must not move the marks and
+--- quickfix entries already set on the buffer (`:BBSnippet search` puts hits at their lines first).
+---@param fn fun()
+local function with_lockmarks(fn)
+  locked = fn
+  vim.cmd("lockmarks lua require('bbsnippets.files')._run_locked()")
+end
+
+---@private
+function M._run_locked()
+  local fn = assert(locked)
+  locked = nil
+  fn()
+end
+
 --- Replaces the buffer's text without an undo step of its own and without marking it modified.
 ---@param buf integer
 ---@param data string
@@ -103,7 +120,9 @@ local function set_content(buf, data, opts)
   bo.readonly = false
   bo.endofline = eol
   bo.fileformat = dos and "dos" or "unix"
-  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  with_lockmarks(function()
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  end)
   bo.undolevels = undolevels
   bo.modified = false
 end
@@ -150,6 +169,31 @@ local function read_directory(buf, name, target)
   end, { buffer = buf, desc = "bbsnippets: open the entry under the cursor" })
 end
 
+--- A name with `#L{line}` (a search hit's URI) is the file itself: its windows show the file's own
+--- buffer at that line instead, so one file never gets two buffers.
+---@param buf integer
+---@param name string
+local function open_at_line(buf, name)
+  local file, line = uri.without_line(name)
+  local bo = vim.bo[buf]
+  bo.buftype, bo.swapfile, bo.bufhidden, bo.buflisted = "nofile", false, "wipe", false
+  vim.schedule(function()
+    local file_buf = vim.fn.bufadd(file)
+    vim.bo[file_buf].buflisted = true
+    vim.fn.bufload(file_buf)
+    local last = vim.api.nvim_buf_line_count(file_buf)
+    for _, win in ipairs(vim.fn.win_findbuf(buf)) do
+      vim.api.nvim_win_call(win, function()
+        vim.cmd("keepalt buffer " .. file_buf) -- CTRL-^ still goes back to where :edit came from
+      end)
+      vim.api.nvim_win_set_cursor(win, { math.min(line or 1, last), 0 })
+    end
+    if vim.api.nvim_buf_is_valid(buf) then
+      vim.api.nvim_buf_delete(buf, { force = true })
+    end
+  end)
+end
+
 --- BufReadCmd: loads a bbsnippet:// file (or lists a directory) into its buffer.
 ---@param args {buf: integer, match: string}
 function M.read(args)
@@ -157,10 +201,13 @@ function M.read(args)
   local target = uri.parse(name)
   if not target then
     client.notify(
-      ("%s is not a snippet URI; expected bbsnippet://WORKSPACE/ID/PATH"):format(name),
+      ("%s is not a snippet URI; expected bbsnippet://WORKSPACE/ID/PATH[#L{line}]"):format(name),
       vim.log.levels.ERROR
     )
     return
+  end
+  if target.line then
+    return open_at_line(buf, name)
   end
   if not uri.is_file(target) then
     return read_directory(buf, name, target)
@@ -483,6 +530,40 @@ function M.delete_file()
       end
     end)
   end)
+end
+
+--- The names of every file of snippet `workspace/id`, sorted (bbsnippets/readDirectory, down into its
+--- folders: served from the daemon's cache, so one request at most). `on_done(nil)` after a failure
+--- (already reported).
+---@param workspace string
+---@param id string
+---@param on_done fun(names: string[]?)
+function M.file_names(workspace, id, on_done)
+  local names, waiting, failed = {}, 0, false
+  local function walk(path)
+    waiting = waiting + 1
+    client.request(protocol.READ_DIRECTORY, { uri = uri.build(workspace, id, path) }, function(err, result)
+      waiting = waiting - 1
+      if err then
+        failed = true
+      else
+        ---@cast result bbsnippets.ReadDirectoryResult
+        for _, entry in ipairs(result.entries) do
+          local child = path and (path .. "/" .. entry.name) or entry.name
+          if entry.type == "directory" then
+            walk(child)
+          else
+            table.insert(names, child)
+          end
+        end
+      end
+      if waiting == 0 then
+        table.sort(names)
+        on_done(not failed and names or nil)
+      end
+    end)
+  end
+  walk(nil)
 end
 
 --- Every loaded buffer of snippet `workspace/id` (files at HEAD unless `all`).

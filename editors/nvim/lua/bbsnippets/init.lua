@@ -33,6 +33,20 @@ function M.share(text, name, workspace)
   require("bbsnippets.share").share(text, name, workspace)
 end
 
+--- Searches every indexed snippet. Without `on_result`: the hits go to the quickfix list, as
+--- :BBSnippet search. With it, `on_result` gets them (for a picker of your own: each hit's `uri`,
+--- `#L{line}` included, opens with :edit).
+---@param query string
+---@param on_result? fun(result: bbsnippets.SearchResult)
+function M.search(query, on_result)
+  local search = require("bbsnippets.search")
+  if on_result then
+    search.run(query, search.LIMIT, on_result)
+  else
+    search.quickfix(query)
+  end
+end
+
 --- Stops the daemon; the next command starts a new one with the options then in effect.
 function M.restart()
   require("bbsnippets.client").stop()

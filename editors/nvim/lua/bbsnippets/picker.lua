@@ -106,9 +106,11 @@ function M.choose_workspace(on_choice)
   end)
 end
 
---- `:BBSnippet list [workspace]`: pick a snippet (newest first) and open it.
+--- Asks for one of a workspace's snippets (newest first; "Other workspace…" goes to another one).
 ---@param workspace? string nil: the default workspace
-function M.list(workspace)
+---@param action string the prompt's start: "Snippets in", "Insert from"
+---@param on_choice fun(snippet: bbsnippets.SnippetSummary)
+function M.choose_snippet(workspace, action, on_choice)
   client.command(protocol.LIST, { workspace = workspace }, function(err, result)
     if err then
       return
@@ -124,7 +126,7 @@ function M.list(workspace)
     end
     local items = vim.list_extend(vim.list_slice(snippets), { OTHER })
     vim.ui.select(items, {
-      prompt = ("Snippets in %s (%d)"):format(shown, #snippets),
+      prompt = ("%s %s (%d)"):format(action, shown, #snippets),
       kind = "bbsnippets.snippet",
       format_item = function(item)
         return item == OTHER and "Other workspace…" or describe(item)
@@ -132,12 +134,20 @@ function M.list(workspace)
     }, function(choice)
       if choice == OTHER then
         M.choose_workspace(function(chosen)
-          M.list(chosen.slug)
+          M.choose_snippet(chosen.slug, action, on_choice)
         end)
       elseif choice then
-        M.open(choice.workspace, choice.id)
+        on_choice(choice)
       end
     end)
+  end)
+end
+
+--- `:BBSnippet list [workspace]`: pick a snippet (newest first) and open it.
+---@param workspace? string nil: the default workspace
+function M.list(workspace)
+  M.choose_snippet(workspace, "Snippets in", function(snippet)
+    M.open(snippet.workspace, snippet.id)
   end)
 end
 

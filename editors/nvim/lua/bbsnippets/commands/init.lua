@@ -15,6 +15,7 @@ local M = {}
 ---@field run fun(opts: bbsnippets.CommandOpts)
 ---@field complete? fun(lead: string, position: integer): string[] `position`: which argument (1 = first after the subcommand)
 ---@field usage string
+---@field bang? boolean whether it takes a `!` (`:BBSnippet insert!`); `opts.bang` then says whether it was given
 
 ---@return {workspace: string, id: string, path?: string, revision?: string}?
 local function this_snippet()
@@ -69,6 +70,22 @@ M.subcommands = {
       require("bbsnippets.picker").open_ref(opts.fargs[2])
     end,
     complete = snippet_refs,
+  },
+  search = {
+    usage = "search {query}   every snippet's titles, names and text into the quickfix list",
+    run = function(opts)
+      require("bbsnippets.search").quickfix(rest_of(opts))
+    end,
+  },
+  insert = {
+    usage = "[line]insert[!] [query]   put a snippet file's text below the line (! above); query: pick a hit",
+    bang = true,
+    run = function(opts)
+      require("bbsnippets.insert").command(rest_of(opts), {
+        above = opts.bang,
+        line = opts.range > 0 and opts.line2 or nil,
+      })
+    end,
   },
   pull = {
     usage = "pull [{workspace}/{id}] [dir]   write the files into a folder (default: the current one)",
@@ -222,6 +239,10 @@ end
 ---@param opts bbsnippets.CommandOpts
 function M.run(opts)
   local name = opts.fargs[1]
+  local bang = name ~= nil and name:sub(-1) == "!"
+  if bang then
+    name = name:sub(1, -2)
+  end
   local subcommand = name and M.subcommands[name]
   if not subcommand then
     local lines =
@@ -232,7 +253,11 @@ function M.run(opts)
     vim.notify("bbsnippets: " .. table.concat(lines, "\n"), name and vim.log.levels.ERROR or vim.log.levels.INFO)
     return
   end
-  subcommand.run(opts)
+  if bang and not subcommand.bang then
+    vim.notify(("bbsnippets: :BBSnippet %s takes no !"):format(name), vim.log.levels.ERROR)
+    return
+  end
+  subcommand.run(vim.tbl_extend("force", opts, { bang = bang }))
 end
 
 --- Completion of `:BBSnippet …`: subcommands, then what each takes.
