@@ -45,8 +45,8 @@ function M.run(query, limit, on_result)
       if err.kind == protocol.ErrorKind.INVALID_ARGUMENT and err.message:find("indexing") then
         client.notify(
           err.message
-            .. " In Neovim: vim.g.bbsnippets = { daemon_options = { indexing = true } } (and no "
-            .. "SNIPPET_DAEMON_INDEXING=off in the environment), then :lua require('bbsnippets').restart()",
+            .. " In Neovim: vim.g.bbsnippets = { daemon_options = { indexing = true } } (it wins over "
+            .. "SNIPPET_DAEMON_INDEXING), then :lua require('bbsnippets').restart()",
           vim.log.levels.WARN
         )
       elseif err.kind == protocol.ErrorKind.INVALID_ARGUMENT then
