@@ -152,6 +152,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own errors (bad request line, headers too long, ...) as Bitbucket error documents."""
+        if self.request_version == "HTTP/0.9":  # the request line was not understood: answer as HTTP/1.1 anyway
+            self.request_version = "HTTP/1.1"
         reason = self.responses.get(code, ("Error", ""))[0]
         body = json_response(code, error_json(message or reason)).body
         self.send_response(code, reason)
@@ -219,6 +221,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", response.content_type)
         for name, value in response.headers:
             self.send_header(name, value)
+        if self.close_connection:  # say so, or a keep-alive client sends its next request into a closed socket
+            self.send_header("Connection", "close")
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         if self.command != "HEAD" and response.body:
