@@ -171,28 +171,60 @@ def test_thousands_of_mutated_bodies_get_4xx_or_success_never_500_or_silence(san
     assert [r.status for r in sandbox.requests if r.status >= 500 or r.status == 0] == []
 
 
-def test_unparsable_request_headers_get_a_bitbucket_400_not_silence(sandbox: Sandbox) -> None:
+HOSTILE_REQUESTS: dict[str, tuple[bytes, bytes, int]] = {
+    # http.server decodes a multipart Content-Type's RFC 2231 boundary* itself: a NUL in the charset made it raise,
+    # and the client got no answer at all.
+    "NUL in the charset of boundary*": (
+        b"POST /2.0/snippets/demo HTTP/1.1\r\nContent-Type: multipart/related; boundary*=ut\x00f-8''x\r\n",
+        b"--x--",
+        400,
+    ),
+    "idna as the charset of boundary*": (
+        b"POST /2.0/snippets/demo HTTP/1.1\r\nContent-Type: multipart/related; boundary*=idna''x\r\n",
+        b"--x--",
+        400,
+    ),
+    "non-ASCII Basic credentials": (b"GET /2.0/user HTTP/1.1\r\nAuthorization: Basic \xe9\xe9\r\n", b"", 401),
+    "a request line that is no request line": (b"GARBAGE\r\n", b"", 400),
+    "an unknown HTTP version": (b"GET /2.0/user HTTP/1.x\r\n", b"", 400),
+    "an unknown method": (b"BREW /2.0/user HTTP/1.1\r\n", b"", 405),  # http.server alone says 501
+    "an unparsable request target": (b"GET http://[x/2.0/user HTTP/1.1\r\n", b"", 400),
+    "a 70 KB header line": (b"GET /2.0/user HTTP/1.1\r\nX-Long: " + b"v" * 70_000 + b"\r\n", b"", 431),
+    "200 headers": (b"GET /2.0/user HTTP/1.1\r\n" + b"X: y\r\n" * 200, b"", 431),
+    "a negative chunk size": (  # read(-5) waited for the client to close
+        b"POST /2.0/snippets/demo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n",
+        b"-5\r\nabc\r\n0\r\n\r\n",
+        400,
+    ),
+    "a chunk size that is no number": (
+        b"POST /2.0/snippets/demo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n",
+        b"zz\r\n",
+        400,
+    ),
+    "Content-Length 1_0": (b"POST /2.0/snippets/demo HTTP/1.1\r\nContent-Length: 1_0\r\n", b"0123456789", 400),
+    "Content-Length -1": (b"POST /2.0/snippets/demo HTTP/1.1\r\nContent-Length: -1\r\n", b"", 400),
+    "Content-Length 10**23": (
+        b"POST /2.0/snippets/demo HTTP/1.1\r\nContent-Length: " + b"1" + b"0" * 23 + b"\r\n",
+        b"",
+        413,
+    ),
+}
+
+
+@pytest.mark.parametrize("label", list(HOSTILE_REQUESTS))
+def test_hostile_request_heads_get_a_bitbucket_4xx_not_silence(sandbox: Sandbox, label: str) -> None:
+    head, body, expected = HOSTILE_REQUESTS[label]
+    auth = basic_header(sandbox.users[0]).encode()
+    if b"Authorization" not in head and head.startswith((b"GET /2.0", b"POST /2.0", b"BREW")):
+        head += b"Authorization: " + auth + b"\r\n"
+    if body and b"Content-Length" not in head and b"chunked" not in head:
+        head += b"Content-Length: %d\r\n" % len(body)
     http = RawHttp(sandbox)
-    auth = basic_header(sandbox.users[0])
-    body, _ = encode_related({"title": "t"}, {"a.txt": b"A"})
     try:
-        # http.server decodes a multipart Content-Type's RFC 2231 boundary* itself; a NUL in the charset made it
-        # raise, and the client got nothing back.
-        for content_type in (b"multipart/related; boundary*=ut\x00f-8''x", b"multipart/related; boundary*=idna''x"):
-            status, answer = http.request(
-                "POST", "/2.0/snippets/demo", {"Authorization": auth, "Content-Type": content_type}, body
-            )
-            assert_bitbucket_error(status, answer)
-        for request_line in (b"GARBAGE\r\n", b"GET /2.0/user HTTP/1.x\r\n"):  # http.server's own errors, too
-            status, _, answer = http.send(request_line)
-            assert_bitbucket_error(status, answer)
-        status, _, answer = http.send(b"GET /2.0/user HTTP/1.1\r\nX-Long: " + b"v" * 70_000 + b"\r\n")
-        assert_bitbucket_error(status, answer, 431)
-        chunked = b"POST /2.0/snippets/demo HTTP/1.1\r\nTransfer-Encoding: chunked\r\nAuthorization: " + auth.encode()
-        status, _, answer = http.send(chunked + b"\r\n", b"-5\r\nabc\r\n0\r\n\r\n")  # read(-5) waited for EOF
-        assert_bitbucket_error(status, answer)
-        status, answer = http.request("GET", "/2.0/user", {"Authorization": auth})  # and it goes on answering
-        assert status == 200
+        status, _, answer = http.send(head, body)
+        assert_bitbucket_error(status, answer, expected)
+        again, _ = http.request("GET", "/2.0/user", {"Authorization": auth})  # and it goes on answering
+        assert again == 200
     finally:
         http.close()
 

@@ -140,6 +140,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         self._handle()
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method goes to the router too, which answers 405 with Allow, as Bitbucket does;
+        # http.server alone would answer 501, a server error, to what is the client's mistake.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
     def parse_request(self) -> bool:
         try:
             return super().parse_request()
@@ -178,12 +185,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = self.headers.get("Content-Length")
         if length is None:
             return b""
-        try:
-            size = int(length)
-        except ValueError as error:
-            raise _BadRequest(400, "Invalid Content-Length") from error
-        if size < 0:
+        if not (length.isascii() and length.strip().isdigit()):  # int() would also take "-1", "1_0" and "+1"
             raise _BadRequest(400, "Invalid Content-Length")
+        size = int(length)
         if size > MAX_BODY:
             raise _BadRequest(413, "Request body too large")
         return self.rfile.read(size)
