@@ -61,6 +61,12 @@ def nested_json(depth: int) -> tuple[bytes, str]:
     return b"--x\r\nContent-ID: snippet\r\n\r\n" + b"[" * depth + b"]" * depth + b"\r\n--x--\r\n", RELATED
 
 
+def json_metadata(item: bytes, count: int) -> tuple[bytes, str]:
+    """Metadata of ``count`` copies of ``item`` in one array: what json.loads itself makes of dense JSON."""
+    metadata = b'{"a": [' + item * count + b"0]}"
+    return b"--x\r\nContent-ID: snippet\r\n\r\n" + metadata + b"\r\n--x--\r\n", RELATED
+
+
 def short_base64_lines(size: int) -> tuple[bytes, str]:
     """A base64 part wrapped every 4 characters (splitting it into lines costs an object per line)."""
     part = b"--x\r\nContent-ID: snippet\r\n\r\n{}\r\n--x\r\nContent-ID: a\r\nContent-Transfer-Encoding: base64\r\n\r\n"
@@ -111,6 +117,9 @@ def main() -> None:
         ("small files, 5,000", small_files(5_000)),
         ("small files, 9,999 (+ JSON: the part limit)", small_files(9_999)),
         ("nested JSON start part, depth 100,000", nested_json(100_000)),
+        ("metadata: 1,000,000 empty arrays", json_metadata(b"[],", 1_000_000)),
+        ("metadata: 70,000 empty arrays (under the limit)", json_metadata(b"[],", 70_000)),
+        ("metadata: 1,000,000 floats", json_metadata(b"1.5,", 1_000_000)),
         ("base64 in 4-char lines, 5 MB", short_base64_lines(5 * 1024 * 1024)),
         (f"valid snippet, {args.large_mb} MB text + 1 MB binary", large_snippet(args.large_mb)),
     ]

@@ -58,9 +58,18 @@ def peak_while(decode: Callable[[bytes, str], Any], body: bytes, content_type: s
 
 
 def test_a_deeply_nested_json_start_part_is_a_multipart_error_not_a_recursion_error() -> None:
-    body = snippet_body(metadata=b"[" * 100_000 + b"]" * 100_000)
+    body = snippet_body(metadata=b"[" * 50_000 + b"]" * 50_000)  # under the container limit
     with pytest.raises(MultipartError, match="nested too deeply"):
         decode_snippet_body(body, RELATED)
+
+
+def test_metadata_of_a_million_empty_arrays_is_refused_before_json_builds_them() -> None:
+    body = snippet_body(metadata=b'{"a": [' + b"[]," * 1_000_000 + b"[]]}")  # 3 MB; json.loads peaked at 23x
+    with pytest.raises(MultipartError, match="JSON arrays and objects"):
+        decode_snippet_body(body, RELATED)
+    assert peak_while(decode_snippet_body, body, RELATED) < 1.5 * len(body)  # the part's one copy, and no more
+    brackets_in_strings = b'{"title": "' + b"[{" * 100_000 + b'", "files": {"a.txt": {}}}'
+    assert decode_snippet_body(snippet_body(metadata=brackets_in_strings), RELATED)[0]["files"] == {"a.txt": {}}
 
 
 def test_a_json_integer_over_pythons_digit_limit_is_a_multipart_error() -> None:

@@ -16,8 +16,9 @@ Decoding is for untrusted bodies (a server's answer, a client's request): every 
 raises :class:`MultipartError`, in time linear in its size and memory a small multiple of it.
 That takes a few limits no real snippet comes near: at most :data:`MAX_PARTS` parts, at most
 :data:`MAX_PART_HEADER_BYTES` of headers per part and :data:`MAX_HEADER_FIELDS` header fields in
-all (per-part and per-field objects cost far more than the bytes that make them), and a boundary
-of 1 to :data:`MAX_BOUNDARY_LENGTH` printable ASCII characters.
+all (per-part and per-field objects cost far more than the bytes that make them), at most
+:data:`MAX_JSON_CONTAINERS` arrays and objects in a snippet's metadata (likewise), and a boundary of 1
+to :data:`MAX_BOUNDARY_LENGTH` printable ASCII characters.
 
 Nothing here knows HTTP or Bitbucket's URLs: the sandbox server and the client share it.
 """
@@ -38,6 +39,7 @@ from typing import Any
 __all__ = [
     "MAX_BOUNDARY_LENGTH",
     "MAX_HEADER_FIELDS",
+    "MAX_JSON_CONTAINERS",
     "MAX_PARTS",
     "MAX_PART_HEADER_BYTES",
     "MultipartError",
@@ -58,6 +60,8 @@ MAX_PARTS = 10_000  # files in one snippet, and then some
 MAX_PART_HEADER_BYTES = 64 * 1024  # what HTTP servers allow a request's headers; a part has 3 or 4 short ones
 MAX_HEADER_FIELDS = 100_000  # stored header fields of all parts together
 MAX_BOUNDARY_LENGTH = 200  # RFC 2046 says 70; a little tolerance, but bounded (it is searched for)
+# json.loads spends ~60 bytes on each "[]" or "{}" (3 bytes of text): a snippet's metadata has a few per file.
+MAX_JSON_CONTAINERS = 8 * MAX_PARTS
 
 
 class MultipartError(ValueError):
@@ -305,6 +309,8 @@ def encode_form_data(fields: Mapping[str, str], files: Mapping[str, bytes]) -> t
 # --------------------------------------------------------------------------- decoding
 
 
+# Possessive (no backtracking state kept): a megabyte-long string costs no more memory than a short one.
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
 _BOUNDARY = re.compile(rf"[\x20-\x7e]{{1,{MAX_BOUNDARY_LENGTH}}}")
 _WHITESPACE = b" \t\r\n\x0b\x0c"  # what base64 bodies may be wrapped with
 
@@ -432,6 +438,18 @@ def decode_multipart(body: bytes, content_type: str) -> list[Part]:
         cursor = index + len(line_delimiter)
 
 
+def _json_containers(document: bytes) -> int:
+    """How many arrays and objects ``document`` opens (brackets inside strings do not count)."""
+    rough = document.count(b"[") + document.count(b"{")
+    if rough <= MAX_JSON_CONTAINERS:
+        return rough  # the common case: one pass in C, and strings can only make it an over-count
+    inside = 0
+    for string in _JSON_STRING.finditer(document):  # one match at a time: no list of pieces
+        start, end = string.span()
+        inside += document.count(b"[", start, end) + document.count(b"{", start, end)
+    return rough - inside
+
+
 def decode_snippet_body(body: bytes, content_type: str) -> tuple[dict[str, Any], dict[str, bytes]]:
     """A ``multipart/related`` snippet: ``(metadata, {file name: bytes})``.
 
@@ -445,8 +463,11 @@ def decode_snippet_body(body: bytes, content_type: str) -> tuple[dict[str, Any],
     start = params.get("start")
     start_id = _unquote(start.strip("<>")) if start else None
     index = next((i for i, part in enumerate(parts) if start_id and part.content_id == start_id), 0)
+    raw_metadata = parts[index].content
+    if _json_containers(raw_metadata) > MAX_JSON_CONTAINERS:
+        raise MultipartError(f"the snippet part holds more than {MAX_JSON_CONTAINERS} JSON arrays and objects")
     try:
-        metadata = json.loads(parts[index].content.decode("utf-8")) if parts[index].content.strip() else {}
+        metadata = json.loads(raw_metadata.decode("utf-8")) if raw_metadata.strip() else {}
     except RecursionError:
         # The C parser gives up cleanly on deep nesting; no snippet's metadata is nested that deep.
         raise MultipartError("the snippet part is JSON nested too deeply") from None
