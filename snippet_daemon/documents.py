@@ -212,7 +212,7 @@ class SnippetDocuments:
         pending = self._pending.setdefault(key, [])
         pending.append(write)
         if len(pending) == 1:
-            self._server.run_task(self._flush_later(key), f"saving {workspace}/{snippet_id}")
+            self._server.run_task(self._flush_later(key), f"saving {workspace}/{snippet_id}", finish_on_shutdown=True)
         return await future
 
     def _settled(self, key: Key, write: _PendingWrite) -> None:
