@@ -163,12 +163,12 @@ def _decode_extended(raw: str) -> str:
             info = codecs.lookup(charset) if len(charset) <= _MAX_CHARSET_LENGTH else None
         except (LookupError, ValueError):  # ValueError: a NUL in the name
             info = None
-        if info is not None and info._is_text_encoding and info.name not in _NOT_CHARSETS:
+        if info is not None and info.name not in _NOT_CHARSETS:
             codec = info.name
     if codec is not None:
         try:
             return urllib.parse.unquote(encoded, encoding=codec, errors="strict")
-        except (LookupError, ValueError):  # ValueError covers UnicodeError and UnicodeDecodeError
+        except (LookupError, ValueError):  # LookupError: no text codec (hex, rot13); ValueError: Unicode*Error
             pass
     return urllib.parse.unquote(encoded, encoding="latin-1")
 
