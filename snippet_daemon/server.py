@@ -292,7 +292,7 @@ class SnippetServer(LanguageServer):
 
     def run_task(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """A background task that is kept alive and whose failure is logged, not lost."""
-        task = asyncio.ensure_future(coroutine)
+        task = asyncio.create_task(coroutine, name=name)
         self._tasks.add(task)
 
         def done(finished: asyncio.Task[Any]) -> None:
