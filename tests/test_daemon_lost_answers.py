@@ -192,6 +192,16 @@ async def test_a_lost_create_that_made_nothing_says_so(daemon: Daemon, sandbox: 
     assert base64.b64decode(content["base64"]) == b"same\n"
 
 
+async def test_a_duplicate_whose_answer_was_lost_is_adopted_not_repeated(daemon: Daemon, sandbox: Sandbox) -> None:
+    ws, source = await create(daemon, {"a.txt": b"a\n"})
+    sandbox.clear_requests()
+    sandbox.faults.drop_after_apply_next = 1
+    copy = await daemon.command("bbsnippets.duplicate", workspace=ws, id=source, title="the copy")
+    assert served(sandbox) == [("POST", 0), ("GET", 200), ("GET", 200)]  # the source came from the cache
+    assert sorted(await snippets(sandbox)) == sorted([source, copy["id"]])
+    assert (await remote(sandbox, ws, copy["id"]))[1] == {"a.txt": b"a\n"}
+
+
 # --------------------------------------------------------------------------- deleting a snippet
 
 
