@@ -62,7 +62,9 @@ class DocumentsHost(Protocol):
 
     def client(self) -> SnippetsClient: ...
 
-    def run_task(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]: ...
+    def run_task(
+        self, coroutine: Coroutine[Any, Any, Any], name: str, *, finish_on_shutdown: bool = False
+    ) -> asyncio.Task[Any]: ...
 
 
 @dataclass
@@ -264,25 +266,27 @@ class SnippetDocuments:
 
     # ------------------------------------------------------------------ writing
 
-    async def write(self, workspace: str, snippet_id: str, changes: Changes, *, force: bool = False) -> str | None:
+    async def write(
+        self, workspace: str, snippet_id: str, changes: Changes, *, base: str | None = None, force: bool = False
+    ) -> str | None:
         """Apply ``changes`` (or unconditionally with ``force``); the new revision.
 
-        A compare-and-swap: each file as of the revision the client last read (or we last wrote) it
-        at, by :meth:`remember_read`; a file it never read, as of the cached HEAD. Writes to one
-        snippet arriving within the batch window go out together in one PUT.
+        A compare-and-swap: each file as of ``base`` when given, else as of the revision the client
+        last read (or we last wrote) it at (:meth:`remember_read`); a file it never read, as of the
+        cached HEAD. Writes to one snippet arriving within the batch window go out together in one PUT.
         """
         key = (workspace, snippet_id)
         future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         unsettled = self._unsettled.setdefault(key, [])
         follows = frozenset(name for name in changes if any(name in earlier.changes for earlier in unsettled))
-        bases = {name: self._read_at.get((workspace, snippet_id, name)) for name in changes}
+        bases = {name: base or self._read_at.get((workspace, snippet_id, name)) for name in changes}
         write = _PendingWrite(dict(changes), bases, force, future, follows)
         unsettled.append(write)
         future.add_done_callback(lambda _: self._settled(key, write))
         pending = self._pending.setdefault(key, [])
         pending.append(write)
         if len(pending) == 1:
-            self._server.run_task(self._flush_later(key), f"saving {workspace}/{snippet_id}")
+            self._server.run_task(self._flush_later(key), f"saving {workspace}/{snippet_id}", finish_on_shutdown=True)
         return await future
 
     def _settled(self, key: Key, write: _PendingWrite) -> None:

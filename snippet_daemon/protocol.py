@@ -657,18 +657,18 @@ CONVERTER = _make_converter()
 T = TypeVar("T")
 
 
-def _describe_errors(error: BaseException, prefix: str = "") -> list[str]:
+def describe_errors(error: BaseException, prefix: str = "") -> list[str]:
     """Readable reasons from a cattrs validation error tree (``'workspace' is missing``)."""
     if isinstance(error, cattrs.ClassValidationError | cattrs.IterableValidationError):
         reasons: list[str] = []
         with_notes, without_notes = error.group_exceptions()
         for inner in without_notes:
-            reasons.extend(_describe_errors(inner, prefix))
+            reasons.extend(describe_errors(inner, prefix))
         for inner, note in with_notes:
             name = getattr(note, "name", None)
             index = getattr(note, "index", None)
             where = f"{prefix}.{camel_case(name)}" if name else f"{prefix}[{index}]" if index is not None else prefix
-            reasons.extend(_describe_errors(inner, where))
+            reasons.extend(describe_errors(inner, where))
         return reasons
     where = prefix.lstrip(".") or "the arguments"
     if isinstance(error, KeyError):
@@ -694,7 +694,7 @@ def structure(data: Any, cls: type[T], *, what: str) -> T:
     try:
         return CONVERTER.structure(_without_nulls(data), cls)
     except Exception as error:
-        reasons = "; ".join(_describe_errors(error)) or str(error)
+        reasons = "; ".join(describe_errors(error)) or str(error)
         raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{what}: {reasons}.") from None
 
 

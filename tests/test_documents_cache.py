@@ -35,7 +35,9 @@ class Host:
         assert self.bitbucket is not None, "this test makes no requests"
         return self.bitbucket
 
-    def run_task(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+    def run_task(
+        self, coroutine: Coroutine[Any, Any, Any], name: str, *, finish_on_shutdown: bool = False
+    ) -> asyncio.Task[Any]:
         task = asyncio.create_task(coroutine, name=name)
         self.tasks.append(task)
         return task
