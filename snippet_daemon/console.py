@@ -42,6 +42,20 @@ def user_data_dir(env: Mapping[str, str] | None = None) -> Path:
     return base / "snippet-daemon"
 
 
+def user_cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where snippet-daemon keeps what it can build again (the search index), by platform convention;
+    private as :func:`user_data_dir` is."""
+    env = os.environ if env is None else env
+    if sys.platform == "win32":
+        base = Path(env.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "snippet-daemon" / "Cache"
+        return base
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "snippet-daemon"
+    xdg = env.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+    return base / "snippet-daemon"
+
+
 def private_dir(path: Path) -> Path:
     """``path`` as a folder only its owner may enter (0700), created if missing, and so is every missing
     parent (as the XDG base directory spec asks); folders that exist are left as they are."""

@@ -51,6 +51,10 @@ class ForgetsSnippets(Protocol):
     def forget(self, workspace: str, snippet_id: str) -> None: ...
 
 
+class IndexesContent(ForgetsSnippets, Protocol):
+    def saw_content(self, snippet: Snippet, files: Mapping[str, bytes]) -> None: ...
+
+
 class DocumentsHost(Protocol):
     """What the documents service uses of the server it runs in (a unit test gives it one of its own)."""
 
@@ -59,6 +63,9 @@ class DocumentsHost(Protocol):
 
     @property
     def watcher(self) -> ForgetsSnippets | None: ...
+
+    @property
+    def search_index(self) -> IndexesContent: ...
 
     def client(self) -> SnippetsClient: ...
 
@@ -161,6 +168,7 @@ class SnippetDocuments:
         return time.monotonic() - cached.fetched_at < UNPOLLED_MAX_AGE
 
     def _store(self, key: Key, snippet: Snippet, files: dict[str, bytes]) -> CachedSnippet:
+        self._server.search_index.saw_content(snippet, files)  # what we read anyway is searchable for free
         previous = self._heads.get(key)
         history = previous.own_history if previous is not None and previous.revision == snippet.revision else {}
         entry = CachedSnippet(snippet, files, own_history=history)
@@ -216,6 +224,7 @@ class SnippetDocuments:
 
     def forget(self, workspace: str, snippet_id: str) -> None:
         """The snippet is gone."""
+        self._server.search_index.forget(workspace, snippet_id)
         self._heads.pop((workspace, snippet_id), None)
         for key in [key for key in self._read_at if key[:2] == (workspace, snippet_id)]:
             del self._read_at[key]
@@ -423,6 +432,7 @@ class SnippetDocuments:
         changed = frozenset(changes)
         history = {revision: names | changed for revision, names in head.own_history.items()}
         history[head.revision] = changed
+        self._server.search_index.saw_content(snippet, files_after)
         self._put_head(key, CachedSnippet(snippet, files_after, own_history=history))
 
 

@@ -54,6 +54,7 @@ LOGIN = "bbsnippets.login"
 LOGOUT = "bbsnippets.logout"
 WHOAMI = "bbsnippets.whoami"
 HEALTH = "bbsnippets.health"
+SEARCH = "bbsnippets.search"
 
 # Requests (a file system over bbsnippet:// URIs).
 STAT = "bbsnippets/stat"
@@ -159,6 +160,12 @@ class InitializationOptions:
     poll_budget_per_hour: float = 100.0
     # The editor's name ("vscode", "neovim", ...), echoed in the daemon's logs.
     client_name: str | None = None
+    # The local search index: on or off, which workspaces besides the default one (["*"]: every workspace
+    # bbsnippets.workspaces lists), the most requests an hour it may spend, and how often it reads lists itself.
+    indexing: bool = True
+    index_workspaces: list[str] = attrs.Factory(list)
+    index_budget_per_hour: float = 300.0
+    index_refresh_seconds: float = 300.0
 
 
 # --------------------------------------------------------------------------- command parameters
@@ -218,6 +225,13 @@ class DuplicateParams:
     title: str | None = None  # default: the source's title
     is_private: bool = True
     allow_secrets: bool = False
+
+
+@attrs.define
+class SearchParams:
+    query: str
+    workspace: str | None = None  # default: every indexed workspace
+    limit: int = 50
 
 
 @attrs.define
@@ -452,6 +466,23 @@ class AccountResult:
 
 
 @attrs.define
+class SearchHit:
+    workspace: str
+    id: str
+    title: str
+    name: str  # the file
+    preview: str  # the matching line, or the title or file name that matched
+    uri: str  # the file's bbsnippet:// URI, with #L{line} for a content hit
+    line: int | None = None  # 1-based, for a content hit
+
+
+@attrs.define
+class SearchResult:
+    results: list[SearchHit]
+    complete: bool  # false while contents are still being indexed (titles and names are searchable at once)
+
+
+@attrs.define
 class WorkspaceInfo:
     slug: str
     name: str
@@ -590,6 +621,7 @@ METHODS: tuple[Method, ...] = (
     Method(LOGOUT, _C, NoParams, Empty),
     Method(WHOAMI, _C, NoParams, AccountResult),
     Method(HEALTH, _C, NoParams, HealthResult),
+    Method(SEARCH, _C, SearchParams, SearchResult),
     Method(STAT, _R, UriParams, StatResult),
     Method(READ_DIRECTORY, _R, UriParams, ReadDirectoryResult),
     Method(READ_FILE, _R, UriParams, ReadFileResult),

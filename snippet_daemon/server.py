@@ -32,6 +32,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from snippet_daemon import __version__, framing, logs, protocol
 from snippet_daemon.documents import SnippetDocuments
+from snippet_daemon.index import SearchIndex
 from snippet_daemon.protocol import ErrorKind, InitializationOptions, MethodKind, ProtocolError
 
 if TYPE_CHECKING:
@@ -46,6 +47,11 @@ _transport_log = logging.getLogger("pygls.snippet_daemon.transport")
 Handler = Callable[["SnippetServer", Any], Awaitable[Any]]
 
 SHUTDOWN_GRACE_SECONDS = 5.0  # saves still on their way get this long to land when the editor shuts down
+
+WORKSPACE_SCOPE_HINT = (
+    "Only your default workspace is listed: the credentials may not list workspaces. An API token with the "
+    "scope read:workspace:bitbucket lists all of them; or name one with the workspace setting."
+)
 
 NOT_AUTHENTICATED_HELP = (
     "Not logged in to Bitbucket. Run `snippet-daemon login` in a terminal (or the editor's "
@@ -230,6 +236,7 @@ class SnippetServer(LanguageServer):
         self.redactor = logs.SecretRedactor()
         self.client_log = logs.ClientLogHandler(self._send_log, self.redactor)
         self.documents = SnippetDocuments(self)
+        self.search_index = SearchIndex(self)
         self.watcher: Watcher | None = None
         self._credentials: Credentials | None = None
         self._credentials_loaded = False
@@ -324,10 +331,12 @@ class SnippetServer(LanguageServer):
         self.personal_workspace = None
         if self.watcher is not None:
             self.watcher.reset()
+        await self.search_index.reset()  # the new account has an index file of its own
         if credentials is None:
             self.start_credentials_lookup()
         if old is not None:
             await old.aclose()
+        self.search_index.start()
 
     async def default_workspace(self, given: str | None) -> str:
         """The workspace named, else the configured one, else the user's personal workspace."""
@@ -340,6 +349,27 @@ class SnippetServer(LanguageServer):
                 "Which workspace? Pass workspace, or set the workspace option (or BITBUCKET_WORKSPACE).",
             )
         return workspace
+
+    async def list_visible_workspaces(self) -> tuple[list[Workspace], str | None]:
+        """The workspaces the user can see (``GET /user/workspaces``, once a session), and a hint when the
+        credentials may not list them (no read:workspace scope, or a Bitbucket without the endpoint)."""
+        from snippet_daemon.bitbucket import Forbidden, NotFound
+
+        if self.visible_workspaces is None:
+            try:
+                self.visible_workspaces = (await self.client().list_user_workspaces(), None)
+            except (Forbidden, NotFound) as error:
+                log.info("listing workspaces: %s", error)
+                self.visible_workspaces = ([], WORKSPACE_SCOPE_HINT)
+        return self.visible_workspaces
+
+    async def visible_workspace_slugs(self) -> list[str]:
+        return [workspace.slug for workspace in (await self.list_visible_workspaces())[0]]
+
+    async def credentials_ready(self) -> None:
+        """Wait for the start-up (or after-logout) credentials lookup, which runs in a thread."""
+        if self.credentials_lookup is not None and not self.credentials_lookup.done():
+            await asyncio.wait([self.credentials_lookup])
 
     async def default_workspace_or_none(self) -> str | None:
         """The configured workspace, else the personal one (one ``GET /user``), else ``None`` (the token may
@@ -422,10 +452,11 @@ class SnippetServer(LanguageServer):
         return task
 
     async def close(self) -> None:
-        """Shut down: polling stops, saves on their way get a few seconds to land, then every task is
-        cancelled and awaited and every connection closed."""
+        """Shut down: polling and indexing stop, saves on their way get a few seconds to land, then every
+        task is cancelled and awaited and every connection closed."""
         if self.watcher is not None:
             await self.watcher.aclose()
+        await self.search_index.aclose()
         if self._finishing:
             await asyncio.wait(list(self._finishing), timeout=SHUTDOWN_GRACE_SECONDS)
         tasks = list(self._tasks)
@@ -503,11 +534,13 @@ class SnippetServer(LanguageServer):
 
         self.feature(method.name)(run)
 
-    async def _answer(self, method: protocol.Method, raw: Any, handler: Handler) -> Any:
+    def touch(self) -> None:
+        """The client asked for something: polling goes back to full speed."""
         self.last_activity = time.monotonic()
-        if self.credentials_lookup is not None and not self.credentials_lookup.done():
-            # The keyring is being read in a thread; reading it here too would block the event loop.
-            await asyncio.wait([self.credentials_lookup])
+
+    async def _answer(self, method: protocol.Method, raw: Any, handler: Handler) -> Any:
+        self.touch()
+        await self.credentials_ready()  # reading the keyring here too would block the event loop
         try:
             params = protocol.structure(raw, method.params, what=method.name)
             result = await handler(self, params)
@@ -575,7 +608,7 @@ def to_rpc_error(error: BaseException, *, action: str | None = None) -> JsonRpcE
 
 def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
     """A server with every method of the contract bound to its feature (used by ``run_stdio`` and by tests)."""
-    from snippet_daemon.features import commands, comments, files, history, pull, watch
+    from snippet_daemon.features import commands, comments, files, history, pull, search, watch
 
     server = SnippetServer(env)
 
@@ -591,6 +624,7 @@ def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
         ls.start_credentials_lookup()
         if ls.watcher is not None:
             ls.watcher.start()
+        ls.search_index.start()
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: SnippetServer, params: None) -> None:
@@ -604,8 +638,10 @@ def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
             **watch.HANDLERS,
             **history.HANDLERS,
             **pull.HANDLERS,
+            **search.HANDLERS,
         }
     )
+    server.feature(types.WORKSPACE_SYMBOL)(search.workspace_symbol)
     server.watcher = watch.Watcher(server)
     return server
 

@@ -8,7 +8,7 @@ stays cancelled. Writes go to the real sandbox through the real client.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,10 +16,20 @@ import pytest
 
 from snippet_daemon import documents
 from snippet_daemon.bitbucket import NetworkError, Snippet, SnippetsClient
-from snippet_daemon.documents import DocumentsHost, ForgetsSnippets, SnippetDocuments
+from snippet_daemon.documents import DocumentsHost, ForgetsSnippets, IndexesContent, SnippetDocuments
 from snippet_daemon.protocol import InitializationOptions
 from snippet_daemon.sandbox import Sandbox
 from tests.conftest import make_client
+
+
+class NoSearchIndex:
+    """Searching is not what these tests are about: what documents hands the index is dropped."""
+
+    def saw_content(self, snippet: Snippet, files: Mapping[str, bytes]) -> None:
+        pass
+
+    def forget(self, workspace: str, snippet_id: str) -> None:
+        pass
 
 
 @dataclass
@@ -29,6 +39,7 @@ class Host:
     options: InitializationOptions = field(default_factory=InitializationOptions)
     bitbucket: SnippetsClient | None = None
     watcher: ForgetsSnippets | None = None
+    search_index: IndexesContent = field(default_factory=NoSearchIndex)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     def client(self) -> SnippetsClient:
