@@ -202,6 +202,24 @@ async def test_a_duplicate_whose_answer_was_lost_is_adopted_not_repeated(daemon:
     assert (await remote(sandbox, ws, copy["id"]))[1] == {"a.txt": b"a\n"}
 
 
+async def test_a_lost_create_is_found_past_the_first_page_of_a_server_that_ignores_sort(sandbox: Sandbox) -> None:
+    store = sandbox._open()  # 105 snippets straight into storage: quicker than 105 POSTs
+    seeded = {
+        store.create_snippet("demo", sandbox.users[0], title=f"s{number}", is_private=True, files={"f.txt": b"x"}).id
+        for number in range(105)
+    }
+    sandbox.faults.ignore_sort = 1  # oldest first: what the lost create made is on the second page
+    sandbox.clear_requests()
+    sandbox.faults.drop_after_apply_next = 1
+    async with make_client(sandbox) as client:
+        # The same title and bytes as a snippet made moments before (by someone else): that one is not it.
+        made = await client.create_snippet("demo", {"f.txt": b"x"}, title="s7")
+    assert served(sandbox) == [("POST", 0), ("GET", 200), ("GET", 200), ("GET", 200)]
+    assert made.id not in seeded and made.title == "s7"
+    assert sandbox.requests[-1].path == f"/2.0/snippets/demo/{made.id}"  # the nearest candidate was read first
+    assert set(await snippets(sandbox)) == {*seeded, made.id}
+
+
 # --------------------------------------------------------------------------- deleting a snippet
 
 

@@ -5,7 +5,9 @@ after it was sent, a proxy's 5xx, a crash) the snippet may exist: it is looked f
 workspace's snippets and adopted. A candidate has the same title, the same file names (when the
 listing names them) and was created no earlier than the create was decided, give or take
 :data:`CLOCK_SKEW`; titles and names repeat, so the exact bytes of every file decide (one read per
-candidate). Snippets already accounted for (``claimed``) are never adopted twice.
+candidate, the one created nearest to when the create was decided first: an identical snippet made
+minutes before is not mistaken for it). Snippets already accounted for (``claimed``) are never
+adopted twice.
 
 Used by :meth:`SnippetsClient.create_snippet <snippet_daemon.bitbucket.client.SnippetsClient.create_snippet>`
 (the daemon, the CLI) and by the migration's recovery of interrupted runs.
@@ -69,7 +71,7 @@ async def find_created(
 ) -> Snippet | None:
     """The snippet of ``listing`` that a create of ``title`` with these files made, else None.
 
-    ``read(id)`` reads a candidate's content (one request each, oldest candidate first);
+    ``read(id)`` reads a candidate's content (one request each, nearest to ``since`` first);
     ``expected_fingerprint`` is :func:`fingerprint` of what the create sent; ``since``: when it was decided.
     """
     candidates = [
@@ -77,7 +79,13 @@ async def find_created(
         for snippet in listing
         if _candidate(snippet, title=title, file_names=file_names, since=since, claimed=claimed)
     ]
-    for snippet in sorted(candidates, key=lambda candidate: candidate.created_on or ""):
+
+    def nearest_first(snippet: Snippet) -> tuple[float, str]:
+        created = parse_time(snippet.created_on)
+        distance = abs((created - since).total_seconds()) if created is not None and since is not None else 0.0
+        return distance, snippet.created_on or ""
+
+    for snippet in sorted(candidates, key=nearest_first):
         content = await read(snippet.id)
         if fingerprint(content.snippet.title, content.files) == expected_fingerprint:
             return content.snippet

@@ -493,17 +493,25 @@ class SnippetsClient:
     async def _recently_updated(self, workspace: str, cutoff: dt.datetime) -> list[Snippet]:
         """The workspace's snippets updated since ``cutoff``, and maybe some older: usually ONE request.
 
-        The newest page is enough when it reaches back past ``cutoff``; a server that ignores
-        ``sort=`` (or a workspace this busy) gets the whole list read.
+        Pages are read newest first until one reaches back past ``cutoff``; from a server that ignores
+        ``sort=``, every page.
         """
-        snippets, more = await self.recent_snippets(workspace)
-        times = [parse_time(snippet.updated_on) for snippet in snippets]
-        newest_first = all(
-            newer is not None and older is not None and newer >= older for newer, older in itertools.pairwise(times)
-        )
-        oldest = times[-1] if times else None
-        if more and not (newest_first and oldest is not None and oldest < cutoff):
-            return await self.list_snippets(workspace)
+        snippets: list[Snippet] = []
+        newest_first = True
+        pages = self.recent_pages(workspace)
+        try:
+            async for page in pages:
+                snippets.extend(page.snippets)
+                times = [parse_time(snippet.updated_on) for snippet in snippets]
+                newest_first = newest_first and all(
+                    newer is not None and older is not None and newer >= older
+                    for newer, older in itertools.pairwise(times)
+                )
+                oldest = times[-1] if times else None
+                if newest_first and oldest is not None and oldest < cutoff:
+                    break
+        finally:
+            await pages.aclose()
         return snippets
 
     async def get_snippet(self, workspace: str, snippet_id: str, revision: str | None = None) -> Snippet:
