@@ -6,15 +6,21 @@ watcher sees the snippet change, ``bbsnippets.open`` refreshes it, or (with poll
 older than :data:`UNPOLLED_MAX_AGE`. Past :data:`MAX_CACHED_BYTES` the least recently used snippets
 are forgotten. Files at a revision never change and are kept in a small LRU.
 
-Writes are compare-and-swap at the revision the client read the file at, so nobody's change is
+Writes are compare-and-swap at the revision the client read each file at, so nobody's change is
 overwritten silently: a snippet that moved on answers ``conflict`` and is left untouched. Our
 own earlier saves do not count as "moved on" for a file they did not touch (saving ``a.py``
 and then ``b.py``, both read at r1, is not a conflict), which is why each cached HEAD remembers
-the files our own writes changed since each older revision. Identical content makes no request.
+the files our own writes changed since each older revision; a file our own write made or changed
+is held by the client at that write's revision. Identical content makes no request.
 Writes to one snippet that arrive within ``writeBatchMilliseconds`` share one PUT. A save asked for
 while an earlier save of the same file is still on its way builds on that save, not on what the
 client last read. A forced (unconditional) save may have landed on changes we never saw, so the
 cached HEAD is dropped after it rather than guessed at.
+
+A write whose answer was lost (sent again, it met 405) is told apart from another writer's by what
+it produces: the client reads HEAD back and compares it with the files given here (``files_after``),
+so a landed save answers with its revision and the next edit builds on it. A flush that is
+cancelled (shutdown) fails the writes it still holds, sends nothing more, and stays cancelled.
 """
 
 from __future__ import annotations
@@ -23,12 +29,13 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from snippet_daemon.bitbucket import Snippet
-    from snippet_daemon.server import SnippetServer
+    from snippet_daemon.bitbucket import Snippet, SnippetsClient
+    from snippet_daemon.protocol import InitializationOptions
 
 log = logging.getLogger("snippet_daemon.documents")
 
@@ -38,6 +45,33 @@ MAX_CACHED_BYTES = 256 * 1024 * 1024  # file content kept for snippets at HEAD, 
 
 Key = tuple[str, str]  # (workspace, snippet id)
 Changes = dict[str, bytes | None]  # file name -> new bytes, or None to delete
+
+
+class ForgetsSnippets(Protocol):
+    def forget(self, workspace: str, snippet_id: str) -> None: ...
+
+
+class IndexesContent(ForgetsSnippets, Protocol):
+    def saw_content(self, snippet: Snippet, files: Mapping[str, bytes]) -> None: ...
+
+
+class DocumentsHost(Protocol):
+    """What the documents service uses of the server it runs in (a unit test gives it one of its own)."""
+
+    @property
+    def options(self) -> InitializationOptions: ...
+
+    @property
+    def watcher(self) -> ForgetsSnippets | None: ...
+
+    @property
+    def search_index(self) -> IndexesContent: ...
+
+    def client(self) -> SnippetsClient: ...
+
+    def run_task(
+        self, coroutine: Coroutine[Any, Any, Any], name: str, *, finish_on_shutdown: bool = False
+    ) -> asyncio.Task[Any]: ...
 
 
 @dataclass
@@ -60,15 +94,32 @@ class CachedSnippet:
 @dataclass(eq=False)
 class _PendingWrite:
     changes: Changes
-    base: str | None
+    bases: dict[str, str | None]  # file name -> the revision the client's copy of it is from
     force: bool
     done: asyncio.Future[str | None]
     # files that an earlier write of ours, not yet settled when this one was asked for, also changes
     follows: frozenset[str] = frozenset()
 
 
+def _applied(files: Mapping[str, bytes], changes: Changes) -> dict[str, bytes]:
+    """``files`` with ``changes`` made to them."""
+    after = dict(files)
+    for name, data in changes.items():
+        if data is None:
+            after.pop(name, None)
+        else:
+            after[name] = data
+    return after
+
+
+def _interrupted(message: str) -> Exception:
+    from snippet_daemon.bitbucket import NetworkError
+
+    return NetworkError(message)
+
+
 class SnippetDocuments:
-    def __init__(self, server: SnippetServer) -> None:
+    def __init__(self, server: DocumentsHost) -> None:
         self._server = server
         self._heads: OrderedDict[Key, CachedSnippet] = OrderedDict()  # least recently used first
         self._revisions: OrderedDict[tuple[str, str, str], CachedSnippet] = OrderedDict()
@@ -195,20 +246,50 @@ class SnippetDocuments:
         if cached is not None:
             cached.snippet = snippet
 
+    async def delete_snippet(self, workspace: str, snippet_id: str) -> None:
+        """Delete the snippet, compare-and-swap at the revision we hold (if any), then forget it everywhere.
+
+        A snippet someone changed meanwhile is not deleted blindly (``conflict``); its stale copy is
+        forgotten, so that deleting again is deliberate (and would otherwise fail forever).
+        """
+        from snippet_daemon.bitbucket import Conflict
+
+        await self.settle(workspace, snippet_id)  # a save on its way moves the revision to delete at
+        cached = self._heads.get((workspace, snippet_id))
+        try:
+            await self._server.client().delete_snippet(
+                workspace, snippet_id, at_revision=cached.revision if cached else None
+            )
+        except Conflict as conflict:
+            self.invalidate(workspace, snippet_id)
+            raise Conflict(
+                f"Snippet {workspace}/{snippet_id} changed on Bitbucket since it was read, so nothing was "
+                "deleted. Open it to see the change, or delete it again to delete it anyway.",
+                remote_revision=conflict.remote_revision,
+                status=conflict.status,
+            ) from None
+        self.forget(workspace, snippet_id)
+        watcher = self._server.watcher
+        if watcher is not None:
+            watcher.forget(workspace, snippet_id)
+
     # ------------------------------------------------------------------ writing
 
     async def write(
-        self, workspace: str, snippet_id: str, changes: Changes, *, base: str | None, force: bool = False
+        self, workspace: str, snippet_id: str, changes: Changes, *, base: str | None = None, force: bool = False
     ) -> str | None:
-        """Apply ``changes`` as a CAS at ``base`` (or unconditionally with ``force``); the new revision.
+        """Apply ``changes`` (or unconditionally with ``force``); the new revision.
 
-        Writes to one snippet arriving within the batch window go out together in one PUT.
+        A compare-and-swap: each file as of ``base`` when given, else as of the revision the client
+        last read (or we last wrote) it at (:meth:`remember_read`); a file it never read, as of the
+        cached HEAD. Writes to one snippet arriving within the batch window go out together in one PUT.
         """
         key = (workspace, snippet_id)
         future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         unsettled = self._unsettled.setdefault(key, [])
         follows = frozenset(name for name in changes if any(name in earlier.changes for earlier in unsettled))
-        write = _PendingWrite(dict(changes), base, force, future, follows)
+        bases = {name: base or self._read_at.get((workspace, snippet_id, name)) for name in changes}
+        write = _PendingWrite(dict(changes), bases, force, future, follows)
         unsettled.append(write)
         future.add_done_callback(lambda _: self._settled(key, write))
         pending = self._pending.setdefault(key, [])
@@ -235,59 +316,75 @@ class SnippetDocuments:
             await asyncio.wait(waiting)
 
     async def _flush_later(self, key: Key) -> None:
-        await asyncio.sleep(max(0, self._server.options.write_batch_milliseconds) / 1000)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            writes = self._pending.pop(key, [])
-            if writes:
-                await self._flush(key, writes)
+        writes: list[_PendingWrite] | None = None
+        try:
+            await asyncio.sleep(max(0, self._server.options.write_batch_milliseconds) / 1000)
+            lock = self._locks.setdefault(key, asyncio.Lock())
+            async with lock:
+                writes = self._pending.pop(key, [])
+                if writes:
+                    await self._flush(key, writes)
+        except asyncio.CancelledError:
+            if writes is None:  # still gathering its batch: those writes are this flush's (else _flush failed them)
+                _fail(self._pending.pop(key, []), _interrupted(_NOT_SENT))
+            raise
 
     async def _flush(self, key: Key, writes: list[_PendingWrite]) -> None:
+        from snippet_daemon.bitbucket import Conflict
+
         groups: dict[str | None, list[_PendingWrite]] = {}
         try:
             head = await self.head(*key)
-        except BaseException as error:
-            for write in writes:
-                if not write.done.done():
-                    write.done.set_exception(error)
+        except asyncio.CancelledError:
+            _fail(writes, _interrupted(_NOT_SENT))
+            raise
+        except Exception as error:
+            _fail(writes, error)
             return
         for write in writes:
             groups.setdefault(self._cas_revision(key, head, write), []).append(write)
         # The group at HEAD first (it can only succeed before the others move HEAD), forced ones last.
         order = sorted(groups, key=lambda revision: 0 if revision == head.revision else 2 if revision is None else 1)
-        for at_revision in order:
+        for index, at_revision in enumerate(order):
             group = groups[at_revision]
             try:
                 revision = await self._put(key, group, at_revision)
-            except BaseException as error:
-                if getattr(error, "kind", None) == "conflict":
+            except asyncio.CancelledError:
+                self.invalidate(*key)  # whether the PUT on its way landed is unknown: read HEAD again
+                _fail(group, _interrupted(_CUT_SHORT))
+                for later in order[index + 1 :]:
+                    _fail(groups[later], _interrupted(_NOT_SENT))
+                raise
+            except Exception as error:
+                if isinstance(error, Conflict):
                     self.invalidate(*key)  # the next read fetches what won
-                for write in group:
-                    if not write.done.done():
-                        write.done.set_exception(error)
+                _fail(group, error)
                 continue
             for write in group:
                 if not write.done.done():
                     write.done.set_result(revision)
 
     def _cas_revision(self, key: Key, head: CachedSnippet, write: _PendingWrite) -> str | None:
-        """The revision to compare-and-swap at; ``None`` means unconditional (force)."""
+        """The revision to compare-and-swap at; ``None`` means unconditional (force).
+
+        HEAD, unless some changed file's copy is from an older revision since which HEAD moved by
+        something other than our own writes, or by our own write of that very file that the client's
+        copy does not include: then that older revision, and Bitbucket answers 405.
+        """
         if write.force:
             return None
-        base = write.base
-        if write.follows:
-            # The client asked for this while our earlier save of the same file was on its way, so
-            # its copy is what that save left (if the save failed, read_at still holds the old base).
-            left = {self._read_at.get((key[0], key[1], name)) for name in write.follows}
-            if len(left) == 1 and None not in left:
-                base = left.pop()
-        base = base or head.revision
-        if base == head.revision:
-            return head.revision
-        ours = head.own_history.get(base or "")
-        if ours is not None and not ((ours - write.follows) & write.changes.keys()):
-            return head.revision  # only our own saves happened since base, none of this file the client missed
-        return base  # a stale base: Bitbucket answers 405 and nothing is overwritten
+        for name in write.changes:
+            base = write.bases.get(name)
+            if name in write.follows:
+                # The client asked for this while our earlier save of the same file was on its way, so
+                # its copy is what that save left (if the save failed, read_at still holds the old base).
+                base = self._read_at.get((key[0], key[1], name), base)
+            if not base or base == head.revision:
+                continue
+            ours = head.own_history.get(base)
+            if ours is None or (name in ours and name not in write.follows):
+                return base  # a stale base: nothing is overwritten
+        return head.revision
 
     async def _put(self, key: Key, group: list[_PendingWrite], at_revision: str | None) -> str | None:
         workspace, snippet_id = key
@@ -305,32 +402,50 @@ class SnippetDocuments:
             }
             if not changes:
                 return head.revision
+        files_after = None
+        if head is not None and at_revision is not None and at_revision == head.revision:
+            # A CAS at the cached HEAD: what it produces is known, so a lost answer can be recognised.
+            files_after = _applied(head.files, changes)
         snippet = await self._server.client().update_snippet(
-            workspace, snippet_id, files=changes, at_revision=at_revision
+            workspace, snippet_id, files=changes, at_revision=at_revision, files_after=files_after
         )
-        self._after_write(key, head, snippet, changes, exact=head is not None and at_revision == head.revision)
+        self._after_write(key, head, snippet, changes, files_after)
         return snippet.revision
 
     def _after_write(
-        self, key: Key, head: CachedSnippet | None, snippet: Snippet, changes: Changes, *, exact: bool
+        self,
+        key: Key,
+        head: CachedSnippet | None,
+        snippet: Snippet,
+        changes: Changes,
+        files_after: dict[str, bytes] | None,
     ) -> None:
-        """Record a landed write; ``exact``: a CAS at the cached HEAD, so the new HEAD is it plus ``changes``."""
+        """Record a landed write; ``files_after``: the files of the new HEAD, when known (a CAS at the cached HEAD)."""
         for name, data in changes.items():  # the client's copy of these files is now this revision
             if data is None or snippet.revision is None:
                 self._read_at.pop((key[0], key[1], name), None)
             else:
                 self._read_at[(key[0], key[1], name)] = snippet.revision
-        if not exact or head is None or snippet.revision is None or head.revision is None:
+        if files_after is None or head is None or snippet.revision is None or head.revision is None:
             self._heads.pop(key, None)  # unconditional, or nothing cached: read it again when needed
             return
-        files = dict(head.files)
-        for name, data in changes.items():
-            if data is None:
-                files.pop(name, None)
-            else:
-                files[name] = data
         changed = frozenset(changes)
         history = {revision: names | changed for revision, names in head.own_history.items()}
         history[head.revision] = changed
-        self._server.search_index.saw_content(snippet, files)
-        self._put_head(key, CachedSnippet(snippet, files, own_history=history))
+        self._server.search_index.saw_content(snippet, files_after)
+        self._put_head(key, CachedSnippet(snippet, files_after, own_history=history))
+
+
+_NOT_SENT = (
+    "The daemon stopped before this save was sent: nothing was saved. The editor still has the text: save it again."
+)
+_CUT_SHORT = (
+    "The daemon stopped while this save was on its way: it may or may not have landed. The editor still has "
+    "the text: reload the file, then save again."
+)
+
+
+def _fail(writes: list[_PendingWrite], error: BaseException) -> None:
+    for write in writes:
+        if not write.done.done():
+            write.done.set_exception(error)

@@ -305,9 +305,11 @@ async def test_server_errors_are_retried_for_reads_only(sandbox: Sandbox) -> Non
         assert [r.status for r in sandbox.requests] == [500, 500, 200]
         sandbox.clear_requests()
         sandbox.faults.server_error_next = 1
-        with pytest.raises(ServerError):
+        with pytest.raises(ServerError) as failed:
             await client.create_snippet("demo", {"a.txt": b"a"})
-        assert [r.method for r in sandbox.requests] == ["POST"]  # never blindly repeated
+        # Never blindly repeated: what it may have made is looked for (one list), and was not made.
+        assert [r.method for r in sandbox.requests] == ["POST", "GET"]
+        assert "nothing was created" in str(failed.value)
         sandbox.clear_requests()
         sandbox.faults.server_error_next = 5
         with pytest.raises(ServerError):
@@ -322,8 +324,12 @@ async def test_dropped_connections_retry_reads_but_not_creates(sandbox: Sandbox)
         sandbox.faults.drop_next = 1
         with pytest.raises(NetworkError) as caught:
             await client.create_snippet("demo", {"a.txt": b"a"})
-    assert "may or may not have been applied" in str(caught.value)
-    assert Counter(r.method for r in sandbox.requests)["POST"] <= 1
+        with pytest.raises(NetworkError) as unsettled:
+            sandbox.faults.drop_next = 1
+            await client.create_snippet("demo", {"a.txt": b"a"}, adopt_if_lost=False)
+    assert "nothing was created" in str(caught.value)  # it was looked for, and is not there
+    assert "may or may not have been applied" in str(unsettled.value)
+    assert Counter(r.method for r in sandbox.requests)["POST"] <= 2
 
 
 async def test_unreachable_server_is_a_network_error() -> None:

@@ -370,6 +370,33 @@ async def test_our_own_saves_are_not_conflicts(daemon: Daemon, sandbox: Sandbox)
     assert await remote(sandbox, ws, sid) == (r5, {"a.txt": b"a3\n", "b.txt": b"b2\n", "c.txt": b"c2\n"})
 
 
+async def test_renaming_onto_a_file_just_written_replaces_it(daemon: Daemon, sandbox: Sandbox) -> None:
+    ws, sid = await create(daemon, {"a.txt": b"a1\n", "x.txt": b"x1\n", "k.txt": b"k\n"})
+    await daemon.command("bbsnippets.open", workspace=ws, id=sid)  # every file read at the first revision
+
+    # Our own write of x.txt is what the client holds of it: renaming a.txt over it is no conflict.
+    sandbox.clear_requests()
+    await write(daemon, snippet_uri(ws, sid, "x.txt"), b"x2\n")
+    await daemon.request(
+        "bbsnippets/rename", oldUri=snippet_uri(ws, sid, "a.txt"), newUri=snippet_uri(ws, sid, "x.txt"), overwrite=True
+    )
+    assert [method for method, _ in api_requests(sandbox)] == ["PUT", "PUT"]
+    assert (await remote(sandbox, ws, sid))[1] == {"x.txt": b"a1\n", "k.txt": b"k\n"}
+
+    # The same onto a file our write just created.
+    sandbox.clear_requests()
+    await write(daemon, snippet_uri(ws, sid, "new.txt"), b"n\n")
+    await daemon.request(
+        "bbsnippets/rename",
+        oldUri=snippet_uri(ws, sid, "k.txt"),
+        newUri=snippet_uri(ws, sid, "new.txt"),
+        overwrite=True,
+    )
+    assert [method for method, _ in api_requests(sandbox)] == ["PUT", "PUT"]
+    assert (await remote(sandbox, ws, sid))[1] == {"x.txt": b"a1\n", "new.txt": b"k\n"}
+    assert await read(daemon, snippet_uri(ws, sid, "new.txt")) == b"k\n"
+
+
 # --------------------------------------------------------------------------- create / overwrite flags
 
 

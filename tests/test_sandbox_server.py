@@ -109,6 +109,8 @@ def test_admin_routes_drive_faults_and_the_log_from_another_process(sandbox: San
         "server_error_next": 0,
         "drop_next": 0,
         "ignore_sort": 0,
+        "drop_after_apply_next": 0,
+        "bad_gateway_after_apply_next": 0,
     }
     assert sandbox.faults == Faults(latency_ms=5, rate_limit_next=1)
     assert rejected.status_code == 400

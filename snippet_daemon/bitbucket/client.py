@@ -11,12 +11,23 @@ Failures are the exceptions of :mod:`snippet_daemon.bitbucket.errors`. 429 (text
 Retry-After) is retried with exponential back-off and jitter for about a minute; 5xx and
 broken connections are retried a bounded number of times for idempotent requests only (and for
 any request that never reached the server). Nothing here imports LSP code.
+
+Writes whose answer was lost (the connection broke after the request left, or a 5xx that may have
+come after Bitbucket applied it) are settled here, where the retries are known, and never land twice:
+
+* a compare-and-swap PUT sent again meets 405 once its first try landed. Given the files the write
+  produces (``files_after``), one read of HEAD tells our own landed write (the answer is HEAD) from
+  another writer's (:class:`Conflict`). A CAS DELETE sent again meets 404 once its first try landed.
+* a create (POST) is never sent twice: the snippet it may have made is looked for and adopted
+  (:mod:`snippet_daemon.bitbucket.adopt`), or the error says that nothing was created.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import itertools
 import json
 import logging
 import random
@@ -29,6 +40,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import httpx
 
 from snippet_daemon import __version__
+from snippet_daemon.bitbucket.adopt import CLOCK_SKEW, find_created, fingerprint, parse_time
 from snippet_daemon.bitbucket.auth import Credentials, api_url_from_env
 from snippet_daemon.bitbucket.errors import (
     API_TOKEN_HELP,
@@ -37,6 +49,7 @@ from snippet_daemon.bitbucket.errors import (
     Forbidden,
     NetworkError,
     NotAuthenticated,
+    NotFound,
     PlanRestricted,
     RateLimited,
     ServerError,
@@ -89,6 +102,13 @@ class RetryPolicy:
 Sleep = Callable[[float], Awaitable[None]]
 
 
+@dataclass
+class _Delivery:
+    """What the tries of one logical request left unknown: whether a try without an answer was applied."""
+
+    may_have_landed: bool = False  # a try reached the server and its answer was lost (broken, or 5xx)
+
+
 def _segment(value: str) -> str:
     # Workspace UUIDs keep their braces, as Bitbucket's URLs show them.
     return quote(value, safe="{}")
@@ -133,6 +153,7 @@ class SnippetsClient:
         self.credentials = credentials
         self.retry = retry or RetryPolicy()
         self.request_count = 0
+        self._created: set[str] = set()  # ids of the snippets this client created (never adopted twice)
         self._sleep = sleep
         self._random = random.Random()
         self._http = httpx.AsyncClient(
@@ -186,8 +207,13 @@ class SnippetsClient:
         content: bytes | None = None,
         ok: tuple[int, ...] = (200,),
         max_redirects: int = 3,
+        delivery: _Delivery | None = None,
     ) -> httpx.Response:
-        """One logical request: back-off, bounded retries, manual redirects, error mapping."""
+        """One logical request: back-off, bounded retries, manual redirects, error mapping.
+
+        ``delivery`` learns whether a try may have been applied without its answer reaching us.
+        """
+        delivery = delivery if delivery is not None else _Delivery()
         if self.credentials is None:
             raise NotAuthenticated(f"No Bitbucket credentials ({what}). {API_TOKEN_HELP}")
         idempotent = method in IDEMPOTENT
@@ -213,6 +239,7 @@ class SnippetsClient:
                     "Check the network and BITBUCKET_API_URL.",
                 ) from None
             except httpx.TransportError as error:
+                delivery.may_have_landed = True  # the request left; whether it was applied is unknown
                 transient_attempt += 1
                 if idempotent and transient_attempt < self.retry.transient_attempts:
                     await self._backoff(transient_attempt - 1, what, f"connection failed ({type(error).__name__})")
@@ -224,6 +251,8 @@ class SnippetsClient:
             elapsed_ms = (time.perf_counter() - started) * 1000
             log.debug("%s %s -> %s (%.0f ms)", method, url, response.status_code, elapsed_ms)
             status = response.status_code
+            if status >= 500:
+                delivery.may_have_landed = True  # e.g. a proxy's 502 after Bitbucket applied it
 
             if status == 429:
                 delay = self.retry.delay(rate_limit_attempt, self._random.random())
@@ -390,19 +419,103 @@ class SnippetsClient:
         *,
         title: str = "",
         is_private: bool = True,
+        adopt_if_lost: bool = True,
     ) -> Snippet:
-        """One ``multipart/related`` POST with every file, whatever their number."""
+        """One ``multipart/related`` POST with every file, whatever their number; never sent twice.
+
+        When its answer is lost (the connection broke once it was sent, or a 5xx), the snippet it may
+        have made is looked for and adopted: same title and bytes, created in the last minutes, not
+        one this client made before (usually 2 requests: the newest snippets, then the candidate's
+        content). When there is none, the error says that nothing was created. ``adopt_if_lost=False``:
+        the caller settles lost answers itself (the migration does, across runs).
+        """
         metadata = {"title": title, "is_private": is_private, "scm": "git", "files": {n: {} for n in files}}
         body, content_type = encode_related(metadata, files)
-        data = await self._json(
-            "POST",
-            self._url("snippets", workspace),
-            what=f"create a snippet in {workspace}",
-            content=body,
-            headers_extra={"Content-Type": content_type},
-            ok=(200, 201),
-        )
-        return Snippet.from_json(data, workspace)
+        delivery = _Delivery()
+        decided = dt.datetime.now(dt.UTC)
+        try:
+            data = await self._json(
+                "POST",
+                self._url("snippets", workspace),
+                what=f"create a snippet in {workspace}",
+                content=body,
+                headers_extra={"Content-Type": content_type},
+                ok=(200, 201),
+                delivery=delivery,
+            )
+        except (NetworkError, ServerError) as error:
+            if not (adopt_if_lost and delivery.may_have_landed):
+                raise
+            snippet = await self._adopt_lost_create(error, workspace, files, title, decided)
+        else:
+            snippet = Snippet.from_json(data, workspace)
+        self._created.add(snippet.id)
+        return snippet
+
+    async def _adopt_lost_create(
+        self,
+        lost: NetworkError | ServerError,
+        workspace: str,
+        files: Mapping[str, bytes],
+        title: str,
+        decided: dt.datetime,
+    ) -> Snippet:
+        """The snippet a create whose answer was lost made; else the error, saying that nothing was created."""
+        try:
+            listing = await self._recently_updated(workspace, decided - CLOCK_SKEW)
+            found = await find_created(
+                listing,
+                lambda snippet_id: self.get_snippet_content(workspace, snippet_id),
+                title=title,
+                file_names=list(files),
+                expected_fingerprint=fingerprint(title, files),
+                since=decided,
+                claimed=self._created,
+            )
+        except BitbucketError as failure:
+            raise type(lost)(
+                f"{lost.message} Looking for the snippet it may have made failed too ({failure.message}): "
+                f"check the snippets of {workspace} before creating it again.",
+                status=lost.status,
+            ) from None
+        if found is not None:
+            log.info("the answer to a create in %s was lost; it made %s, adopted", workspace, found.id)
+            return found
+        nothing = f"and no snippet with this title and content is in {workspace}: nothing was created."
+        if isinstance(lost, NetworkError):
+            raise NetworkError(
+                f"The connection to Bitbucket broke while creating a snippet in {workspace}, {nothing} "
+                "Create it again when the network is back."
+            ) from None
+        raise ServerError(
+            f"Bitbucket failed while creating a snippet in {workspace} (HTTP {lost.status}), {nothing} "
+            "Try again later.",
+            status=lost.status,
+        ) from None
+
+    async def _recently_updated(self, workspace: str, cutoff: dt.datetime) -> list[Snippet]:
+        """The workspace's snippets updated since ``cutoff``, and maybe some older: usually ONE request.
+
+        Pages are read newest first until one reaches back past ``cutoff``; from a server that ignores
+        ``sort=``, every page.
+        """
+        snippets: list[Snippet] = []
+        newest_first = True
+        pages = self.recent_pages(workspace)
+        try:
+            async for page in pages:
+                snippets.extend(page.snippets)
+                times = [parse_time(snippet.updated_on) for snippet in snippets]
+                newest_first = newest_first and all(
+                    newer is not None and older is not None and newer >= older
+                    for newer, older in itertools.pairwise(times)
+                )
+                oldest = times[-1] if times else None
+                if newest_first and oldest is not None and oldest < cutoff:
+                    break
+        finally:
+            await pages.aclose()
+        return snippets
 
     async def get_snippet(self, workspace: str, snippet_id: str, revision: str | None = None) -> Snippet:
         """Metadata only (application/json); files are links."""
@@ -452,6 +565,7 @@ class SnippetsClient:
         is_private: bool | _Unset = UNSET,
         files: Mapping[str, bytes | None] | None = None,
         at_revision: str | None = None,
+        files_after: Mapping[str, bytes] | None = None,
     ) -> Snippet:
         """A differential PUT: only what is given changes.
 
@@ -459,6 +573,12 @@ class SnippetsClient:
         ``{old: None, new: bytes}`` in the same call (one request, one commit). Without files
         the body is JSON (metadata only). With ``at_revision`` the PUT is a compare-and-swap:
         :class:`Conflict` when the snippet moved on since that revision.
+
+        ``files_after``: every file the snippet holds once this write lands (its files at
+        ``at_revision`` with ``files`` applied). A compare-and-swap whose first answer was lost is
+        sent again and meets 405 if that first try landed: then HEAD is read (1 request), and if it
+        holds exactly these files the write landed and HEAD is the answer. Otherwise, or without
+        ``files_after``, it is a :class:`Conflict`.
         """
         metadata: dict[str, Any] = {}
         if not isinstance(title, _Unset):
@@ -473,12 +593,42 @@ class SnippetsClient:
             body, content_type = encode_related(metadata, changed)
         else:
             body, content_type = json.dumps(metadata).encode("utf-8"), "application/json"
+        delivery = _Delivery()
         try:
-            data = await self._json("PUT", url, what=what, content=body, headers_extra={"Content-Type": content_type})
+            data = await self._json(
+                "PUT", url, what=what, content=body, headers_extra={"Content-Type": content_type}, delivery=delivery
+            )
         except Conflict as conflict:
+            if delivery.may_have_landed and at_revision and files_after is not None:
+                return await self._landed_or_conflict(conflict, workspace, snippet_id, metadata, files_after)
             await self._learn_remote_revision(conflict, workspace, snippet_id)
             raise
         return Snippet.from_json(data, workspace)
+
+    async def _landed_or_conflict(
+        self,
+        conflict: Conflict,
+        workspace: str,
+        snippet_id: str,
+        metadata: Mapping[str, Any],
+        files_after: Mapping[str, bytes],
+    ) -> Snippet:
+        """A compare-and-swap sent again met 405: its own first try, or another writer? HEAD says (1 request)."""
+        try:
+            head = await self.get_snippet_content(workspace, snippet_id)
+        except BitbucketError as failure:
+            raise NetworkError(
+                f"The answer to saving snippet {workspace}/{snippet_id} was lost, and reading it back failed "
+                f"({failure.message}). The save may or may not have landed: reload before saving again."
+            ) from None
+        title = metadata.get("title", head.snippet.title) or ""  # None clears it
+        is_private = metadata.get("is_private", head.snippet.is_private)
+        ours = head.files == dict(files_after) and (head.snippet.title, head.snippet.is_private) == (title, is_private)
+        if ours:
+            log.info("the answer to saving %s/%s was lost; HEAD %s is that save", workspace, snippet_id, head.revision)
+            return head.snippet
+        conflict.remote_revision = head.revision
+        raise conflict
 
     async def _learn_remote_revision(self, conflict: Conflict, workspace: str, snippet_id: str) -> None:
         """Fill in the revision that won, for the caller to show or to force against.
@@ -491,9 +641,16 @@ class SnippetsClient:
 
     async def delete_snippet(self, workspace: str, snippet_id: str, at_revision: str | None = None) -> None:
         url = self._snippet_url(workspace, snippet_id, *([at_revision] if at_revision else []))
+        delivery = _Delivery()
         # A 204 may come as text/html with an empty body: never parse it.
         try:
-            await self._send("DELETE", url, what=f"delete snippet {workspace}/{snippet_id}", ok=(200, 204))
+            await self._send(
+                "DELETE", url, what=f"delete snippet {workspace}/{snippet_id}", ok=(200, 204), delivery=delivery
+            )
+        except NotFound:
+            if not delivery.may_have_landed:
+                raise
+            log.info("the answer to deleting %s/%s was lost; it is gone, so it landed", workspace, snippet_id)
         except Conflict as conflict:
             await self._learn_remote_revision(conflict, workspace, snippet_id)
             raise

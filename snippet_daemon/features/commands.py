@@ -142,24 +142,7 @@ async def update(ls: SnippetServer, params: protocol.UpdateParams) -> protocol.O
 
 
 async def delete(ls: SnippetServer, params: protocol.SnippetRef) -> protocol.Deleted:
-    from snippet_daemon.bitbucket import Conflict
-
-    cached = ls.documents.cached(params.workspace, params.id)
-    # CAS when we know the revision: a snippet someone changed meanwhile is not deleted blindly.
-    try:
-        await ls.client().delete_snippet(params.workspace, params.id, at_revision=cached.revision if cached else None)
-    except Conflict as conflict:
-        # Forget the stale copy: once told, deleting again is deliberate (and would otherwise fail forever).
-        ls.documents.invalidate(params.workspace, params.id)
-        raise ProtocolError(
-            ErrorKind.CONFLICT,
-            f"Snippet {params.workspace}/{params.id} changed on Bitbucket since it was read, so nothing was "
-            "deleted. Open it to see the change, or delete it again to delete it anyway.",
-            protocol.ConflictData(remote_revision=conflict.remote_revision),
-        ) from None
-    ls.documents.forget(params.workspace, params.id)
-    if ls.watcher is not None:
-        ls.watcher.forget(params.workspace, params.id)
+    await ls.documents.delete_snippet(params.workspace, params.id)
     return protocol.Deleted()
 
 

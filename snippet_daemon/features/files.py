@@ -2,9 +2,9 @@
 
 ``bbsnippets/stat | readDirectory | readFile`` are served from the snippet cache (one request
 fills it for every file of a snippet). ``writeFile | delete | rename`` go through the one write
-path in :mod:`snippet_daemon.documents`: a compare-and-swap at the revision the client read the
-file at, one PUT per batch, nothing when nothing changed. A file name may contain ``/``; its
-leading parts then appear as directories.
+path in :mod:`snippet_daemon.documents`: a compare-and-swap at the revisions the client read the
+files at, one PUT per batch, nothing when nothing changed; deleting a snippet URI deletes the
+snippet there too. A file name may contain ``/``; its leading parts then appear as directories.
 """
 
 from __future__ import annotations
@@ -132,13 +132,12 @@ async def _save(
     entry: CachedSnippet,
     changes: Changes,
     *,
-    base: str | None,
     force: bool,
     allow_secrets: bool,
 ) -> str | None:
     if not entry.snippet.is_private:
         refuse_secrets({name: data for name, data in changes.items() if data is not None}, allow_secrets=allow_secrets)
-    return await ls.documents.write(target.workspace, target.snippet_id, changes, base=base, force=force)
+    return await ls.documents.write(target.workspace, target.snippet_id, changes, force=force)
 
 
 async def write_file(ls: SnippetServer, params: protocol.WriteFileParams) -> protocol.WriteFileResult:
@@ -157,19 +156,14 @@ async def write_file(ls: SnippetServer, params: protocol.WriteFileParams) -> pro
         raise ProtocolError(ErrorKind.FILE_EXISTS, f"{target} is a directory of files in this snippet.")
     if not exists:
         _check_parents(entry, target, path)
-    base = ls.documents.read_revision(target.workspace, target.snippet_id, path) if exists else None
-    revision = await _save(
-        ls, target, entry, {path: data}, base=base, force=params.force, allow_secrets=params.allow_secrets
-    )
+    revision = await _save(ls, target, entry, {path: data}, force=params.force, allow_secrets=params.allow_secrets)
     return protocol.WriteFileResult(revision=revision)
 
 
 async def delete(ls: SnippetServer, params: protocol.DeleteParams) -> protocol.Empty:
     target = uri.parse(params.uri)
     if target.is_snippet and not target.readonly:
-        from snippet_daemon.features.commands import delete as delete_snippet
-
-        await delete_snippet(ls, protocol.SnippetRef(workspace=target.workspace, id=target.snippet_id))
+        await ls.documents.delete_snippet(target.workspace, target.snippet_id)
         return protocol.Empty()
     _writable(target, "delete")
     entry = await ls.documents.head(target.workspace, target.snippet_id)
@@ -179,8 +173,7 @@ async def delete(ls: SnippetServer, params: protocol.DeleteParams) -> protocol.E
         raise _not_found(target)
     if len(names) > 1 and not params.recursive:
         raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{target} is a directory; pass recursive: true.")
-    base = ls.documents.read_revision(target.workspace, target.snippet_id, names[0])
-    await ls.documents.write(target.workspace, target.snippet_id, dict.fromkeys(names), base=base)
+    await ls.documents.write(target.workspace, target.snippet_id, dict.fromkeys(names))
     return protocol.Empty()
 
 
@@ -211,8 +204,7 @@ async def rename(ls: SnippetServer, params: protocol.RenameParams) -> protocol.E
     changes: Changes = dict.fromkeys(moves)
     for source, destination in moves.items():
         changes[destination] = entry.files[source]
-    base = ls.documents.read_revision(old.workspace, old.snippet_id, next(iter(moves)))
-    await _save(ls, old, entry, changes, base=base, force=False, allow_secrets=True)
+    await _save(ls, old, entry, changes, force=False, allow_secrets=True)
     return protocol.Empty()
 
 

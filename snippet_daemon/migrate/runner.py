@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import functools
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -43,8 +42,10 @@ from snippet_daemon.bitbucket import (
     RateLimited,
     ServerError,
     Snippet,
+    SnippetContent,
     SnippetsClient,
 )
+from snippet_daemon.bitbucket.adopt import find_created, parse_time
 from snippet_daemon.migrate.progress import Progress, format_duration
 from snippet_daemon.migrate.provenance import (
     DEFAULT_PROVENANCE_FILE,
@@ -64,7 +65,6 @@ from snippet_daemon.migrate.state import (
     StateStore,
     digest,
     exclusive_lock,
-    fingerprint,
     utc_now,
 )
 from snippet_daemon.migrate.users import UserNames
@@ -72,8 +72,6 @@ from snippet_daemon.migrate.users import UserNames
 T = TypeVar("T")
 
 CLOUD_HOURLY_BUDGET = 1000
-# A Cloud snippet created up to this long before its recorded intent may still be it (clock skew).
-CLOCK_SKEW = dt.timedelta(minutes=10)
 WRITE_SCOPES_HELP = (
     "Migrating needs Bitbucket Cloud credentials with the scopes read:snippet:bitbucket and "
     "write:snippet:bitbucket, and write access to the workspace: create an API token at "
@@ -128,16 +126,6 @@ class WorkItem:
     @property
     def done(self) -> bool:
         return self.record.status == "done"
-
-
-def _parse_cloud_time(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def cloud_link(snippet: Snippet) -> str:
@@ -483,25 +471,22 @@ class Migration:
         await self.store.commit()
 
     async def _find_created(self, record: SnippetRecord, listing: list[Snippet], claimed: set[str]) -> Snippet | None:
-        intent = _parse_cloud_time(record.intent_at)
-        candidates = []
-        for snippet in listing:
-            if snippet.id in claimed or snippet.title.strip() != (record.title or "").strip():
-                continue
-            if snippet.file_names and sorted(snippet.file_names) != sorted(record.file_names):
-                continue
-            created = _parse_cloud_time(snippet.created_on)
-            if intent is not None and created is not None and created < intent - CLOCK_SKEW:
-                continue
-            candidates.append(snippet)
-        for snippet in sorted(candidates, key=lambda s: s.created_on or ""):
-            # Titles and names may repeat; the exact bytes of every file decide.
-            content = await self._cloud(
-                functools.partial(self.cloud.get_snippet_content, self.options.workspace, snippet.id)
-            )
-            if fingerprint(content.snippet.title, content.files) == record.fingerprint:
-                return snippet
-        return None
+        if record.fingerprint is None:
+            return None
+        workspace = self.options.workspace
+
+        async def read(snippet_id: str) -> SnippetContent:
+            return await self._cloud(functools.partial(self.cloud.get_snippet_content, workspace, snippet_id))
+
+        return await find_created(
+            listing,
+            read,
+            title=record.title or "",
+            file_names=record.file_names,
+            expected_fingerprint=record.fingerprint,
+            since=parse_time(record.intent_at),
+            claimed=claimed,
+        )
 
     # ------------------------------------------------------------------ 5. migrate
 
@@ -565,8 +550,13 @@ class Migration:
         await self.store.commit(record)  # the intent is on disk before the request leaves
         try:
             created = await self._cloud(
+                # A lost answer is settled by the next run's recovery, against the intent recorded above.
                 lambda: self.cloud.create_snippet(
-                    self.options.workspace, item.files, title=item.title, is_private=item.is_private
+                    self.options.workspace,
+                    item.files,
+                    title=item.title,
+                    is_private=item.is_private,
+                    adopt_if_lost=False,
                 )
             )
         except BitbucketError as error:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
+from snippet_daemon.bitbucket.adopt import fingerprint  # what a create carries, also recognised by the daemon
 from snippet_daemon.console import open_private, private_dir
 
 FORMAT: Final = "snippet-daemon-migration"
@@ -53,17 +54,6 @@ def utc_now() -> str:
 def digest(text: str) -> str:
     """A short, stable digest of a comment's text (as compared on Cloud)."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
-def fingerprint(title: str, files: Mapping[str, bytes]) -> str:
-    """What a create request carries, as one digest: the title and every file's name and bytes.
-
-    Not the visibility: a workspace policy may make a snippet private whatever was asked, and the
-    snippet would then go unrecognised. Surrounding spaces of the title may be trimmed by Cloud.
-    """
-    entries = sorted((name, hashlib.sha256(content).hexdigest()) for name, content in files.items())
-    document = json.dumps({"title": title.strip(), "files": entries}, ensure_ascii=False)
-    return hashlib.sha256(document.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass

@@ -6,7 +6,9 @@ The failures are the ones a Bitbucket client meets in the wild (``../shared/bitb
   and neither ``Retry-After`` nor a remaining-count header (the client must back off on its own);
 * 500 with a Bitbucket error body;
 * a connection closed without any response;
-* latency before every answer.
+* latency before every answer;
+* a write that was applied but whose answer never arrived: the connection closed, or a proxy's 502
+  (the client cannot tell whether it landed, and must not make it land twice).
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ class FaultKind(enum.Enum):
     DROP = "drop"
     RATE_LIMIT = "rate_limit"
     SERVER_ERROR = "server_error"
+    DROP_AFTER_APPLY = "drop_after_apply"
+    BAD_GATEWAY_AFTER_APPLY = "bad_gateway_after_apply"
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 
 
 @dataclass
@@ -41,6 +48,10 @@ class Faults:
     drop_next: int = 0
     # 1: snippet lists come oldest first whatever ``sort=`` asks, as a server that ignores it would
     ignore_sort: int = 0
+    # The next N writes (POST/PUT/DELETE/PATCH) that succeed are applied, then answered with no answer
+    # at all (the connection closes) / with a proxy's 502.
+    drop_after_apply_next: int = 0
+    bad_gateway_after_apply_next: int = 0
 
     def to_json(self) -> dict[str, int]:
         return asdict(self)
@@ -68,6 +79,18 @@ class Faults:
         if self.server_error_next > 0:
             self.server_error_next -= 1
             return FaultKind.SERVER_ERROR
+        return None
+
+    def take_after_apply(self, method: str, status: int) -> FaultKind | None:
+        """The fault a request that was just handled suffers instead of its answer; the caller serialises calls."""
+        if method not in WRITE_METHODS or not 200 <= status < 300:
+            return None  # nothing was applied
+        if self.drop_after_apply_next > 0:
+            self.drop_after_apply_next -= 1
+            return FaultKind.DROP_AFTER_APPLY
+        if self.bad_gateway_after_apply_next > 0:
+            self.bad_gateway_after_apply_next -= 1
+            return FaultKind.BAD_GATEWAY_AFTER_APPLY
         return None
 
 

@@ -43,6 +43,8 @@ _HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,
 
 
 _UNAVAILABLE = ApiResponse(503, b'{"type": "error", "error": {"message": "The sandbox is stopping"}}', JSON_TYPE)
+# What a proxy in front of Bitbucket answers when the origin's answer did not reach it.
+_BAD_GATEWAY = ApiResponse(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>\n", "text/html")
 
 
 class _BadRequest(Exception):
@@ -291,6 +293,11 @@ class _Handler(BaseHTTPRequestHandler):
             except Exception:
                 logger.exception("sandbox: %s %s failed", self.command, path)
                 response = json_response(500, error_json("Internal Server Error"))
+            after = sandbox._take_fault_after_apply(self.command, response.status)
+            if after is FaultKind.DROP_AFTER_APPLY:
+                response = None
+            elif after is FaultKind.BAD_GATEWAY_AFTER_APPLY:
+                response = _BAD_GATEWAY
         status = response.status if response is not None else 0
         # Recorded before answering, so that a client holding the answer always finds its request logged.
         sandbox._record(
@@ -462,6 +469,10 @@ class Sandbox:
     def _take_fault(self) -> tuple[int, FaultKind | None]:
         with self._lock:
             return self.faults.latency_ms, self.faults.take()
+
+    def _take_fault_after_apply(self, method: str, status: int) -> FaultKind | None:
+        with self._lock:
+            return self.faults.take_after_apply(method, status)
 
     def add_workspace(self, slug: str, name: str, members: Iterable[str]) -> None:
         """One more shared workspace whose members are these users' nicknames (kept across restarts)."""
