@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, cast
 
 from snippet_daemon.bitbucket.adopt import fingerprint  # what a create carries, also recognised by the daemon
-from snippet_daemon.console import open_private, private_dir
+from snippet_daemon.console import open_private, private_dir, write_private
 
 FORMAT: Final = "snippet-daemon-migration"
 VERSION: Final = 1
@@ -253,27 +253,8 @@ class MigrationState:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash at any moment leaves the old or the new file."""
-    private_dir(path.parent)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = open_private(temporary, os.O_WRONLY | os.O_TRUNC)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-    if sys.platform != "win32":
-        # The rename itself must reach the disk too, or a power cut could bring back the old file.
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+    """Replace ``path`` with ``data`` so that a crash or a power cut at any moment leaves the old or the new file."""
+    write_private(path, data, durable=True)
 
 
 class StateStore:
