@@ -32,10 +32,10 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 from snippet_daemon import __version__, logs, protocol
 from snippet_daemon.documents import SnippetDocuments
 from snippet_daemon.protocol import ErrorKind, InitializationOptions, MethodKind, ProtocolError
+from snippet_daemon.watcher import Watcher
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import Account, Credentials, RetryPolicy, SnippetsClient, Workspace
-    from snippet_daemon.features.watch import Watcher
 
 log = logging.getLogger("snippet_daemon.server")
 # Records about the LSP channel itself: never forwarded to the client over that channel.
@@ -162,7 +162,7 @@ class SnippetServer(LanguageServer):
         self.client_log = logs.ClientLogHandler(self._send_log)
         self.client_log.addFilter(self.redactor)
         self.documents = SnippetDocuments(self)
-        self.watcher: Watcher | None = None
+        self.watcher = Watcher(self)
         self._credentials: Credentials | None = None
         self._credentials_loaded = False
         self._client: SnippetsClient | None = None
@@ -253,8 +253,7 @@ class SnippetServer(LanguageServer):
         self.documents.clear()
         self.visible_workspaces = None
         self.personal_workspace = None
-        if self.watcher is not None:
-            self.watcher.reset()
+        self.watcher.reset()
         if credentials is None:
             self.start_credentials_lookup()
         if old is not None:
@@ -347,8 +346,7 @@ class SnippetServer(LanguageServer):
     async def close(self) -> None:
         """Shut down: polling stops, saves on their way get a few seconds to land, then every task is
         cancelled and awaited and every connection closed."""
-        if self.watcher is not None:
-            await self.watcher.aclose()
+        await self.watcher.aclose()
         tasks = list(self._tasks)
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
@@ -467,8 +465,7 @@ def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
         client = ls.options.client_name or "an unnamed client"
         log.info("snippet-daemon %s ready for %s (API %s)", __version__, client, ls.api_url)
         ls.start_credentials_lookup()
-        if ls.watcher is not None:
-            ls.watcher.start()
+        ls.watcher.start()
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: SnippetServer, params: None) -> None:
@@ -484,7 +481,6 @@ def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
             **pull.HANDLERS,
         }
     )
-    server.watcher = watch.Watcher(server)
     return server
 
 

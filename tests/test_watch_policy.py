@@ -6,8 +6,8 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-from snippet_daemon.features.watch import IDLE_AFTER_SECONDS, IDLE_SLOWDOWN, MAX_BACKOFF, TokenBucket, Watcher
 from snippet_daemon.protocol import InitializationOptions
+from snippet_daemon.watcher import IDLE_AFTER_SECONDS, IDLE_SLOWDOWN, MAX_BACKOFF, TokenBucket, Watcher
 
 
 def test_the_budget_allows_a_burst_then_its_hourly_rate() -> None:
