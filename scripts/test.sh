@@ -12,6 +12,12 @@ ruff check .
 ruff format --check . >/dev/null || { ruff format --diff . | head -50; exit 1; }
 echo "== mypy"
 mypy
+echo "== stylua (editors/nvim)"
+if [ -d editors/nvim/node_modules/@johnnymorganz/stylua ]; then
+  npm --prefix editors/nvim run -s lint
+else
+  echo "(npm missing: StyLua not installed, the Lua style check is skipped)"
+fi
 echo "== pytest"
 if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
   session=$(mktemp -d)

@@ -36,7 +36,6 @@ import itertools
 import json
 import logging
 import math
-import os
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from lsprotocol import types
 
 from snippet_daemon import protocol
-from snippet_daemon.console import user_data_dir
+from snippet_daemon.console import user_data_dir, write_private
 from snippet_daemon.error_kinds import ErrorKind
 
 if TYPE_CHECKING:
@@ -106,24 +105,24 @@ def default_burst(per_hour: float) -> float:
 
 
 class TokenBucket:
-    """Never more than ``per_hour`` requests in any hour, in bursts of at most ``capacity``.
+    """Requests at ``per_hour`` an hour, in bursts of at most ``capacity`` (by default a five-minute share).
 
-    It refills at ``per_hour - capacity`` an hour: a full bucket spent at once plus an hour of
-    refill is then exactly ``per_hour``.
+    Any hour then sees at most ``capacity + per_hour``; :meth:`within` makes a bucket whose hours never
+    see more than a budget.
     """
 
     def __init__(self, per_hour: float, capacity: float | None = None, *, clock: Clock = time.monotonic) -> None:
-        self.per_hour = max(0.0, per_hour)
-        self._clock = clock
-        self.capacity = 0.0
-        self.rate = 0.0  # tokens a second
-        self._resize(default_burst(self.per_hour) if capacity is None else capacity)
+        self.rate = max(0.0, per_hour) / 3600.0  # tokens a second
+        self.capacity = capacity if capacity is not None else max(3.0, per_hour / 12)
         self.tokens = self.capacity
+        self._clock = clock
         self._at = clock()
 
-    def _resize(self, capacity: float) -> None:
-        self.capacity = capacity
-        self.rate = max(0.0, self.per_hour - capacity) / 3600.0
+    @classmethod
+    def within(cls, budget: float, *, clock: Clock = time.monotonic) -> TokenBucket:
+        """At most ``budget`` requests in any hour: a burst of :func:`default_burst`, refilled at the rest of it."""
+        burst = default_burst(budget)
+        return cls(max(0.0, budget - burst), capacity=burst, clock=clock)
 
     def _refill(self) -> None:
         now = self._clock()
@@ -131,11 +130,14 @@ class TokenBucket:
         self._at = now
 
     def ensure_burst(self, requests: int) -> None:
-        """Let one burst hold ``requests`` (a cycle's lists and a comment check), up to half the budget."""
-        wanted = min(float(requests), self.per_hour / 2)
+        """Let one burst hold ``requests`` (a cycle's lists and a comment check) while the hourly refill keeps at
+        least as much: what the burst gains, the refill gives up, so no hour sees more than before."""
+        per_hour = self.rate * 3600
+        wanted = min(float(requests), (self.capacity + per_hour) / 2)
         if wanted > self.capacity:
             self._refill()
-            self._resize(wanted)
+            self.rate = (per_hour - (wanted - self.capacity)) / 3600
+            self.capacity = wanted
 
     def take(self, *, keep: float = 0, by: float | None = None) -> bool:
         """Spend one request if there is one; with ``keep``, only if ``keep`` will be there again at ``by``."""
@@ -207,12 +209,12 @@ class Watcher:
         self._client: SnippetsClient | None = None
         self.backoff = 1
         self.cycles = 0
-        self.budget = TokenBucket(host.options.poll_budget_per_hour, clock=clock)
+        self.budget = TokenBucket.within(host.options.poll_budget_per_hour, clock=clock)
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        self.budget = TokenBucket(self._host.options.poll_budget_per_hour, clock=self._clock)
+        self.budget = TokenBucket.within(self._host.options.poll_budget_per_hour, clock=self._clock)
         self.watched |= _load_watching(self._state_file(), self._host.api_url)
         if self._host.options.poll_interval_seconds > 0 and self._task is None:
             self._task = self._host.run_task(self._run(), "polling for changes")
@@ -618,10 +620,7 @@ def _save_watching(path: Path, api_url: str, watched: set[Key]) -> None:
     if not isinstance(document, dict):
         document = {}
     document[api_url] = sorted(f"{ws}/{sid}" for ws, sid in watched)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(document, indent=1), encoding="utf-8")
-    os.replace(temporary, path)
+    write_private(path, json.dumps(document, indent=1).encode("utf-8"))
 
 
 def _newest_first(snippets: list[Snippet]) -> bool:

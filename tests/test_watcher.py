@@ -224,7 +224,7 @@ def most_in_an_hour(times: list[float]) -> int:
 
 def test_the_budget_is_a_burst_then_a_steady_rate_and_never_more_than_its_total_in_any_hour() -> None:
     clock = Simulation()
-    bucket = TokenBucket(per_hour=100, clock=clock)  # Bitbucket's 1,000/h, 10% of it
+    bucket = TokenBucket.within(100, clock=clock)  # Bitbucket's 1,000/h, 10% of it
     taken = [clock.now] * sum(bucket.take() for _ in range(50))
     assert len(taken) == 8  # a five-minute share at once, then nothing until tokens refill
     for _ in range(5 * 3600):  # then as fast as it allows, for five hours
@@ -237,7 +237,7 @@ def test_the_budget_is_a_burst_then_a_steady_rate_and_never_more_than_its_total_
 
 def test_what_is_left_for_later_is_kept() -> None:
     clock = Simulation()
-    bucket = TokenBucket(per_hour=3600 + 3, capacity=3, clock=clock)  # 3 a burst, refilled at one a second
+    bucket = TokenBucket(per_hour=3600, capacity=3, clock=clock)  # 3 a burst, refilled at one a second
     assert bucket.take(keep=2, by=clock.now + 1)  # 2 left, and 3 a second later
     assert not bucket.take(keep=3, by=clock.now + 1)  # 1 left now, 2 a second later: short of 3
     assert bucket.take(keep=2, by=clock.now + 1)
