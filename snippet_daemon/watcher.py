@@ -314,7 +314,8 @@ class Watcher:
         return self.plan().period * self.slowdown()
 
     async def _run(self) -> None:
-        next_at = self._clock() + self.period()
+        # The first cycle comes one interval after start (the burst pays for it); then the plan sets the pace.
+        next_at = self._clock() + self._host.options.poll_interval_seconds * self.slowdown()
         while True:
             await self._sleep(max(0.0, next_at - self._clock()))
             started = self._clock()
