@@ -186,6 +186,7 @@ class Plan:
     period: float  # seconds from one cycle's start to the next
     lists: int  # list requests a cycle needs (reserved from the budget before anything else)
     comment_checks: float  # comment checks a cycle affords on average
+    comment_delay: float = 0.0  # the longest a watched snippet's new comment waits to be told: P (5 + ceil(N/s))
 
 
 class Watcher:
@@ -205,6 +206,7 @@ class Watcher:
         self._extra_pages = 0  # list pages beyond the first that the last cycle read (a server ignoring sort=)
         self._allowance = 0.0  # comment checks left over, carried from cycle to cycle
         self._deadline: float | None = None  # when the next cycle starts: comment checks stop there
+        self._told: tuple[float, float] = (0.0, 0.0)  # the plan last written to the log
         self._task: asyncio.Task[None] | None = None
         self._client: SnippetsClient | None = None
         self.backoff = 1
@@ -301,8 +303,9 @@ class Watcher:
         self.budget.ensure_burst(lists + math.ceil(comments))
         rate = self.budget.rate
         period = max(interval, (lists + comments) / rate) if rate > 0 else max(interval, 3600.0)
-        spare = min(rate * period, self.budget.capacity) - lists if self.watched else 0.0
-        return Plan(period, lists, max(0.0, round(spare, 9)))
+        spare = max(0.0, round(min(rate * period, self.budget.capacity) - lists, 9)) if self.watched else 0.0
+        delay = period * (COMMENT_POLL_EVERY + math.ceil(len(self.watched) / spare)) if spare else 0.0
+        return Plan(period, lists, spare, delay)
 
     def slowdown(self) -> int:
         """How much longer than planned the next wait is: after 429s and failures, and while the editor is idle."""
@@ -417,6 +420,16 @@ class Watcher:
             return  # nobody is looking at anything: spend nothing
         self.cycles += 1
         plan = self.plan()
+        if (plan.period, plan.comment_delay) != self._told:
+            self._told = (plan.period, plan.comment_delay)
+            log.info(
+                "polling %d workspace(s) every %.0f s%s",
+                len(by_workspace),
+                plan.period,
+                f"; comments of {len(self.watched)} watched snippet(s) checked within {plan.comment_delay:.0f} s"
+                if self.watched
+                else "",
+            )
         now = self._clock()
         deadline = self._deadline if self._deadline is not None and self._deadline > now else now + plan.period
         self._deadline = None

@@ -252,6 +252,8 @@ def test_the_plan_at_the_defaults_stretches_the_cycle_so_lists_and_a_comment_che
         assert plan.lists == 2
         assert plan.period == pytest.approx(117.82, abs=0.01) == documented_period(interval, 100, 2, 200)
         assert plan.comment_checks == pytest.approx(1)
+        assert plan.comment_delay == pytest.approx(documented_comment_bound(interval, 100, 2, 200))
+        assert plan.comment_delay == pytest.approx(205 * 117.82, rel=1e-4)  # 6.7 hours
         # 2 lists and 1 comment check every 117.8 s: 91.7 requests an hour, never more than 100 in any hour
         assert 3 * HOUR / plan.period == pytest.approx(100 - 100 / 12)
 
