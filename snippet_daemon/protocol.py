@@ -162,7 +162,7 @@ class InitializationOptions:
     client_name: str | None = None
     # The local search index: on or off, which workspaces besides the default one (["*"]: every workspace
     # bbsnippets.workspaces lists), the most requests an hour it may spend, and how often it reads lists itself.
-    indexing: bool = True
+    indexing: bool | None = None  # None: SNIPPET_DAEMON_INDEXING, else on
     index_workspaces: list[str] = attrs.Factory(list)
     index_budget_per_hour: float = 300.0
     index_refresh_seconds: float = 300.0

@@ -263,6 +263,8 @@ class SnippetServer(LanguageServer):
         options.api_url = (options.api_url or self.env.get("BITBUCKET_API_URL") or "").strip() or None
         options.workspace = options.workspace or self.env.get("BITBUCKET_WORKSPACE") or None
         options.log_level = options.log_level or self.env.get("SNIPPET_DAEMON_LOG") or "info"
+        if options.indexing is None:
+            options.indexing = self.env.get("SNIPPET_DAEMON_INDEXING", "").strip().lower() not in ("0", "false", "off")
         self.options = options
         self.api_url = (options.api_url or "https://api.bitbucket.org/2.0").rstrip("/")
         logs.set_level(logs.level_from_name(options.log_level))

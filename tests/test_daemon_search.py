@@ -223,3 +223,16 @@ async def test_contents_wait_for_the_budget_but_names_are_searchable_at_once(san
         assert len(sandbox.requests) == 3
     finally:
         await daemon.stop()
+
+
+def test_indexing_follows_the_option_then_the_environment() -> None:
+    from snippet_daemon.server import create_server
+
+    server = create_server({"SNIPPET_DAEMON_INDEXING": "off"})
+    server.configure({})
+    assert server.options.indexing is False and not server.search_index.enabled
+    server.configure({"indexing": True})
+    assert server.options.indexing is True
+    fresh = create_server({})
+    fresh.configure({})
+    assert fresh.options.indexing is True  # on by default
