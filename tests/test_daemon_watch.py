@@ -8,7 +8,6 @@ is a direct client (``make_client``), as a colleague or a browser tab would be.
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 from snippet_daemon.sandbox import Sandbox
 from tests.conftest import make_client
 from tests.daemon import CLIENTS, Daemon, start_daemon
+from tests.test_watcher import documented_comment_bound  # the bound docs/protocol.md gives
 
 TEAM = "sandbox-team"  # shared workspace: demo (the daemon's user) and alice both write there
 INTERVAL = 0.5
@@ -359,16 +359,6 @@ async def test_watching_costs_the_put_and_the_comment_list(sandbox: Sandbox, cap
 MANY_INTERVAL = 0.5
 MANY_BUDGET = 1_000_000  # a budget that affords a list per workspace every interval, and comments to spare
 MANY_OPTIONS: dict[str, Any] = {"pollIntervalSeconds": MANY_INTERVAL, "pollBudgetPerHour": MANY_BUDGET}
-
-
-def documented_comment_bound(interval: float, budget: float, workspaces: int, watched: int) -> float:
-    """docs/protocol.md: P = max(interval, 3600 (W + min(1, N/5)) / r), s = min(r P / 3600, C) - W,
-    D = P (5 + ceil(N / s)), with C = max(3, B/12) and r = B - C."""
-    burst = max(3.0, budget / 12)
-    rate = budget - burst
-    period = max(interval, 3600 * (workspaces + min(1.0, watched / 5)) / rate)
-    checks = min(rate * period / 3600, burst) - workspaces
-    return period * (5 + math.ceil(watched / checks))
 
 
 async def wait_until(condition: Any, timeout: float, what: str) -> None:
