@@ -300,8 +300,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     async def command(client: SnippetsClient) -> int:
         from snippet_daemon.console import user_cache_dir
-        from snippet_daemon.features.watch import TokenBucket
         from snippet_daemon.index import DEFAULT_BUDGET_PER_HOUR, Indexer, open_index
+        from snippet_daemon.watcher import TokenBucket
 
         workspaces = [await _default_workspace(client, args.workspace)]
         index = await open_index(user_cache_dir(), client)

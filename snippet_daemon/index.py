@@ -556,7 +556,7 @@ class SearchIndex:
         if self._index is None or self._indexer is None:
             from snippet_daemon.bitbucket import RetryPolicy, SnippetsClient
             from snippet_daemon.console import user_cache_dir
-            from snippet_daemon.features.watch import TokenBucket
+            from snippet_daemon.watcher import TokenBucket
 
             main = self._owner.client()
             self._index = await open_index(user_cache_dir(self._owner.env), main)

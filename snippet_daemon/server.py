@@ -34,10 +34,10 @@ from snippet_daemon import __version__, framing, logs, protocol
 from snippet_daemon.documents import SnippetDocuments
 from snippet_daemon.index import SearchIndex
 from snippet_daemon.protocol import ErrorKind, InitializationOptions, MethodKind, ProtocolError
+from snippet_daemon.watcher import Watcher
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import Account, BitbucketError, Credentials, RetryPolicy, SnippetsClient, Workspace
-    from snippet_daemon.features.watch import Watcher
 
 log = logging.getLogger("snippet_daemon.server")
 # Records about the LSP channel itself: never forwarded to the client over that channel.
@@ -237,7 +237,7 @@ class SnippetServer(LanguageServer):
         self.client_log = logs.ClientLogHandler(self._send_log, self.redactor)
         self.documents = SnippetDocuments(self)
         self.search_index = SearchIndex(self)
-        self.watcher: Watcher | None = None
+        self.watcher = Watcher(self)
         self._credentials: Credentials | None = None
         self._credentials_loaded = False
         self._client: SnippetsClient | None = None
@@ -331,8 +331,7 @@ class SnippetServer(LanguageServer):
         self.documents.clear()
         self.visible_workspaces = None
         self.personal_workspace = None
-        if self.watcher is not None:
-            self.watcher.reset()
+        self.watcher.reset()
         await self.search_index.reset()  # the new account has an index file of its own
         if credentials is None:
             self.start_credentials_lookup()
@@ -456,8 +455,7 @@ class SnippetServer(LanguageServer):
     async def close(self) -> None:
         """Shut down: polling and indexing stop, saves on their way get a few seconds to land, then every
         task is cancelled and awaited and every connection closed."""
-        if self.watcher is not None:
-            await self.watcher.aclose()
+        await self.watcher.aclose()
         await self.search_index.aclose()
         if self._finishing:
             await asyncio.wait(list(self._finishing), timeout=SHUTDOWN_GRACE_SECONDS)
@@ -624,8 +622,7 @@ def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
         client = ls.options.client_name or "an unnamed client"
         log.info("snippet-daemon %s ready for %s (API %s)", __version__, client, ls.api_url)
         ls.start_credentials_lookup()
-        if ls.watcher is not None:
-            ls.watcher.start()
+        ls.watcher.start()
         ls.search_index.start()
 
     @server.feature(types.SHUTDOWN)
@@ -644,7 +641,6 @@ def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
         }
     )
     server.feature(types.WORKSPACE_SYMBOL)(search.workspace_symbol)
-    server.watcher = watch.Watcher(server)
     return server
 
 

@@ -17,6 +17,7 @@ import pytest
 from snippet_daemon.sandbox import Sandbox
 from tests.conftest import make_client
 from tests.daemon import CLIENTS, Daemon, start_daemon
+from tests.test_watcher import documented_comment_bound  # the bound docs/protocol.md gives
 
 TEAM = "sandbox-team"  # shared workspace: demo (the daemon's user) and alice both write there
 INTERVAL = 0.5
@@ -318,5 +319,109 @@ async def test_a_server_that_ignores_sort_still_has_changes_found(sandbox: Sandb
             changed = await alice.update_snippet(TEAM, watched_id, files={"app.py": b"v = 2\n"})
         notification = await daemon.wait_for_change(about(watched_id, "commit"), timeout=2 * INTERVAL + SLACK)
         assert notification["revision"] == changed.revision
+    finally:
+        await daemon.stop()
+
+
+# --------------------------------------------------------------------------- the cost of watching, and many watched
+
+
+async def test_watching_costs_the_put_and_the_comment_list(sandbox: Sandbox, capabilities: str) -> None:
+    # No poll cycle runs meanwhile (the first is 30 s away): every request seen is the watch's own.
+    daemon = await start_daemon(
+        sandbox, capabilities=capabilities, options={"pollIntervalSeconds": 30, "pollBudgetPerHour": 100000}
+    )
+    try:
+        first, _ = await alice_creates(sandbox, {"a.txt": b"a\n"})
+        second, _ = await alice_creates(sandbox, {"b.txt": b"b\n"})
+        watch, comments, listing = (
+            ("PUT", f"/2.0/snippets/{TEAM}/{first}/watch"),
+            ("GET", f"/2.0/snippets/{TEAM}/{first}/comments"),
+            ("GET", f"/2.0/snippets/{TEAM}"),
+        )
+        sandbox.clear_requests()
+        await daemon.command("bbsnippets.watch", workspace=TEAM, id=first)
+        # The first watched snippet of a workspace nothing else is polled in: its updated_on baseline is
+        # that workspace's list poll, brought forward (a poll request, within pollBudgetPerHour).
+        assert [(r.method, r.path) for r in sandbox.requests] == [watch, comments, listing]
+
+        sandbox.clear_requests()
+        await daemon.command("bbsnippets.watch", workspace=TEAM, id=second)
+        # The next one: two requests, and its baseline comes from that list (no GET of the snippet).
+        assert [(r.method, r.path) for r in sandbox.requests] == [
+            ("PUT", f"/2.0/snippets/{TEAM}/{second}/watch"),
+            ("GET", f"/2.0/snippets/{TEAM}/{second}/comments"),
+        ]
+    finally:
+        await daemon.stop()
+
+
+MANY_INTERVAL = 0.5
+MANY_BUDGET = 1_000_000  # a budget that affords a list per workspace every interval, and comments to spare
+MANY_OPTIONS: dict[str, Any] = {"pollIntervalSeconds": MANY_INTERVAL, "pollBudgetPerHour": MANY_BUDGET}
+
+
+async def wait_until(condition: Any, timeout: float, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("count", [20, 200])
+async def test_many_watched_snippets_commits_come_within_two_intervals_and_comments_within_the_bound(
+    sandbox: Sandbox, count: int
+) -> None:
+    # Half in the user's workspace, half in the shared one (alice's), then newer ones there, so that the
+    # shared workspace's oldest watched snippet is beyond the first page of its list.
+    store = sandbox._open()
+    demo, alice = sandbox.users[0], sandbox.users[1]
+    keys: list[tuple[str, str]] = []
+    for number in range(count):
+        workspace, creator = ("demo", demo) if number % 2 == 0 else (TEAM, alice)
+        record = store.create_snippet(workspace, creator, title=f"w{number}", is_private=True, files={"a.txt": b"1"})
+        keys.append((workspace, record.id))
+    for number in range(101 - count // 2):
+        store.create_snippet(TEAM, alice, title=f"newer {number}", is_private=True, files={"n.txt": b"n"})
+    oldest_shared = next(key for key in keys if key[0] == TEAM)
+
+    # Watched in one session; the editor restarts (the first poll after a restart is the baseline).
+    first = await start_daemon(sandbox, options={"pollIntervalSeconds": 0})
+    try:
+        await asyncio.gather(*(first.command("bbsnippets.watch", workspace=ws, id=sid) for ws, sid in keys))
+    finally:
+        await first.stop()
+    sandbox.clear_requests()
+    daemon = await start_daemon(sandbox, options=MANY_OPTIONS)
+    try:
+
+        def comment_lists() -> list[tuple[str, str]]:
+            return [
+                (parts[3], parts[4])
+                for r in list(sandbox.requests)
+                if r.method == "GET" and len(parts := r.path.split("/")) == 6 and parts[5] == "comments"
+            ]
+
+        await wait_until(lambda: set(comment_lists()) >= set(keys), 30, "every watched snippet's comments read")
+
+        # A commit by another writer to any one of them, to the last in sort order, and to the last in the
+        # list's order (beyond its first page): each told within two intervals.
+        async with make_client(sandbox, 0) as demo_tab, make_client(sandbox, 1) as alice_client:
+            for workspace, snippet_id in [keys[count // 2], max(keys), oldest_shared]:
+                writer = alice_client if workspace == TEAM else demo_tab
+                changed = await writer.update_snippet(workspace, snippet_id, files={"a.txt": b"2"})
+                notification = await daemon.wait_for_change(
+                    about(snippet_id, "commit"), timeout=2 * MANY_INTERVAL + SLACK
+                )
+                assert notification["revision"] == changed.revision
+
+            # A comment on the snippet whose comments were read last (the worst case) and on the last in
+            # sort order: each told within the documented bound.
+            bound = documented_comment_bound(MANY_INTERVAL, MANY_BUDGET, 2, count)
+            for workspace, snippet_id in [comment_lists()[-1], max(keys)]:
+                writer = alice_client if workspace == TEAM else demo_tab
+                await writer.create_comment(workspace, snippet_id, "have a look")
+                await daemon.wait_for_change(about(snippet_id, "comment"), timeout=bound + SLACK)
     finally:
         await daemon.stop()

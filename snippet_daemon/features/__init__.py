@@ -3,7 +3,7 @@
     commands   bbsnippets.create / list / open / update / delete, login / logout / whoami
     files      bbsnippets/stat, readDirectory, readFile, writeFile, delete, rename (the virtual FS)
     comments   bbsnippets.comments.* (line anchors via :mod:`snippet_daemon.anchors`)
-    watch      bbsnippets.watch / unwatch / watchStatus / watchers, and the poller behind didChange
+    watch      bbsnippets.watch / unwatch / watchStatus / watchers (the poller itself: snippet_daemon.watcher)
     history    bbsnippets.history / diff
     pull       bbsnippets.pull (into a folder the user chose, and nowhere else)
 

@@ -33,8 +33,7 @@ def comment_info(comment: Comment) -> protocol.CommentInfo:
 
 async def list_comments(ls: SnippetServer, params: protocol.SnippetRef) -> protocol.CommentsResult:
     comments = await ls.client().list_comments(params.workspace, params.id)
-    if ls.watcher is not None:
-        ls.watcher.saw_comments(params.workspace, params.id, comments)
+    ls.watcher.saw_comments(params.workspace, params.id, comments)
     # Deleted comments are left out, unless a reply hangs off one: then it stays, empty, to keep the thread.
     parents = {comment.parent_id for comment in comments if not comment.deleted}
     kept: list[protocol.CommentInfo] = []
@@ -73,8 +72,7 @@ async def add(ls: SnippetServer, params: protocol.CommentAddParams) -> protocol.
         html_url = await _html_url(ls, params.workspace, params.id, params.path)
         raw = anchors.anchored(html_url, params.path, params.line, raw)
     comment = await ls.client().create_comment(params.workspace, params.id, raw, parent_id=params.parent_id)
-    if ls.watcher is not None:
-        ls.watcher.our_comment(params.workspace, params.id, comment)
+    ls.watcher.our_comment(params.workspace, params.id, comment)
     return comment_info(comment)
 
 
@@ -92,15 +90,13 @@ async def edit(ls: SnippetServer, params: protocol.CommentEditParams) -> protoco
         link = current.raw[: len(current.raw) - len(anchor.body)].rstrip()
         raw = f"{link}\n\n{raw}"
     comment = await client.update_comment(params.workspace, params.id, params.comment_id, raw)
-    if ls.watcher is not None:
-        ls.watcher.our_comment(params.workspace, params.id, comment)
+    ls.watcher.our_comment(params.workspace, params.id, comment)
     return comment_info(comment)
 
 
 async def delete(ls: SnippetServer, params: protocol.CommentDeleteParams) -> protocol.Deleted:
     await ls.client().delete_comment(params.workspace, params.id, params.comment_id)
-    if ls.watcher is not None:
-        ls.watcher.our_comment_deleted(params.workspace, params.id, params.comment_id)
+    ls.watcher.our_comment_deleted(params.workspace, params.id, params.comment_id)
     return protocol.Deleted()
 
 
