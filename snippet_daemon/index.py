@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import functools
 import hashlib
-import itertools
 import logging
 import os
 import sqlite3
@@ -418,7 +417,7 @@ class Indexer:
         if not page.more:
             return True
         unchanged_seen = len(stale) < len(page.snippets)
-        return unchanged_seen and _newest_first(page.snippets)  # a server that ignores sort= is read to the end
+        return unchanged_seen and page.newest_first  # a server that ignores sort= is read to the end
 
     async def _fetch_contents(self, workspaces: list[str]) -> bool:
         """Read what changed, newest first, a few at a time; False when the budget stopped it."""
@@ -455,12 +454,6 @@ class Indexer:
         if total >= TIDY_AFTER:
             await asyncio.to_thread(self.index.tidy)
         return True
-
-
-def _newest_first(snippets: list[Snippet]) -> bool:
-    """Whether a page came sorted by ``updated_on``, newest first (ISO-8601 strings of one zone sort as text)."""
-    stamps = [snippet.updated_on or "" for snippet in snippets]
-    return all(earlier >= later for earlier, later in itertools.pairwise(stamps))
 
 
 @contextlib.asynccontextmanager

@@ -54,8 +54,9 @@ WORKSPACE_SCOPE_HINT = (
 )
 
 NOT_AUTHENTICATED_HELP = (
-    "Not logged in to Bitbucket. Run `snippet-daemon login` in a terminal (or the editor's "
-    "Bitbucket Snippets: Log in command), or set BITBUCKET_USERNAME and BITBUCKET_API_TOKEN. "
+    "Not logged in to Bitbucket. Sign in from the editor (VS Code: Bitbucket Snippets: Sign in; Neovim: "
+    ":BBSnippet login), or run `snippet-daemon login` in a terminal, or set BITBUCKET_USERNAME and "
+    "BITBUCKET_API_TOKEN. "
     "The API token needs the scopes read:snippet:bitbucket, write:snippet:bitbucket and "
     "delete:snippet:bitbucket (create one at https://id.atlassian.com/manage-profile/security/api-tokens)."
 )
@@ -237,7 +238,7 @@ class SnippetServer(LanguageServer):
         self.client_log = logs.ClientLogHandler(self._send_log, self.redactor)
         self.documents = SnippetDocuments(self)
         self.search_index = SearchIndex(self)
-        self.watcher = Watcher(self)
+        self.watcher = Watcher(self, on_list=self.search_index.offer_page)  # the index reuses the poller's pages
         self._credentials: Credentials | None = None
         self._credentials_loaded = False
         self._client: SnippetsClient | None = None

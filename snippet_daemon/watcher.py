@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import itertools
 import json
 import logging
 import math
@@ -50,6 +49,7 @@ from snippet_daemon.error_kinds import ErrorKind
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import Comment, Snippet, SnippetsClient
+    from snippet_daemon.bitbucket.client import ListPage
     from snippet_daemon.documents import CachedSnippet
 
 log = logging.getLogger("snippet_daemon.watch")
@@ -190,8 +190,17 @@ class Plan:
 
 
 class Watcher:
-    def __init__(self, host: WatcherHost, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        host: WatcherHost,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        on_list: Callable[[str, ListPage], None] = lambda workspace, page: None,
+    ) -> None:
+        """``on_list``: told every first list page the poller reads (the search index reuses it)."""
         self._host = host
+        self._on_list = on_list
         self._clock = clock
         self._sleep = sleep
         self.watched: set[Key] = set()
@@ -450,12 +459,14 @@ class Watcher:
     async def _list(self, client: SnippetsClient, workspace: str, ids: set[str]) -> tuple[_Listing, int]:
         """A workspace's list poll: one request (more from a server that ignores ``sort=``).
         Returns what it showed, and how many pages that took."""
-        snippets, more = await client.recent_snippets(workspace)
+        page = await client.recent_snippets(workspace)
+        self._on_list(workspace, page)
+        snippets, more = page.snippets, page.more
         seen = {snippet.id: snippet for snippet in snippets}
         pages = 1
         if not more:
             listing = _Listing(seen, complete=True)
-        elif _newest_first(snippets):
+        elif page.newest_first:
             listing = _Listing(seen, complete=False, floor=snippets[-1].updated_on if snippets else None)
         elif ids <= seen.keys():
             listing = _Listing(seen, complete=False)
@@ -635,12 +646,6 @@ def _save_watching(path: Path, api_url: str, watched: set[Key]) -> None:
         document = {}
     document[api_url] = sorted(f"{ws}/{sid}" for ws, sid in watched)
     write_private(path, json.dumps(document, indent=1).encode("utf-8"))
-
-
-def _newest_first(snippets: list[Snippet]) -> bool:
-    """Whether a page came sorted by ``updated_on``, newest first (ISO-8601 strings of one zone sort as text)."""
-    stamps = [snippet.updated_on or "" for snippet in snippets]
-    return all(earlier >= later for earlier, later in itertools.pairwise(stamps))
 
 
 def _later(stamp: str | None, than: str | None) -> bool:

@@ -236,3 +236,28 @@ def test_indexing_follows_the_option_then_the_environment() -> None:
     fresh = create_server({})
     fresh.configure({})
     assert fresh.options.indexing is True  # on by default
+
+
+async def test_a_refresh_reuses_the_list_page_the_poller_just_read(sandbox: Sandbox, tmp_path: Path) -> None:
+    from snippet_daemon.server import create_server
+    from tests.daemon import user_env
+
+    server = create_server(
+        {"BITBUCKET_API_URL": sandbox.base_url, "XDG_CACHE_HOME": str(tmp_path / "cache"), **user_env(sandbox)}
+    )
+    server.configure({"workspace": "demo", "pollIntervalSeconds": 60, "indexing": True})
+    async with make_client(sandbox) as elsewhere:
+        created = await elsewhere.create_snippet("demo", {"a.txt": b"first words\n"})
+        assert await server.search_index.refresh()  # the first index: the whole list, the contents
+        await server.documents.head("demo", created.id)  # open: the poller now lists demo every cycle
+        await elsewhere.update_snippet("demo", created.id, files={"a.txt": b"second words\n"})
+    try:
+        sandbox.clear_requests()
+        await server.watcher.poll_once()  # lists demo (and reads the changed snippet: the index gets it free)
+        assert await server.search_index.refresh()
+        lists = [r for r in sandbox.requests if r.path == "/2.0/snippets/demo"]
+        assert len(lists) == 1  # the poller's: the index's refresh read no list of its own
+        hits, complete = await server.search_index.search("second", None, 10)
+        assert [(hit.id, hit.line) for hit in hits] == [(created.id, 1)] and complete
+    finally:
+        await server.close()

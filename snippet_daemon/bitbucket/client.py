@@ -135,6 +135,13 @@ class ListPage:
     more: bool
     total: int | None = None
 
+    @property
+    def newest_first(self) -> bool:
+        """Whether the page came sorted by ``updated_on``, newest first, as ``sort=-updated_on`` asks (a server may
+        ignore it). ISO-8601 times of one zone sort as text."""
+        stamps = [snippet.updated_on or "" for snippet in self.snippets]
+        return all(earlier >= later for earlier, later in itertools.pairwise(stamps))
+
 
 class SnippetsClient:
     """One authenticated session against one API base URL. Use as ``async with``."""
@@ -375,18 +382,13 @@ class SnippetsClient:
             if isinstance(value, dict):
                 yield Snippet.from_json(value, workspace)
 
-    async def recent_snippets(self, workspace: str) -> tuple[list[Snippet], bool]:
-        """ONE request: up to 100 of the workspace's snippets, most recently updated first, and
-        whether more pages follow. (Servers that ignore ``sort`` are tolerated by the caller.)"""
-        what = f"list snippets of {workspace}"
-        page = await self._json(
-            "GET", self._url("snippets", workspace), what=what, params={"sort": "-updated_on", "pagelen": PAGELEN}
-        )
-        if not isinstance(page, dict):
-            raise ServerError(f"Bitbucket sent a list page that is not an object ({what}).")
-        values = _page_values(page, what)
-        snippets = [Snippet.from_json(value, workspace) for value in values if isinstance(value, dict)]
-        return snippets, isinstance(page.get("next"), str)
+    async def recent_snippets(self, workspace: str) -> ListPage:
+        """ONE request: the first page of :meth:`recent_pages` (up to 100, most recently updated first)."""
+        pages = self.recent_pages(workspace)
+        try:
+            return await anext(pages)
+        finally:
+            await pages.aclose()
 
     async def recent_pages(self, workspace: str) -> AsyncGenerator[ListPage, None]:
         """The workspace's snippets, most recently updated first, a page (100) a request; ``aclose()`` it to
