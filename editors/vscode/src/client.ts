@@ -100,10 +100,8 @@ export class Daemon implements vscode.Disposable {
   private async doStart(): Promise<void> {
     this.state = "starting";
     const command = await resolveServerCommand(this.settings);
-    if (!command) {
-      this.fail(
-        new DaemonError(`snippet-daemon was not found on PATH, nor python3. ${INSTALL_HINT}`, DAEMON_UNAVAILABLE),
-      );
+    if (typeof command === "string") {
+      this.fail(new DaemonError(`${command} ${INSTALL_HINT}`, DAEMON_UNAVAILABLE));
       return;
     }
     this.commandLine = command;
@@ -260,17 +258,22 @@ async function pythonExtensionInterpreter(): Promise<string | undefined> {
   }
 }
 
-/** The daemon's command line (without --stdio): the setting, else snippet-daemon on PATH, else Python. */
-export async function resolveServerCommand(settings: Settings): Promise<string[] | undefined> {
+/**
+ * The daemon's command line (without --stdio): the setting, else snippet-daemon on PATH, else the Python
+ * extension's interpreter or python3 with -m snippet_daemon. A string says why there is none.
+ */
+export async function resolveServerCommand(settings: Settings): Promise<string[] | string> {
   if (settings.serverCommand.length > 0) {
     const [program, ...args] = settings.serverCommand;
     const found = which(program);
-    return found ? [found, ...args] : undefined;
+    return found
+      ? [found, ...args]
+      : `The snippet daemon could not be started: bitbucketSnippets.server.command names ${program}, which is not an executable program${program.includes("/") ? "" : " on PATH"}.`;
   }
   const daemon = which("snippet-daemon");
   if (daemon) {
     return [daemon];
   }
   const python = (await pythonExtensionInterpreter()) ?? which("python3");
-  return python ? [python, "-m", "snippet_daemon"] : undefined;
+  return python ? [python, "-m", "snippet_daemon"] : "The snippet daemon was not found: no snippet-daemon on PATH, and no python3.";
 }

@@ -42,13 +42,11 @@ export function registerCommand<T>(
   context.subscriptions.push(vscode.commands.registerCommand(`bitbucketSnippets.${name}`, run));
 }
 
-/** Tell the user, once, what failed and what they can do; run the action they pick. */
-export async function reportFailure<T>(
-  services: Services,
-  what: string,
-  error: unknown,
-  retry?: () => Promise<T | undefined>,
-): Promise<T | undefined> {
+/**
+ * Tell the user, once, what failed and what they can do, and run the action they pick. Never waits for
+ * the answer: a scripted caller gets undefined at once (a notification can stay up for hours).
+ */
+export function reportFailure<T>(services: Services, what: string, error: unknown, retry?: () => Promise<T | undefined>): undefined {
   if (error instanceof vscode.CancellationError) {
     return undefined;
   }
@@ -56,25 +54,26 @@ export async function reportFailure<T>(
   services.log.warn(`${what}: ${failure.message}`);
   const message = userMessage(what, failure);
   const actions = message.actions.filter((action) => action !== Action.RETRY || retry !== undefined);
-  const choice = await prompts.notify(message.severity, message.text, ...actions);
-  switch (choice) {
-    case Action.SIGN_IN:
-      await vscode.commands.executeCommand("bitbucketSnippets.signIn");
-      return undefined;
-    case Action.RETRY:
-      return retry?.();
-    case Action.SHOW_LOG:
-      services.log.show();
-      return undefined;
-    case Action.OPEN_SETTINGS:
-      await openSettings();
-      return undefined;
-    case Action.SHOW_INSTALL_STEPS:
-      void prompts.notify("info", "Install the daemon with: pipx install snippet-daemon");
-      return undefined;
-    default:
-      return undefined;
-  }
+  void prompts.notify(message.severity, message.text, ...actions).then(async (choice) => {
+    switch (choice) {
+      case Action.SIGN_IN:
+        await vscode.commands.executeCommand("bitbucketSnippets.signIn");
+        break;
+      case Action.RETRY:
+        await retry?.();
+        break;
+      case Action.SHOW_LOG:
+        services.log.show();
+        break;
+      case Action.OPEN_SETTINGS:
+        await openSettings();
+        break;
+      case Action.SHOW_INSTALL_STEPS:
+        void prompts.notify("info", "Install the daemon with: pipx install snippet-daemon");
+        break;
+    }
+  });
+  return undefined;
 }
 
 // --------------------------------------------------------------------------- which snippet

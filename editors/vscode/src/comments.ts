@@ -263,7 +263,7 @@ export function registerComments(context: vscode.ExtensionContext, services: Ser
       try {
         await action(...args);
       } catch (error) {
-        await reportFailure(services, what, error);
+        reportFailure(services, what, error);
       }
     };
   context.subscriptions.push(
