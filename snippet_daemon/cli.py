@@ -273,20 +273,24 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
         content = await client.get_snippet_content(workspace, snippet_id, args.revision)
         report = write_files(target, content.files, overwrite=args.overwrite)
-        for name in report.written:
-            print(f"wrote      {target / name}")
-        for name in report.unchanged:
-            print(f"unchanged  {target / name}")
-        for name, why in report.skipped.items():
-            print(f"skipped    {name}: {why}")
-        for name, why in report.refused.items():
-            print(f"refused    {name}: {why}", file=sys.stderr)
+        labels = {
+            "written": "wrote",
+            "unchanged": "unchanged",
+            "kept": "kept",
+            "refused": "refused",
+            "failed": "failed",
+        }
+        for outcome in report.files:
+            where = outcome.path if outcome.path is not None else outcome.name
+            line = f"{labels[outcome.status]:<10} {where}" + (f": {outcome.message}" if outcome.message else "")
+            print(line, file=sys.stderr if outcome.status in ("refused", "failed") else sys.stdout)
+        if report.kept:
+            _err(f"{len(report.kept)} file(s) differ locally and were kept; --overwrite replaces them.")
         if report.refused:
             _err(f"{len(report.refused)} file name(s) were unsafe and were not written.")
-            return EXIT_PARTIAL
-        if report.skipped:
-            return EXIT_PARTIAL
-        return EXIT_OK
+        if report.failed:
+            _err(f"{len(report.failed)} file(s) could not be written (see above); the others were.")
+        return EXIT_PARTIAL if report.not_written else EXIT_OK
 
     return _run(command)
 

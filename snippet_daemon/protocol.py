@@ -1,8 +1,12 @@
 """The daemon's custom LSP protocol: every method name, parameter and result type, in one place.
 
 This module is the single source of truth for the contract documented in ``docs/protocol.md``;
-``editors/vscode/src/protocol.ts`` and ``editors/nvim/lua/bbsnippets/protocol.lua`` mirror it.
-Names are fixed once published: add, never rename.
+``editors/vscode/src/protocol.ts`` and ``editors/nvim/lua/bbsnippets/protocol.lua`` mirror it
+(``tests/test_contract.py`` holds the docs and both mirrors to it). Names are fixed once published:
+add, never rename. Sections: names, errors (kinds, codes, typed ``data``), settings, command
+parameters, request parameters, results, and :data:`METHODS`, the table that binds each method's
+name, kind, params and result types (as rust-analyzer's ``lsp/ext.rs`` does); the server registers
+its handlers and ``executeCommandProvider`` from it.
 
 On the wire everything is camelCase (``snippetId``, ``isPrivate``); in Python the attrs fields
 are snake_case. :func:`structure` turns a client's JSON into one of the parameter classes (a
@@ -12,6 +16,7 @@ wrong or missing argument becomes :class:`ProtocolError` ``invalidArgument`` nam
 
 from __future__ import annotations
 
+import enum
 import re
 from typing import Any, Literal, TypeVar
 
@@ -19,15 +24,21 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+# Part of the contract; defined apart so that bitbucket/ can use it without importing this module.
+from snippet_daemon.error_kinds import ErrorKind as ErrorKind
+
 # --------------------------------------------------------------------------- names
 
 URI_SCHEME = "bbsnippet"
 
+# Commands (``workspace/executeCommand`` with one object argument).
 CREATE = "bbsnippets.create"
 LIST = "bbsnippets.list"
 OPEN = "bbsnippets.open"
 UPDATE = "bbsnippets.update"
 DELETE = "bbsnippets.delete"
+DUPLICATE = "bbsnippets.duplicate"
+WORKSPACES = "bbsnippets.workspaces"
 COMMENTS_LIST = "bbsnippets.comments.list"
 COMMENTS_ADD = "bbsnippets.comments.add"
 COMMENTS_EDIT = "bbsnippets.comments.edit"
@@ -42,29 +53,9 @@ PULL = "bbsnippets.pull"
 LOGIN = "bbsnippets.login"
 LOGOUT = "bbsnippets.logout"
 WHOAMI = "bbsnippets.whoami"
+HEALTH = "bbsnippets.health"
 
-COMMANDS = (
-    CREATE,
-    LIST,
-    OPEN,
-    UPDATE,
-    DELETE,
-    COMMENTS_LIST,
-    COMMENTS_ADD,
-    COMMENTS_EDIT,
-    COMMENTS_DELETE,
-    WATCH,
-    UNWATCH,
-    WATCH_STATUS,
-    WATCHERS,
-    HISTORY,
-    DIFF,
-    PULL,
-    LOGIN,
-    LOGOUT,
-    WHOAMI,
-)
-
+# Requests (a file system over bbsnippet:// URIs).
 STAT = "bbsnippets/stat"
 READ_DIRECTORY = "bbsnippets/readDirectory"
 READ_FILE = "bbsnippets/readFile"
@@ -72,35 +63,13 @@ WRITE_FILE = "bbsnippets/writeFile"
 DELETE_FILE = "bbsnippets/delete"
 RENAME = "bbsnippets/rename"
 
-REQUESTS = (STAT, READ_DIRECTORY, READ_FILE, WRITE_FILE, DELETE_FILE, RENAME)
-
-DID_CHANGE = "bbsnippets/didChange"  # server -> client notification
+# Notifications, server -> client.
+DID_CHANGE = "bbsnippets/didChange"
 
 # --------------------------------------------------------------------------- errors
 
-
-class ErrorKind:
-    """The values of ``error.data.kind`` on a failed request."""
-
-    NOT_AUTHENTICATED = "notAuthenticated"
-    FORBIDDEN = "forbidden"
-    NOT_FOUND = "notFound"
-    CONFLICT = "conflict"
-    RATE_LIMITED = "rateLimited"
-    UNSAFE_PATH = "unsafePath"
-    INVALID_ARGUMENT = "invalidArgument"
-    NETWORK = "network"
-    PLAN = "plan"
-    SECRET_DETECTED = "secretDetected"
-    # Extensions beyond the first contract (documented in docs/protocol.md).
-    SERVER = "server"
-    CREDENTIAL_STORE = "credentialStore"
-    FILE_EXISTS = "fileExists"
-    READ_ONLY = "readOnly"
-
-
 # JSON-RPC error codes: LSP reserves -32899..-32800; -32001..-32099 is free for servers.
-ERROR_CODES: dict[str, int] = {
+ERROR_CODES: dict[ErrorKind, int] = {
     ErrorKind.NOT_AUTHENTICATED: -32001,
     ErrorKind.FORBIDDEN: -32002,
     ErrorKind.NOT_FOUND: -32003,
@@ -118,14 +87,59 @@ ERROR_CODES: dict[str, int] = {
 }
 
 
-class ProtocolError(Exception):
-    """A request failed in a way the user can act on; sent as a JSON-RPC error with ``data.kind``."""
+@attrs.define
+class ConflictData:
+    """``data`` of ``conflict``: the revision that won, to compare against or to force over."""
 
-    def __init__(self, kind: str, message: str, **data: Any) -> None:
+    remote_revision: str | None
+
+
+@attrs.define
+class SecretFinding:
+    path: str
+    line: int
+    rule: str  # the kind of credential (never the value)
+
+
+@attrs.define
+class SecretDetectedData:
+    """``data`` of ``secretDetected``: where each suspected credential is."""
+
+    findings: list[SecretFinding]
+
+
+@attrs.define
+class ForbiddenData:
+    """``data`` of ``forbidden`` when Bitbucket named the scopes the credentials lack."""
+
+    missing_scopes: list[str]
+
+
+@attrs.define
+class InvalidArgumentData:
+    """``data`` of ``invalidArgument`` when Bitbucket named the fields it refused."""
+
+    fields: dict[str, Any]
+
+
+ErrorData = ConflictData | SecretDetectedData | ForbiddenData | InvalidArgumentData
+
+
+class ProtocolError(Exception):
+    """A request failed in a way the user can act on; sent as a JSON-RPC error with ``data.kind``.
+
+    ``data`` carries what the kind has to say beyond its message (on the wire: ``{"kind": ..., **data}``).
+    """
+
+    def __init__(self, kind: ErrorKind, message: str, data: ErrorData | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
-        self.data = {"kind": kind, **{key: value for key, value in data.items() if value is not None}}
+        self.data = data
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON-RPC error's ``data``."""
+        return {"kind": str(self.kind), **(unstructure(self.data) if self.data is not None else {})}
 
 
 # --------------------------------------------------------------------------- settings
@@ -143,6 +157,8 @@ class InitializationOptions:
     # requests an hour polling may spend (10% of Bitbucket's 1,000).
     write_batch_milliseconds: int = 30
     poll_budget_per_hour: float = 100.0
+    # The editor's name ("vscode", "neovim", ...), echoed in the daemon's logs.
+    client_name: str | None = None
 
 
 # --------------------------------------------------------------------------- command parameters
@@ -189,6 +205,18 @@ class UpdateParams:
     id: str
     title: str | None = None
     is_private: bool | None = None
+    allow_secrets: bool = False
+
+
+@attrs.define
+class DuplicateParams:
+    """Copy a snippet (every file at HEAD) into a new one: "fork" in every gist tool."""
+
+    workspace: str
+    id: str
+    to_workspace: str | None = None  # default: the source's workspace
+    title: str | None = None  # default: the source's title
+    is_private: bool = True
     allow_secrets: bool = False
 
 
@@ -384,6 +412,21 @@ class DiffResult:
     diff: str
 
 
+PullStatus = Literal["written", "unchanged", "kept", "refused", "failed"]
+# Why a file was kept, refused or failed: ``exists`` (a different local file; ``overwrite: true`` replaces it),
+# ``unsafePath`` (a name that would land outside the folder or fool the user), ``fileSystem`` (the OS refused).
+PullFileKind = Literal["exists", "unsafePath", "fileSystem"]
+
+
+@attrs.define
+class PullFile:
+    name: str  # the snippet's file name
+    status: PullStatus
+    path: str | None = None  # where it is (or would be) on disk; absent for a refused name
+    kind: PullFileKind | None = None
+    message: str | None = None
+
+
 @attrs.define
 class PullResult:
     written: list[str]
@@ -391,6 +434,7 @@ class PullResult:
     # Extensions: why each skipped file was skipped, and files already identical.
     unchanged: list[str] = attrs.Factory(list)
     reasons: dict[str, str] = attrs.Factory(dict)
+    files: list[PullFile] = attrs.Factory(list)  # one entry per snippet file, in name order
 
 
 @attrs.define
@@ -404,6 +448,56 @@ class AccountInfo:
 @attrs.define
 class AccountResult:
     account: AccountInfo | None
+    workspace: str | None = None  # the default workspace in effect
+
+
+@attrs.define
+class WorkspaceInfo:
+    slug: str
+    name: str
+    uuid: str | None
+    is_default: bool
+
+
+@attrs.define
+class WorkspacesResult:
+    workspaces: list[WorkspaceInfo]
+    hint: str | None = None  # why only the default is listed, and which scope would list the rest
+
+
+@attrs.define
+class CredentialsHealth:
+    present: bool
+    source: str | None = None  # "environment" or "keyring"
+    message: str | None = None  # what to do when absent
+
+
+@attrs.define
+class KeyringHealth:
+    usable: bool
+    backend: str | None = None
+    message: str | None = None
+
+
+@attrs.define
+class ApiHealth:
+    reachable: bool
+    status: int | None = None  # the HTTP status of the check (GET /user)
+    message: str | None = None
+
+
+@attrs.define
+class HealthResult:
+    """Everything a ``:checkhealth`` or a status view shows, in one call that never fails for a missing login."""
+
+    version: str
+    api_url: str
+    credentials: CredentialsHealth
+    keyring: KeyringHealth
+    api: ApiHealth
+    client_name: str | None = None
+    account: AccountInfo | None = None
+    workspace: str | None = None
 
 
 @attrs.define
@@ -448,6 +542,66 @@ class DidChangeParams:
     id: str
     kind: Literal["commit", "comment", "deleted"]
     revision: str | None = None
+
+
+# --------------------------------------------------------------------------- the method table
+
+
+class MethodKind(enum.StrEnum):
+    COMMAND = "command"  # workspace/executeCommand, one object argument
+    REQUEST = "request"  # a custom request, params: one object
+    NOTIFICATION = "notification"  # server -> client
+
+
+@attrs.frozen
+class Method:
+    """One method of the contract: its wire name, how it is called, and its params and result types."""
+
+    name: str
+    kind: MethodKind
+    params: type[Any]
+    result: type[Any] | None = None  # None for notifications
+
+
+_C, _R, _N = MethodKind.COMMAND, MethodKind.REQUEST, MethodKind.NOTIFICATION
+
+# Every method the daemon answers or sends. Registration and ``executeCommandProvider`` come from this
+# table, and tests/test_contract.py holds docs/protocol.md and the editor mirrors to it.
+METHODS: tuple[Method, ...] = (
+    Method(CREATE, _C, CreateParams, CreateResult),
+    Method(LIST, _C, ListParams, ListResult),
+    Method(OPEN, _C, OpenParams, OpenResult),
+    Method(UPDATE, _C, UpdateParams, OpenResult),
+    Method(DELETE, _C, SnippetRef, Deleted),
+    Method(DUPLICATE, _C, DuplicateParams, CreateResult),
+    Method(WORKSPACES, _C, NoParams, WorkspacesResult),
+    Method(COMMENTS_LIST, _C, SnippetRef, CommentsResult),
+    Method(COMMENTS_ADD, _C, CommentAddParams, CommentInfo),
+    Method(COMMENTS_EDIT, _C, CommentEditParams, CommentInfo),
+    Method(COMMENTS_DELETE, _C, CommentDeleteParams, Deleted),
+    Method(WATCH, _C, SnippetRef, WatchResult),
+    Method(UNWATCH, _C, SnippetRef, WatchResult),
+    Method(WATCH_STATUS, _C, SnippetRef, WatchResult),
+    Method(WATCHERS, _C, SnippetRef, WatchersResult),
+    Method(HISTORY, _C, SnippetRef, HistoryResult),
+    Method(DIFF, _C, DiffParams, DiffResult),
+    Method(PULL, _C, PullParams, PullResult),
+    Method(LOGIN, _C, LoginParams, AccountResult),
+    Method(LOGOUT, _C, NoParams, Empty),
+    Method(WHOAMI, _C, NoParams, AccountResult),
+    Method(HEALTH, _C, NoParams, HealthResult),
+    Method(STAT, _R, UriParams, StatResult),
+    Method(READ_DIRECTORY, _R, UriParams, ReadDirectoryResult),
+    Method(READ_FILE, _R, UriParams, ReadFileResult),
+    Method(WRITE_FILE, _R, WriteFileParams, WriteFileResult),
+    Method(DELETE_FILE, _R, DeleteParams, Empty),
+    Method(RENAME, _R, RenameParams, Empty),
+    Method(DID_CHANGE, _N, DidChangeParams),
+)
+
+METHODS_BY_NAME: dict[str, Method] = {method.name: method for method in METHODS}
+COMMANDS: tuple[str, ...] = tuple(method.name for method in METHODS if method.kind is MethodKind.COMMAND)
+REQUESTS: tuple[str, ...] = tuple(method.name for method in METHODS if method.kind is MethodKind.REQUEST)
 
 
 # --------------------------------------------------------------------------- JSON conversion

@@ -16,31 +16,35 @@ import inspect
 import json
 import logging
 import os
+import sys
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from snippet_daemon import __version__, logs, protocol
 from snippet_daemon.documents import SnippetDocuments
-from snippet_daemon.protocol import ErrorKind, InitializationOptions, ProtocolError
+from snippet_daemon.protocol import ErrorKind, InitializationOptions, MethodKind, ProtocolError
 
 if TYPE_CHECKING:
-    from snippet_daemon.bitbucket import Credentials, RetryPolicy, SnippetsClient
+    from snippet_daemon.bitbucket import Account, Credentials, RetryPolicy, SnippetsClient, Workspace
     from snippet_daemon.features.watch import Watcher
 
 log = logging.getLogger("snippet_daemon.server")
 # Records about the LSP channel itself: never forwarded to the client over that channel.
 _transport_log = logging.getLogger("pygls.snippet_daemon.transport")
 
-P = TypeVar("P")
+# A feature's handler of one method: the server and the structured params in, the result type out.
+Handler = Callable[["SnippetServer", Any], Awaitable[Any]]
+
+SHUTDOWN_GRACE_SECONDS = 5.0  # saves still on their way get this long to land when the editor shuts down
 
 NOT_AUTHENTICATED_HELP = (
     "Not logged in to Bitbucket. Run `snippet-daemon login` in a terminal (or the editor's "
@@ -59,6 +63,19 @@ class _SnippetProtocol(LanguageServerProtocol):
         if method in protocol.REQUESTS:
             return _RawRequest
         return super().get_message_type(method)
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Generator[Any, Any, Any]:
+        """pygls's, but an unknown command is ``invalidArgument`` naming the known ones (not a bare -32602)."""
+        if params.command not in self.fm.commands:
+            known = ", ".join(protocol.COMMANDS)
+            raise to_rpc_error(
+                ProtocolError(
+                    ErrorKind.INVALID_ARGUMENT,
+                    f"Unknown command {params.command!r}. snippet-daemon {__version__} knows: {known}.",
+                )
+            )
+        return (yield from super().lsp_workspace__execute_command(params))
 
     def _send_data(self, data: Any) -> None:
         """pygls's, minus two whole-message copies: a 20 MB file answer is ~50 MB of JSON.
@@ -152,6 +169,9 @@ class SnippetServer(LanguageServer):
         self._tasks: set[asyncio.Task[Any]] = set()
         self.last_activity = time.monotonic()  # the last request from the client (polling slows when idle)
         self.credentials_lookup: asyncio.Task[Any] | None = None  # started once the client has initialized
+        self.personal_workspace: str | None = None  # the account's, from GET /user (the default when none is set)
+        # GET /user/workspaces once a session: what it listed, and a hint when it could not list them
+        self.visible_workspaces: tuple[list[Workspace], str | None] | None = None
 
     # ------------------------------------------------------------------ settings
 
@@ -194,6 +214,11 @@ class SnippetServer(LanguageServer):
         except BitbucketError as error:
             log.info("credentials: %s", error)
 
+    def start_credentials_lookup(self) -> None:
+        """Look the credentials up in a thread: a locked keyring may prompt, and importing it takes ~100 ms;
+        neither may hold up the event loop. Requests wait for it (see ``_answer``)."""
+        self.credentials_lookup = self.run_task(asyncio.to_thread(self.look_up_credentials), "looking up credentials")
+
     def client(self) -> SnippetsClient:
         """The Bitbucket client; ``notAuthenticated`` when there are no credentials."""
         if self._client is None:
@@ -226,8 +251,12 @@ class SnippetServer(LanguageServer):
         old, self._client = self._client, None
         self._credentials, self._credentials_loaded = credentials, credentials is not None
         self.documents.clear()
+        self.visible_workspaces = None
+        self.personal_workspace = None
         if self.watcher is not None:
             self.watcher.reset()
+        if credentials is None:
+            self.start_credentials_lookup()
         if old is not None:
             await old.aclose()
 
@@ -235,16 +264,27 @@ class SnippetServer(LanguageServer):
         """The workspace named, else the configured one, else the user's personal workspace."""
         if given:
             return given
-        if self.options.workspace:
-            return self.options.workspace
-        account = await self.client().current_user_if_readable()
-        if account is None or not account.nickname:
+        workspace = await self.default_workspace_or_none()
+        if workspace is None:
             raise ProtocolError(
                 ErrorKind.INVALID_ARGUMENT,
                 "Which workspace? Pass workspace, or set the workspace option (or BITBUCKET_WORKSPACE).",
             )
-        self.options.workspace = account.nickname
-        return account.nickname
+        return workspace
+
+    async def default_workspace_or_none(self) -> str | None:
+        """The configured workspace, else the personal one (one ``GET /user``), else ``None`` (the token may
+        not read the account)."""
+        if self.options.workspace or self.personal_workspace:
+            return self.options.workspace or self.personal_workspace
+        return self.workspace_for(await self.client().current_user_if_readable())
+
+    def workspace_for(self, account: Account | None) -> str | None:
+        """The default workspace given the account just read: the configured one, else the account's
+        personal workspace (remembered until the account changes)."""
+        if account is not None and account.nickname:
+            self.personal_workspace = account.nickname
+        return self.options.workspace or self.personal_workspace
 
     # ------------------------------------------------------------------ talking to the client
 
@@ -290,9 +330,10 @@ class SnippetServer(LanguageServer):
         finally:
             self.work_done_progress.end(token, types.WorkDoneProgressEnd())
 
-    def run_task(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        """A background task that is kept alive and whose failure is logged, not lost."""
+    def run_task(self, coroutine: Coroutine[Any, Any, Any] | Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        """A background task that is kept alive, named, and whose failure is logged, not lost."""
         task = asyncio.ensure_future(coroutine)
+        task.set_name(name)
         self._tasks.add(task)
 
         def done(finished: asyncio.Task[Any]) -> None:
@@ -304,61 +345,89 @@ class SnippetServer(LanguageServer):
         return task
 
     async def close(self) -> None:
+        """Shut down: polling stops, saves on their way get a few seconds to land, then every task is
+        cancelled and awaited and every connection closed."""
         if self.watcher is not None:
-            self.watcher.stop()
-        for task in list(self._tasks):
-            task.cancel()
+            await self.watcher.aclose()
+        tasks = list(self._tasks)
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+            for task in late:
+                log.warning("shutting down: %s did not finish; cancelled", task.get_name())
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         if self._client is not None:
             await self._client.aclose()
             self._client = None
 
     # ------------------------------------------------------------------ registering handlers
 
-    def snippet_command(
-        self, name: str, params_type: type[P]
-    ) -> Callable[[Callable[[SnippetServer, P], Awaitable[Any]]], None]:
-        """Register ``workspace/executeCommand`` ``name`` taking one object argument of ``params_type``."""
+    def register_methods(self, handlers: Mapping[str, Handler]) -> None:
+        """Bind every command and request of :data:`protocol.METHODS` to its handler: all of them, nothing else.
 
-        def register(handler: Callable[[SnippetServer, P], Awaitable[Any]]) -> None:
-            async def run(ls: SnippetServer, *arguments: Any) -> Any:
-                if len(arguments) > 1:
-                    raise to_rpc_error(ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{name} takes one object argument."))
-                return await ls._answer(name, params_type, arguments[0] if arguments else None, handler)
+        The commands registered here are what ``executeCommandProvider`` lists.
+        """
+        unbound = dict(handlers)
+        for method in protocol.METHODS:
+            if method.kind is MethodKind.NOTIFICATION:
+                continue
+            handler = unbound.pop(method.name, None)
+            if handler is None:
+                raise LookupError(f"no feature handles {method.name}")
+            if method.kind is MethodKind.COMMAND:
+                self._register_command(method, handler)
+            else:
+                self._register_request(method, handler)
+        if unbound:
+            raise LookupError(f"handlers for methods that protocol.METHODS does not have: {', '.join(sorted(unbound))}")
 
-            self.command(name)(run)
+    def _register_command(self, method: protocol.Method, handler: Handler) -> None:
+        async def run(ls: SnippetServer, *arguments: Any) -> Any:
+            if len(arguments) > 1:
+                raise to_rpc_error(
+                    ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{method.name} takes one object argument.")
+                )
+            return await ls._answer(method, arguments[0] if arguments else None, handler)
 
-        return register
+        self.command(method.name)(run)
 
-    def snippet_request(
-        self, method: str, params_type: type[P]
-    ) -> Callable[[Callable[[SnippetServer, P], Awaitable[Any]]], None]:
-        """Register the custom request ``method`` (params: one object of ``params_type``)."""
+    def _register_request(self, method: protocol.Method, handler: Handler) -> None:
+        async def run(ls: SnippetServer, params: Any) -> Any:
+            return await ls._answer(method, params, handler)
 
-        def register(handler: Callable[[SnippetServer, P], Awaitable[Any]]) -> None:
-            async def run(ls: SnippetServer, params: Any) -> Any:
-                return await ls._answer(method, params_type, params, handler)
+        self.feature(method.name)(run)
 
-            self.feature(method)(run)
-
-        return register
-
-    async def _answer(
-        self, name: str, params_type: type[P], raw: Any, handler: Callable[[SnippetServer, P], Awaitable[Any]]
-    ) -> Any:
+    async def _answer(self, method: protocol.Method, raw: Any, handler: Handler) -> Any:
         self.last_activity = time.monotonic()
         if self.credentials_lookup is not None and not self.credentials_lookup.done():
             # The keyring is being read in a thread; reading it here too would block the event loop.
             await asyncio.wait([self.credentials_lookup])
         try:
-            params = protocol.structure(raw, params_type, what=name)
-            return protocol.unstructure(await handler(self, params))
+            params = protocol.structure(raw, method.params, what=method.name)
+            result = await handler(self, params)
+            if method.result is not None and not isinstance(result, method.result):
+                raise TypeError(f"{method.name} answered {type(result).__name__}, not {method.result.__name__}")
+            return protocol.unstructure(result)
         except Exception as error:
             rpc_error = to_rpc_error(error)
             if rpc_error.data and rpc_error.data.get("kind"):
-                log.info("%s: %s: %s", name, rpc_error.data["kind"], rpc_error.message)
+                log.info("%s: %s: %s", method.name, rpc_error.data["kind"], rpc_error.message)
             else:
-                log.error("%s failed", name, exc_info=error)
+                log.error("%s failed", method.name, exc_info=error)
             raise rpc_error from None
+
+
+def _bitbucket_error_data(error: Exception) -> protocol.ErrorData | None:
+    """What a Bitbucket failure has to say beyond its message, as the contract's data types."""
+    from snippet_daemon.bitbucket import Conflict, Forbidden, InvalidRequest
+
+    if isinstance(error, Conflict) and error.remote_revision:
+        return protocol.ConflictData(remote_revision=error.remote_revision)
+    if isinstance(error, Forbidden) and error.missing_scopes:
+        return protocol.ForbiddenData(missing_scopes=list(error.missing_scopes))
+    if isinstance(error, InvalidRequest) and error.fields:
+        return protocol.InvalidArgumentData(fields=error.fields)
+    return None
 
 
 def to_rpc_error(error: BaseException) -> JsonRpcException:
@@ -366,18 +435,16 @@ def to_rpc_error(error: BaseException) -> JsonRpcException:
     if isinstance(error, JsonRpcException):
         return error
     if isinstance(error, ProtocolError):
-        return JsonRpcException(code=protocol.ERROR_CODES[error.kind], message=error.message, data=error.data)
-    kind = getattr(error, "kind", None)
-    if isinstance(kind, str) and kind in protocol.ERROR_CODES:
-        data: dict[str, Any] = {"kind": kind}
-        for attribute, key in (("remote_revision", "remoteRevision"), ("missing_scopes", "missingScopes")):
-            value = getattr(error, attribute, None)
-            if value:
-                data[key] = list(value) if isinstance(value, tuple) else value
-        fields = getattr(error, "fields", None)
-        if fields:
-            data["fields"] = fields
-        return JsonRpcException(code=protocol.ERROR_CODES[kind], message=str(error), data=data)
+        return JsonRpcException(code=protocol.ERROR_CODES[error.kind], message=error.message, data=error.to_json())
+    # Only a daemon that talked to Bitbucket can hold a Bitbucket error (and importing the client costs ~100 ms).
+    if "snippet_daemon.bitbucket" in sys.modules:
+        from snippet_daemon.bitbucket import BitbucketError
+
+        if isinstance(error, BitbucketError):
+            described = ProtocolError(error.kind, error.message, _bitbucket_error_data(error))
+            return JsonRpcException(
+                code=protocol.ERROR_CODES[error.kind], message=error.message, data=described.to_json()
+            )
     return JsonRpcException(
         code=-32603,
         message=f"snippet-daemon hit a bug ({type(error).__name__}: {error}). Nothing was lost; the log has details.",
@@ -385,7 +452,7 @@ def to_rpc_error(error: BaseException) -> JsonRpcException:
 
 
 def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
-    """A server with every feature registered (used by ``run_stdio`` and by tests in-process)."""
+    """A server with every method of the contract bound to its feature (used by ``run_stdio`` and by tests)."""
     from snippet_daemon.features import commands, comments, files, history, pull, watch
 
     server = SnippetServer(env)
@@ -397,10 +464,9 @@ def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
     @server.feature(types.INITIALIZED)
     def on_initialized(ls: SnippetServer, params: types.InitializedParams) -> None:
         ls.client_log.ready = True
-        log.info("snippet-daemon %s ready (API %s)", __version__, ls.api_url)
-        # Look the credentials up now, off the event loop: a locked keyring may prompt, and importing
-        # it takes ~100 ms; neither should hold up the first request.
-        ls.credentials_lookup = ls.run_task(asyncio.to_thread(ls.look_up_credentials), "looking up credentials")
+        client = ls.options.client_name or "an unnamed client"
+        log.info("snippet-daemon %s ready for %s (API %s)", __version__, client, ls.api_url)
+        ls.start_credentials_lookup()
         if ls.watcher is not None:
             ls.watcher.start()
 
@@ -408,8 +474,17 @@ def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
     async def on_shutdown(ls: SnippetServer, params: None) -> None:
         await ls.close()
 
-    for feature in (commands, files, comments, watch, history, pull):
-        feature.register(server)
+    server.register_methods(
+        {
+            **commands.HANDLERS,
+            **files.HANDLERS,
+            **comments.HANDLERS,
+            **watch.HANDLERS,
+            **history.HANDLERS,
+            **pull.HANDLERS,
+        }
+    )
+    server.watcher = watch.Watcher(server)
     return server
 
 

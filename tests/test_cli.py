@@ -125,7 +125,10 @@ def test_pull_is_byte_exact_and_never_overwrites_a_local_edit(
     (target / "a.txt").write_bytes(b"my local edit\n")
     second = cli(["pull", f"{sandbox.web_url}/snippets/demo/{snippet_id}", str(target)], env)
     assert second.returncode == 3
-    assert "skipped    a.txt" in second.stdout and "unchanged" in second.stdout
+    # kept (an overwrite would replace it) is told apart from refused and failed, and the fix is named
+    assert f"kept       {target / 'a.txt'}: a different file" in second.stdout
+    assert f"unchanged  {target / 'blob.bin'}" in second.stdout
+    assert "1 file(s) differ locally and were kept; --overwrite replaces them" in second.stderr
     assert (target / "a.txt").read_bytes() == b"my local edit\n"
 
     forced = cli(["pull", f"demo/{snippet_id}", str(target), "--overwrite"], env)

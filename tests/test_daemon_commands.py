@@ -7,7 +7,9 @@ Watching and ``bbsnippets/didChange`` are in ``test_daemon_watch.py``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import socket
+import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,7 +21,6 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from snippet_daemon.bitbucket import KeyringStore, NotFound
-from snippet_daemon.bitbucket.multipart import encode_related
 from snippet_daemon.sandbox import Sandbox
 from snippet_daemon.sandbox.store import Store
 from tests.conftest import make_client
@@ -236,6 +237,53 @@ async def test_update_title_and_visibility_and_the_secret_gate(daemon: Daemon, s
     await expect_error(daemon, "invalidArgument", "bbsnippets.update", **ref, isPrivate="no")
 
 
+async def test_duplicate_copies_every_file_privately_in_one_post_when_cached(daemon: Daemon, sandbox: Sandbox) -> None:
+    async with make_client(sandbox, 1) as alice:
+        source = await alice.create_snippet(
+            TEAM, {"a.py": b"print(1)\r\n", "bin/blob.bin": BINARY}, title="alice's helper", is_private=False
+        )
+    ref = {"workspace": TEAM, "id": source.id}
+    await daemon.command("bbsnippets.open", **ref)  # the source is now cached
+    sandbox.clear_requests()
+
+    copy = await daemon.command("bbsnippets.duplicate", **ref, toWorkspace="demo")
+
+    assert api_requests(sandbox) == [("POST", "/2.0/snippets/demo")]  # cached source: 1 POST
+    assert copy["workspace"] == "demo" and copy["id"] != source.id
+    assert copy["title"] == "alice's helper" and copy["isPrivate"] is True  # private by default, even from public
+    assert copy["uri"] == f"bbsnippet://demo/{copy['id']}/" and copy["htmlUrl"]
+    async with make_client(sandbox) as client:
+        content = await client.get_snippet_content("demo", copy["id"])
+    assert content.files == {"a.py": b"print(1)\r\n", "bin/blob.bin": BINARY}  # byte-exact
+    # Opening the copy costs nothing more: its content is known.
+    sandbox.clear_requests()
+    await daemon.request("bbsnippets/readFile", uri=f"bbsnippet://demo/{copy['id']}/a.py")
+    assert sandbox.requests == []
+
+
+async def test_duplicate_of_an_uncached_snippet_costs_two_requests_and_scans_public_copies(
+    daemon: Daemon, sandbox: Sandbox
+) -> None:
+    async with make_client(sandbox, 1) as alice:
+        source = await alice.create_snippet(TEAM, {"deploy.sh": f"TOKEN={FAKE_GITHUB_TOKEN}\n".encode()}, title="ci")
+        other = await alice.create_snippet(TEAM, {"notes.md": b"# notes\n"}, title="notes")
+    sandbox.clear_requests()
+
+    renamed = await daemon.command("bbsnippets.duplicate", workspace=TEAM, id=other.id, title="my copy")
+    assert api_requests(sandbox) == [("GET", f"/2.0/snippets/{TEAM}/{other.id}"), ("POST", f"/2.0/snippets/{TEAM}")]
+    assert renamed["workspace"] == TEAM and renamed["title"] == "my copy" and renamed["isPrivate"] is True
+
+    sandbox.clear_requests()
+    ref = {"workspace": TEAM, "id": source.id}
+    refused = await expect_error(daemon, "secretDetected", "bbsnippets.duplicate", **ref, isPrivate=False)
+    assert refused.data["findings"] == [{"path": "deploy.sh", "line": 1, "rule": "GitHub token"}]
+    assert [method for method, _ in api_requests(sandbox)] == ["GET"]  # read, scanned, nothing created
+    published = await daemon.command("bbsnippets.duplicate", **ref, isPrivate=False, allowSecrets=True)
+    assert published["isPrivate"] is False
+
+    await expect_error(daemon, "notFound", "bbsnippets.duplicate", workspace="demo", id="nope1")
+
+
 async def test_delete_removes_the_snippet(daemon: Daemon, sandbox: Sandbox) -> None:
     created = await daemon.command("bbsnippets.create", files=[{"name": "gone.txt", "text": "bye\n"}])
     ref = {"workspace": "demo", "id": created["id"]}
@@ -438,12 +486,28 @@ async def test_pull_is_byte_exact_and_keeps_local_changes_unless_overwrite(
     assert (target / "bin" / "blob.bin").read_bytes() == BINARY
     assert second.revision
 
+    assert [(entry["name"], entry["status"]) for entry in pulled["files"]] == [
+        ("a.txt", "written"),
+        ("bin/blob.bin", "written"),
+    ]
+
     (target / "a.txt").write_bytes(b"my local edit\n")
     kept = await daemon.command("bbsnippets.pull", **ref, targetDir=str(target))
     assert kept["skipped"] == ["a.txt"] and kept["written"] == []
     assert "overwrite" in kept["reasons"]["a.txt"]
     assert kept["unchanged"] == [str(target / "bin" / "blob.bin")]
     assert (target / "a.txt").read_bytes() == b"my local edit\n"
+    # Per file: what an overwrite would replace (kind "exists") is told apart from what it would not.
+    assert kept["files"] == [
+        {
+            "name": "a.txt",
+            "path": str(target / "a.txt"),
+            "status": "kept",
+            "kind": "exists",
+            "message": kept["reasons"]["a.txt"],
+        },
+        {"name": "bin/blob.bin", "path": str(target / "bin" / "blob.bin"), "status": "unchanged"},
+    ]
 
     replaced = await daemon.command("bbsnippets.pull", **ref, targetDir=str(target), overwrite=True)
     assert replaced["written"] == [str(target / "a.txt")] and replaced["skipped"] == []
@@ -487,8 +551,26 @@ async def test_pull_reports_hostile_names_skipped_and_writes_nothing_outside(
     assert pulled["written"] == [str(target / "ok.txt")]
     assert sorted(pulled["skipped"]) == sorted([*HOSTILE_IN_SANDBOX, "back\\slash.txt"])
     assert set(pulled["reasons"]) == set(pulled["skipped"])
+    refused = [entry for entry in pulled["files"] if entry["status"] == "refused"]
+    assert sorted(entry["name"] for entry in refused) == sorted(pulled["skipped"])
+    assert all(entry["kind"] == "unsafePath" and entry["message"] and "path" not in entry for entry in refused)
     assert files_under(outer) == ["chosen/ok.txt"]
     assert not (tmp_path / "up.txt").exists()
+
+
+def hostile_body(files: dict[str, bytes]) -> tuple[bytes, str]:
+    """A well-formed multipart/related snippet whatever the names hold: each name travels RFC 2231-encoded
+    in Content-Disposition (which wins over Content-ID), so even a newline or a NUL arrives intact."""
+    boundary = "hostile-boundary-7d1e"
+    parts = [b'Content-Type: application/json\r\nContent-ID: snippet\r\n\r\n{"id": "evil", "title": "evil"}']
+    for number, (name, data) in enumerate(files.items()):
+        disposition = "attachment; filename*=utf-8''" + urllib.parse.quote(name, safe="")
+        headers = (
+            f"Content-Disposition: {disposition}\r\nContent-ID: <file-{number}>\r\nContent-Transfer-Encoding: base64"
+        )
+        parts.append(headers.encode("ascii") + b"\r\n\r\n" + base64.b64encode(data))
+    body = b"".join(b"--" + boundary.encode() + b"\r\n" + part + b"\r\n" for part in parts)
+    return body + b"--" + boundary.encode() + b"--\r\n", f'multipart/related; start="snippet"; boundary="{boundary}"'
 
 
 class _HostileHandler(BaseHTTPRequestHandler):
@@ -497,7 +579,7 @@ class _HostileHandler(BaseHTTPRequestHandler):
     files: ClassVar[dict[str, bytes]] = {}
 
     def do_GET(self) -> None:
-        body, content_type = encode_related({"id": "evil", "title": "evil", "files": {}}, self.files)
+        body, content_type = hostile_body(self.files)
         self.send_response(200)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -508,20 +590,25 @@ class _HostileHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def hostile_api(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    absolute = tmp_path / "absolute-victim.txt"
-    handler = type(
-        "Handler",
-        (_HostileHandler,),
-        {"files": {str(absolute): b"x", "../escape.txt": b"x", ".git/config": b"x", "ok.txt": b"fine"}},
-    )
+@contextlib.contextmanager
+def serving(files: dict[str, bytes]) -> Iterator[str]:
+    """A hostile "Bitbucket" on loopback whose every snippet holds ``files``; its API URL."""
+    handler = type("Handler", (_HostileHandler,), {"files": files})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/2.0", absolute
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/2.0"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def hostile_api(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    absolute = tmp_path / "absolute-victim.txt"
+    with serving({str(absolute): b"x", "../escape.txt": b"x", ".git/config": b"x", "ok.txt": b"fine"}) as url:
+        yield url, absolute
 
 
 async def test_pull_refuses_absolute_names_from_a_malicious_server(
@@ -543,6 +630,44 @@ async def test_pull_refuses_absolute_names_from_a_malicious_server(
     assert sorted(pulled["skipped"]) == sorted([str(absolute), "../escape.txt", ".git/config"])
     assert not absolute.exists()
     assert files_under(tmp_path / "work") == ["chosen/ok.txt"]
+
+
+LONG_NAME = "n" * 296 + ".txt"  # a 300-byte component: every common file system refuses it (ENAMETOOLONG)
+DISGUISED = ["new\nline.txt", "nul\x00byte.txt", "tab\tname.txt", "invoice\u202etxt.exe", "iso\u2066late.txt"]
+
+
+async def test_pull_reports_each_file_the_os_refuses_and_goes_on(
+    sandbox: Sandbox, capabilities: str, tmp_path: Path
+) -> None:
+    files = {LONG_NAME: b"long", "clash": b"a file", "clash/inner.txt": b"under it", "ok.txt": b"fine\n"}
+    files.update(dict.fromkeys(DISGUISED, b"fooled"))
+    with serving(files) as url:
+        daemon = await start_daemon(
+            sandbox,
+            capabilities=capabilities,
+            credentials={"BITBUCKET_ACCESS_TOKEN": "t0ken-x"},
+            env={"BITBUCKET_API_URL": url},
+        )
+        try:
+            target = tmp_path / "outer" / "chosen"
+            pulled = await daemon.command("bbsnippets.pull", workspace="ws", id="evil", targetDir=str(target))
+        finally:
+            await daemon.stop()
+    by_name = {entry["name"]: entry for entry in pulled["files"]}
+    assert sorted(by_name) == sorted(files)
+    # The others were written; the file system's refusals are reported on their files with the OS's reason.
+    assert by_name["ok.txt"]["status"] == "written" and (target / "ok.txt").read_bytes() == b"fine\n"
+    assert by_name["clash"]["status"] == "written" and (target / "clash").read_bytes() == b"a file"
+    for name in (LONG_NAME, "clash/inner.txt"):
+        assert by_name[name]["status"] == "failed" and by_name[name]["kind"] == "fileSystem", by_name[name]
+        assert by_name[name]["message"].startswith("the system refused to write it: ")
+    assert "too long" in by_name[LONG_NAME]["message"].lower()
+    # Names that would fool the user or the terminal are refused, never written.
+    for name in DISGUISED:
+        assert by_name[name]["status"] == "refused" and by_name[name]["kind"] == "unsafePath", by_name[name]
+    assert sorted(pulled["written"]) == [str(target / "clash"), str(target / "ok.txt")]
+    assert sorted(pulled["skipped"]) == sorted(set(files) - {"clash", "ok.txt"})
+    assert files_under(tmp_path / "outer") == ["chosen/clash", "chosen/ok.txt"]
 
 
 # --------------------------------------------------------------------------- account

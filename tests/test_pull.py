@@ -64,10 +64,31 @@ def test_existing_files_are_kept_unless_overwrite(tmp_path: Path) -> None:
     (tmp_path / "mine.txt").write_bytes(b"my local edit")
     report = write_files(tmp_path, {"same.txt": b"same", "mine.txt": b"remote", "new.txt": b"new"})
     assert report.unchanged == ["same.txt"]
-    assert list(report.skipped) == ["mine.txt"]
+    assert list(report.kept) == ["mine.txt"]
     assert report.written == ["new.txt"]
     assert (tmp_path / "mine.txt").read_bytes() == b"my local edit"
     again = write_files(tmp_path, {"mine.txt": b"remote"}, overwrite=True)
     assert again.written == ["mine.txt"]
     assert (tmp_path / "mine.txt").read_bytes() == b"remote"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".snippet-")]  # no temp files left
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["new\nline.txt", "cr\rname", "nul\x00", "bell\x07.txt", "del\x7f", "c1\x85.txt", "evil\u202etxt.exe", "a\u2066b"],
+)
+def test_names_that_would_fool_the_user_or_the_terminal_are_unsafe(name: str) -> None:
+    with pytest.raises(UnsafePath):
+        check_name(name)
+
+
+@pytest.mark.parametrize("name", ["CON", "nul.txt", "dir/Com1.py", "LPT9", "aux.tar.gz", "con .txt"])
+def test_windows_device_names_are_unsafe_on_windows_only(name: str) -> None:
+    with pytest.raises(UnsafePath, match="Windows reserves"):
+        check_name(name, windows=True)
+    check_name(name, windows=False)  # an ordinary file name elsewhere
+
+
+def test_ordinary_unicode_names_are_fine() -> None:
+    for name in ("répertoire/naïve.txt", "日本語.md", "emoji-🎉.txt", "console.log", "com10.txt"):
+        check_name(name, windows=True)

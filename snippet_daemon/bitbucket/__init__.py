@@ -27,7 +27,7 @@ from snippet_daemon.bitbucket.errors import (
     RateLimited,
     ServerError,
 )
-from snippet_daemon.bitbucket.models import Account, Comment, Commit, Snippet, SnippetContent
+from snippet_daemon.bitbucket.models import Account, Comment, Commit, Snippet, SnippetContent, Workspace
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -54,6 +54,7 @@ __all__ = [
     "Snippet",
     "SnippetContent",
     "SnippetsClient",
+    "Workspace",
     "api_url_from_env",
     "credentials_from_env",
     "resolve_credentials",

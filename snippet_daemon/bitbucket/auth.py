@@ -159,6 +159,18 @@ class KeyringStore:
             raise self._explain(error) from None
         return True
 
+    def check(self) -> tuple[str, CredentialStoreError | None]:
+        """The keyring backend in use and, when it cannot be used, why (one harmless read proves it)."""
+        import keyring
+
+        backend = type(keyring.get_keyring())
+        name = f"{backend.__module__}.{backend.__name__}".removeprefix("keyring.backends.")
+        try:
+            self.load_document("snippet-daemon health check")
+        except CredentialStoreError as error:
+            return name, error
+        return name, None
+
     def load(self, api_url: str) -> Credentials | None:
         """The Bitbucket Cloud credentials stored for ``api_url``."""
         document = self.load_document(api_url)

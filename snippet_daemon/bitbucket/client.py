@@ -42,7 +42,7 @@ from snippet_daemon.bitbucket.errors import (
     ServerError,
     error_from_response,
 )
-from snippet_daemon.bitbucket.models import Account, Comment, Commit, Snippet, SnippetContent
+from snippet_daemon.bitbucket.models import Account, Comment, Commit, Snippet, SnippetContent, Workspace
 from snippet_daemon.bitbucket.multipart import MultipartError, decode_snippet_body, encode_related
 
 log = logging.getLogger("snippet_daemon.bitbucket")
@@ -294,6 +294,34 @@ class SnippetsClient:
             return await self.current_user()
         except Forbidden:
             return None
+
+    async def list_user_workspaces(self) -> list[Workspace]:
+        """The workspaces the user can see: ``GET /user/workspaces``, ⌈N/100⌉ requests.
+
+        (The old ``GET /workspaces`` was removed in 2026 and is never called.) Needs the scope
+        read:workspace:bitbucket: :class:`Forbidden` without it.
+        """
+        url = self._url("user", "workspaces")
+        return [
+            w
+            async for v in self._paginate(url, what="list your workspaces", params={})
+            if (w := Workspace.from_json(v))
+        ]
+
+    async def probe(self) -> int:
+        """One ``GET /user`` that raises only when Bitbucket cannot be reached: its HTTP status.
+
+        For health checks: 200 or 403 (a token without read:user) prove the credentials, 401 refuses them.
+        """
+        url = self._url("user")
+        try:
+            response = await self._http.get(url, auth=self._auth_for(url), headers={"Accept": "application/json"})
+        except httpx.TransportError as error:
+            raise NetworkError(
+                f"Cannot reach Bitbucket at {self.api_url}: {type(error).__name__}. Check the network and the API URL."
+            ) from None
+        self.request_count += 1
+        return response.status_code
 
     # ------------------------------------------------------------------ snippets
 

@@ -27,6 +27,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from snippet_daemon.error_kinds import ErrorKind
+
 API_TOKEN_HELP = (
     "Create an API token at https://id.atlassian.com/manage-profile/security/api-tokens "
     "('Create API token with scopes', app: Bitbucket) with the scopes read:snippet:bitbucket, "
@@ -43,7 +45,7 @@ SNIPPET_SCOPES = ("read:snippet:bitbucket", "write:snippet:bitbucket", "delete:s
 class BitbucketError(Exception):
     """Base of every error raised by :mod:`snippet_daemon.bitbucket`."""
 
-    kind = "server"
+    kind: ErrorKind = ErrorKind.SERVER
 
     def __init__(self, message: str, *, status: int | None = None, detail: str | None = None) -> None:
         super().__init__(message)
@@ -56,11 +58,11 @@ class BitbucketError(Exception):
 
 
 class NotAuthenticated(BitbucketError):
-    kind = "notAuthenticated"
+    kind: ErrorKind = ErrorKind.NOT_AUTHENTICATED
 
 
 class Forbidden(BitbucketError):
-    kind = "forbidden"
+    kind: ErrorKind = ErrorKind.FORBIDDEN
 
     def __init__(self, message: str, *, missing_scopes: tuple[str, ...] = (), **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -68,11 +70,11 @@ class Forbidden(BitbucketError):
 
 
 class NotFound(BitbucketError):
-    kind = "notFound"
+    kind: ErrorKind = ErrorKind.NOT_FOUND
 
 
 class Conflict(BitbucketError):
-    kind = "conflict"
+    kind: ErrorKind = ErrorKind.CONFLICT
 
     def __init__(self, message: str, *, remote_revision: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -80,15 +82,15 @@ class Conflict(BitbucketError):
 
 
 class RateLimited(BitbucketError):
-    kind = "rateLimited"
+    kind: ErrorKind = ErrorKind.RATE_LIMITED
 
 
 class PlanRestricted(BitbucketError):
-    kind = "plan"
+    kind: ErrorKind = ErrorKind.PLAN
 
 
 class InvalidRequest(BitbucketError):
-    kind = "invalidArgument"
+    kind: ErrorKind = ErrorKind.INVALID_ARGUMENT
 
     def __init__(self, message: str, *, fields: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -96,15 +98,15 @@ class InvalidRequest(BitbucketError):
 
 
 class NetworkError(BitbucketError):
-    kind = "network"
+    kind: ErrorKind = ErrorKind.NETWORK
 
 
 class ServerError(BitbucketError):
-    kind = "server"
+    kind: ErrorKind = ErrorKind.SERVER
 
 
 class CredentialStoreError(BitbucketError):
-    kind = "credentialStore"
+    kind: ErrorKind = ErrorKind.CREDENTIAL_STORE
 
 
 class NoKeyringBackend(CredentialStoreError):

@@ -55,6 +55,26 @@ class Account:
         )
 
 
+@dataclass(frozen=True)
+class Workspace:
+    """A workspace the user can see (from ``GET /user/workspaces``, whose items wrap it)."""
+
+    slug: str
+    name: str
+    uuid: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> Workspace | None:
+        """An item of ``/user/workspaces`` (``{"workspace": {...}, ...}``) or a bare workspace object."""
+        document = _dict(data)
+        inner = document.get("workspace")
+        workspace = _dict(inner) if isinstance(inner, dict) else document
+        slug = _str(workspace.get("slug"))
+        if not slug:
+            return None
+        return cls(slug=slug, name=_str(workspace.get("name")) or slug, uuid=_str(workspace.get("uuid")))
+
+
 def revision_from_links(snippet_id: str, links: Any, files: Any) -> str | None:
     """The HEAD hash a snippet document carries in its diff/patch links or file links.
 

@@ -1,22 +1,28 @@
-"""Snippets and the account: ``bbsnippets.create / list / open / update / delete`` and ``login / logout / whoami``.
+"""Snippets and the account: ``bbsnippets.create / list / open / update / delete / duplicate / workspaces``
+and ``login / logout / whoami / health``.
 
 Request economy: create is one POST whatever the number of files; list is ⌈N/100⌉ GETs; open is
-one GET (metadata and every file) that also fills the cache ``readFile`` is served from.
+one GET (metadata and every file) that also fills the cache ``readFile`` is served from; duplicate is
+one POST when the source is cached (else 2); workspaces is ⌈N/100⌉ GETs once a session.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import TYPE_CHECKING
 
-from snippet_daemon import protocol, uri
+from snippet_daemon import __version__, protocol, uri
 from snippet_daemon.features.common import check_file_name, decode_content, open_result, refuse_secrets, summary
 from snippet_daemon.protocol import ErrorKind, ProtocolError
+from snippet_daemon.server import NOT_AUTHENTICATED_HELP
 
 if TYPE_CHECKING:
-    from snippet_daemon.bitbucket import SnippetsClient
-    from snippet_daemon.server import SnippetServer
+    from snippet_daemon.bitbucket import Account, SnippetsClient
+    from snippet_daemon.server import Handler, SnippetServer
+
+log = logging.getLogger("snippet_daemon.commands")
 
 
 async def create(ls: SnippetServer, params: protocol.CreateParams) -> protocol.CreateResult:
@@ -28,15 +34,40 @@ async def create(ls: SnippetServer, params: protocol.CreateParams) -> protocol.C
         if item.name in files:
             raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"bbsnippets.create: two files are named {item.name!r}.")
         files[item.name] = decode_content(f"bbsnippets.create files[{index}]", item.text, item.base64)
-    if not params.is_private:
-        refuse_secrets(files, allow_secrets=params.allow_secrets)
     workspace = await ls.default_workspace(params.workspace)
     title = params.title if params.title is not None else ", ".join(files)
+    return await _publish(
+        ls, workspace, files, title=title, is_private=params.is_private, allow_secrets=params.allow_secrets
+    )
+
+
+async def duplicate(ls: SnippetServer, params: protocol.DuplicateParams) -> protocol.CreateResult:
+    """A new snippet with every file of the source at HEAD (the source read from the cache when it can be)."""
+    source = await ls.documents.head(params.workspace, params.id)
+    if not source.files:
+        raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{params.workspace}/{params.id} has no files to copy.")
+    title = params.title if params.title is not None else source.snippet.title
+    return await _publish(
+        ls,
+        params.to_workspace or params.workspace,
+        dict(source.files),
+        title=title,
+        is_private=params.is_private,
+        allow_secrets=params.allow_secrets,
+    )
+
+
+async def _publish(
+    ls: SnippetServer, workspace: str, files: dict[str, bytes], *, title: str, is_private: bool, allow_secrets: bool
+) -> protocol.CreateResult:
+    """One POST making a snippet of ``files``, secret-scanned first when it is public; its content is cached."""
+    if not is_private:
+        refuse_secrets(files, allow_secrets=allow_secrets)
     progress = ls.work_done(f"Creating a snippet of {len(files)} files") if len(files) > 1 else None
     async with progress or contextlib.nullcontext(None) as report:
         if report:
             report(f"uploading {sum(map(len, files.values()))} bytes", None)
-        snippet = await ls.client().create_snippet(workspace, files, title=title, is_private=params.is_private)
+        snippet = await ls.client().create_snippet(workspace, files, title=title, is_private=is_private)
     ls.documents.created(snippet, files)
     return protocol.CreateResult(
         workspace=snippet.workspace,
@@ -46,6 +77,35 @@ async def create(ls: SnippetServer, params: protocol.CreateParams) -> protocol.C
         html_url=snippet.html_url,
         uri=uri.snippet_uri(snippet.workspace, snippet.id),
     )
+
+
+WORKSPACE_SCOPE_HINT = (
+    "Only your default workspace is listed: the credentials may not list workspaces. An API token with the "
+    "scope read:workspace:bitbucket lists all of them; or name one with the workspace setting."
+)
+
+
+async def workspaces(ls: SnippetServer, params: protocol.NoParams) -> protocol.WorkspacesResult:
+    """The workspaces the user can see, the default one first; listed once a session."""
+    from snippet_daemon.bitbucket import Forbidden, NotFound
+
+    default = await ls.default_workspace_or_none()
+    if ls.visible_workspaces is None:
+        try:
+            ls.visible_workspaces = (await ls.client().list_user_workspaces(), None)
+        except (Forbidden, NotFound) as error:  # no read:workspace scope, or a Bitbucket without the endpoint
+            log.info("listing workspaces: %s", error)
+            ls.visible_workspaces = ([], WORKSPACE_SCOPE_HINT)
+    listed, hint = ls.visible_workspaces
+    entries = [
+        protocol.WorkspaceInfo(slug=ws.slug, name=ws.name, uuid=ws.uuid, is_default=ws.slug == default) for ws in listed
+    ]
+    if default is not None and not any(entry.is_default for entry in entries):
+        entries.append(protocol.WorkspaceInfo(slug=default, name=default, uuid=None, is_default=True))
+    entries.sort(key=lambda entry: (not entry.is_default, entry.name.lower(), entry.slug))
+    if not entries:
+        hint = hint or "No workspace found: name one with the workspace setting (or BITBUCKET_WORKSPACE)."
+    return protocol.WorkspacesResult(workspaces=entries, hint=hint)
 
 
 async def list_snippets(ls: SnippetServer, params: protocol.ListParams) -> protocol.ListResult:
@@ -109,7 +169,7 @@ async def delete(ls: SnippetServer, params: protocol.SnippetRef) -> protocol.Del
             ErrorKind.CONFLICT,
             f"Snippet {params.workspace}/{params.id} changed on Bitbucket since it was read, so nothing was "
             "deleted. Open it to see the change, or delete it again to delete it anyway.",
-            remoteRevision=conflict.remote_revision,
+            protocol.ConflictData(remote_revision=conflict.remote_revision),
         ) from None
     ls.documents.forget(params.workspace, params.id)
     if ls.watcher is not None:
@@ -120,13 +180,14 @@ async def delete(ls: SnippetServer, params: protocol.SnippetRef) -> protocol.Del
 # --------------------------------------------------------------------------- account
 
 
-async def _describe(client: SnippetsClient) -> protocol.AccountInfo:
-    """Who the client's credentials belong to, in one request (``GET /user``)."""
+async def _describe(client: SnippetsClient) -> tuple[protocol.AccountInfo, Account | None]:
+    """Who the client's credentials belong to, in one request (``GET /user``): as shown, and as read
+    (``None`` when the token may not read the account)."""
     username = client.credentials.username if client.credentials else None
     account = await client.current_user_if_readable()
     if account is None:
-        return protocol.AccountInfo(username or "the token's account", None, None, username)
-    return protocol.AccountInfo(account.display_name, account.nickname, account.uuid, username)
+        return protocol.AccountInfo(username or "the token's account", None, None, username), None
+    return protocol.AccountInfo(account.display_name, account.nickname, account.uuid, username), account
 
 
 async def login(ls: SnippetServer, params: protocol.LoginParams) -> protocol.AccountResult:
@@ -149,11 +210,11 @@ async def login(ls: SnippetServer, params: protocol.LoginParams) -> protocol.Acc
         source="keyring",
     )
     async with SnippetsClient(credentials, ls.api_url) as client:
-        info = await _describe(client)
+        info, account = await _describe(client)
     # Off the event loop: a Secret Service may sit on an unlock prompt for as long as the user lets it.
     await asyncio.to_thread(KeyringStore().save, ls.api_url, credentials)
     await ls.use_credentials(credentials)
-    return protocol.AccountResult(account=info)
+    return protocol.AccountResult(account=info, workspace=ls.workspace_for(account))
 
 
 async def logout(ls: SnippetServer, params: protocol.NoParams) -> protocol.Empty:
@@ -166,15 +227,66 @@ async def logout(ls: SnippetServer, params: protocol.NoParams) -> protocol.Empty
 
 
 async def whoami(ls: SnippetServer, params: protocol.NoParams) -> protocol.AccountResult:
-    return protocol.AccountResult(account=await _describe(ls.client()))
+    info, account = await _describe(ls.client())
+    return protocol.AccountResult(account=info, workspace=ls.workspace_for(account))
 
 
-def register(server: SnippetServer) -> None:
-    server.snippet_command(protocol.CREATE, protocol.CreateParams)(create)
-    server.snippet_command(protocol.LIST, protocol.ListParams)(list_snippets)
-    server.snippet_command(protocol.OPEN, protocol.OpenParams)(open_snippet)
-    server.snippet_command(protocol.UPDATE, protocol.UpdateParams)(update)
-    server.snippet_command(protocol.DELETE, protocol.SnippetRef)(delete)
-    server.snippet_command(protocol.LOGIN, protocol.LoginParams)(login)
-    server.snippet_command(protocol.LOGOUT, protocol.NoParams)(logout)
-    server.snippet_command(protocol.WHOAMI, protocol.NoParams)(whoami)
+async def health(ls: SnippetServer, params: protocol.NoParams) -> protocol.HealthResult:
+    """What works and what does not, each problem with its fix: credentials, keyring, the API."""
+    from snippet_daemon.bitbucket import BitbucketError, KeyringStore, NetworkError, NotAuthenticated, SnippetsClient
+
+    backend, keyring_problem = await asyncio.to_thread(KeyringStore().check)
+    keyring = protocol.KeyringHealth(
+        usable=keyring_problem is None, backend=backend, message=keyring_problem.message if keyring_problem else None
+    )
+    try:
+        credentials = ls.credentials
+    except BitbucketError:
+        credentials = None
+    found = protocol.CredentialsHealth(
+        present=credentials is not None,
+        source=credentials.source if credentials else None,
+        message=None if credentials else NOT_AUTHENTICATED_HELP,
+    )
+    account: protocol.AccountInfo | None = None
+    workspace: str | None = None
+    try:
+        if credentials is None:
+            async with SnippetsClient(None, ls.api_url) as anonymous:
+                status = await anonymous.probe()  # 401 proves a Bitbucket API answers there
+            api = protocol.ApiHealth(reachable=True, status=status)
+        else:
+            account, read = await _describe(ls.client())
+            workspace = ls.workspace_for(read)
+            api = protocol.ApiHealth(reachable=True, status=200 if read is not None else 403)
+    except NotAuthenticated as error:
+        api = protocol.ApiHealth(reachable=True, status=401, message=error.message)
+    except NetworkError as error:
+        api = protocol.ApiHealth(reachable=False, message=error.message)
+    except BitbucketError as error:
+        api = protocol.ApiHealth(reachable=True, status=error.status, message=error.message)
+    return protocol.HealthResult(
+        version=__version__,
+        api_url=ls.api_url,
+        credentials=found,
+        keyring=keyring,
+        api=api,
+        client_name=ls.options.client_name,
+        account=account,
+        workspace=workspace,
+    )
+
+
+HANDLERS: dict[str, Handler] = {
+    protocol.CREATE: create,
+    protocol.LIST: list_snippets,
+    protocol.OPEN: open_snippet,
+    protocol.UPDATE: update,
+    protocol.DELETE: delete,
+    protocol.LOGIN: login,
+    protocol.LOGOUT: logout,
+    protocol.WHOAMI: whoami,
+    protocol.HEALTH: health,
+    protocol.DUPLICATE: duplicate,
+    protocol.WORKSPACES: workspaces,
+}

@@ -13,7 +13,7 @@ from snippet_daemon.protocol import ErrorKind, ProtocolError
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import Comment
-    from snippet_daemon.server import SnippetServer
+    from snippet_daemon.server import Handler, SnippetServer
 
 
 def comment_info(comment: Comment) -> protocol.CommentInfo:
@@ -104,8 +104,9 @@ async def delete(ls: SnippetServer, params: protocol.CommentDeleteParams) -> pro
     return protocol.Deleted()
 
 
-def register(server: SnippetServer) -> None:
-    server.snippet_command(protocol.COMMENTS_LIST, protocol.SnippetRef)(list_comments)
-    server.snippet_command(protocol.COMMENTS_ADD, protocol.CommentAddParams)(add)
-    server.snippet_command(protocol.COMMENTS_EDIT, protocol.CommentEditParams)(edit)
-    server.snippet_command(protocol.COMMENTS_DELETE, protocol.CommentDeleteParams)(delete)
+HANDLERS: dict[str, Handler] = {
+    protocol.COMMENTS_LIST: list_comments,
+    protocol.COMMENTS_ADD: add,
+    protocol.COMMENTS_EDIT: edit,
+    protocol.COMMENTS_DELETE: delete,
+}

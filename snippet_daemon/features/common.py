@@ -108,7 +108,9 @@ def refuse_secrets(files: Mapping[str, bytes], *, allow_secrets: bool) -> None:
         ErrorKind.SECRET_DETECTED,
         f"This would publish what looks like a credential: {listed}{more}. Remove it, keep the snippet "
         "private, or repeat with allowSecrets: true if it is not a secret.",
-        findings=[{"path": finding.path, "line": finding.line, "rule": finding.rule} for finding in findings],
+        protocol.SecretDetectedData(
+            findings=[protocol.SecretFinding(path=f.path, line=f.line, rule=f.rule) for f in findings]
+        ),
     )
 
 

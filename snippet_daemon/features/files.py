@@ -24,7 +24,7 @@ from snippet_daemon.features.common import (
 from snippet_daemon.protocol import ErrorKind, ProtocolError
 
 if TYPE_CHECKING:
-    from snippet_daemon.server import SnippetServer
+    from snippet_daemon.server import Handler, SnippetServer
     from snippet_daemon.uri import SnippetUri
 
 FILE: Literal["file"] = "file"
@@ -216,10 +216,11 @@ async def rename(ls: SnippetServer, params: protocol.RenameParams) -> protocol.E
     return protocol.Empty()
 
 
-def register(server: SnippetServer) -> None:
-    server.snippet_request(protocol.STAT, protocol.UriParams)(stat)
-    server.snippet_request(protocol.READ_DIRECTORY, protocol.UriParams)(read_directory)
-    server.snippet_request(protocol.READ_FILE, protocol.UriParams)(read_file)
-    server.snippet_request(protocol.WRITE_FILE, protocol.WriteFileParams)(write_file)
-    server.snippet_request(protocol.DELETE_FILE, protocol.DeleteParams)(delete)
-    server.snippet_request(protocol.RENAME, protocol.RenameParams)(rename)
+HANDLERS: dict[str, Handler] = {
+    protocol.STAT: stat,
+    protocol.READ_DIRECTORY: read_directory,
+    protocol.READ_FILE: read_file,
+    protocol.WRITE_FILE: write_file,
+    protocol.DELETE_FILE: delete,
+    protocol.RENAME: rename,
+}

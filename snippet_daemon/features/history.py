@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from snippet_daemon import protocol
 
 if TYPE_CHECKING:
-    from snippet_daemon.server import SnippetServer
+    from snippet_daemon.server import Handler, SnippetServer
 
 
 async def history(ls: SnippetServer, params: protocol.SnippetRef) -> protocol.HistoryResult:
@@ -30,6 +30,7 @@ async def diff(ls: SnippetServer, params: protocol.DiffParams) -> protocol.DiffR
     return protocol.DiffResult(diff=text)
 
 
-def register(server: SnippetServer) -> None:
-    server.snippet_command(protocol.HISTORY, protocol.SnippetRef)(history)
-    server.snippet_command(protocol.DIFF, protocol.DiffParams)(diff)
+HANDLERS: dict[str, Handler] = {
+    protocol.HISTORY: history,
+    protocol.DIFF: diff,
+}

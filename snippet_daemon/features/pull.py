@@ -1,7 +1,8 @@
 """``bbsnippets.pull``: a snippet's files into a folder the user chose, byte-exact, and nowhere else.
 
 The same rules as ``snippet-daemon pull`` (:mod:`snippet_daemon.pull`): unsafe names are refused,
-a different existing file is kept unless ``overwrite``; each file is reported.
+a different existing file is kept unless ``overwrite``, a file the OS refuses fails alone; each file is
+reported in ``files`` with its status, so a client can offer to overwrite exactly the ``exists`` ones.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from snippet_daemon import protocol
 from snippet_daemon.protocol import ErrorKind, ProtocolError
 
 if TYPE_CHECKING:
-    from snippet_daemon.server import SnippetServer
+    from snippet_daemon.server import Handler, SnippetServer
 
 
 async def pull(ls: SnippetServer, params: protocol.PullParams) -> protocol.PullResult:
@@ -28,23 +29,33 @@ async def pull(ls: SnippetServer, params: protocol.PullParams) -> protocol.PullR
         )
     if target.exists() and not target.is_dir():
         raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{target} exists and is not a folder.")
-    async with ls.work_done(f"Pulling {params.workspace}/{params.id}") as report:
-        report("downloading", 0)
+    async with ls.work_done(f"Pulling {params.workspace}/{params.id}") as progress:
+        progress("downloading", 0)
         if params.revision:
             entry = await ls.documents.at_revision(params.workspace, params.id, params.revision)
         else:
             entry = await ls.documents.head(params.workspace, params.id, refresh=True)
-        report(f"writing {len(entry.files)} files", 50)
-        written = await asyncio.to_thread(write_files, target, entry.files, overwrite=params.overwrite)
-        report("done", 100)
-    reasons = {**written.skipped, **written.refused}
+        progress(f"writing {len(entry.files)} files", 50)
+        report = await asyncio.to_thread(write_files, target, entry.files, overwrite=params.overwrite)
+        progress("done", 100)
     return protocol.PullResult(
-        written=[str(target.joinpath(*name.split("/"))) for name in written.written],
-        skipped=sorted(reasons),
-        unchanged=[str(target.joinpath(*name.split("/"))) for name in written.unchanged],
-        reasons=reasons,
+        written=[str(outcome.path) for outcome in report.files if outcome.status == "written"],
+        skipped=sorted(report.not_written),
+        unchanged=[str(outcome.path) for outcome in report.files if outcome.status == "unchanged"],
+        reasons=report.not_written,
+        files=[
+            protocol.PullFile(
+                name=outcome.name,
+                status=outcome.status,
+                path=str(outcome.path) if outcome.path else None,
+                kind=outcome.kind,
+                message=outcome.message,
+            )
+            for outcome in sorted(report.files, key=lambda outcome: outcome.name)
+        ],
     )
 
 
-def register(server: SnippetServer) -> None:
-    server.snippet_command(protocol.PULL, protocol.PullParams)(pull)
+HANDLERS: dict[str, Handler] = {
+    protocol.PULL: pull,
+}

@@ -36,7 +36,7 @@ from snippet_daemon.console import user_data_dir
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import Comment, Snippet, SnippetsClient
-    from snippet_daemon.server import SnippetServer
+    from snippet_daemon.server import Handler, SnippetServer
 
 log = logging.getLogger("snippet_daemon.watch")
 
@@ -94,6 +94,16 @@ class Watcher:
         if self._task is not None:
             self._task.cancel()
             self._task = None
+
+    async def aclose(self) -> None:
+        """Stop polling and wait until it has stopped; close the polling connection."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
 
     def reset(self) -> None:
         """Another account: nothing known carries over (not even a back-off the old one earned)."""
@@ -393,9 +403,9 @@ async def watchers(ls: SnippetServer, params: protocol.SnippetRef) -> protocol.W
     )
 
 
-def register(server: SnippetServer) -> None:
-    server.watcher = Watcher(server)
-    server.snippet_command(protocol.WATCH, protocol.SnippetRef)(watch)
-    server.snippet_command(protocol.UNWATCH, protocol.SnippetRef)(unwatch)
-    server.snippet_command(protocol.WATCH_STATUS, protocol.SnippetRef)(watch_status)
-    server.snippet_command(protocol.WATCHERS, protocol.SnippetRef)(watchers)
+HANDLERS: dict[str, Handler] = {
+    protocol.WATCH: watch,
+    protocol.UNWATCH: unwatch,
+    protocol.WATCH_STATUS: watch_status,
+    protocol.WATCHERS: watchers,
+}

@@ -29,6 +29,7 @@ __all__ = [
     "SCOPE_DELETE_SNIPPET",
     "SCOPE_READ_SNIPPET",
     "SCOPE_READ_USER",
+    "SCOPE_READ_WORKSPACE",
     "SCOPE_WRITE_SNIPPET",
     "SHARED_WORKSPACE",
     "AccountInfo",
@@ -44,13 +45,16 @@ SCOPE_READ_SNIPPET = "read:snippet:bitbucket"
 SCOPE_WRITE_SNIPPET = "write:snippet:bitbucket"
 SCOPE_DELETE_SNIPPET = "delete:snippet:bitbucket"
 SCOPE_READ_USER = "read:user:bitbucket"
-ALL_SCOPES = frozenset({SCOPE_READ_SNIPPET, SCOPE_WRITE_SNIPPET, SCOPE_DELETE_SNIPPET, SCOPE_READ_USER})
+SCOPE_READ_WORKSPACE = "read:workspace:bitbucket"
+ALL_SCOPES = frozenset(
+    {SCOPE_READ_SNIPPET, SCOPE_WRITE_SNIPPET, SCOPE_DELETE_SNIPPET, SCOPE_READ_USER, SCOPE_READ_WORKSPACE}
+)
 
 # OAuth 2.0 consumer scopes and what they grant in the API-token vocabulary.
 _LEGACY_SCOPES: dict[str, frozenset[str]] = {
     "snippet": frozenset({SCOPE_READ_SNIPPET}),
     "snippet:write": frozenset({SCOPE_READ_SNIPPET, SCOPE_WRITE_SNIPPET, SCOPE_DELETE_SNIPPET}),
-    "account": frozenset({SCOPE_READ_USER}),
+    "account": frozenset({SCOPE_READ_USER, SCOPE_READ_WORKSPACE}),
 }
 
 SHARED_WORKSPACE = "sandbox-team"
@@ -211,6 +215,23 @@ class Directory:
             wanted = selector.lower()
             return next((ws for ws in self.workspaces.values() if ws.uuid.lower() == wanted), None)
         return self.workspaces.get(selector)
+
+    def add_workspace(self, slug: str, name: str, members: Iterable[str]) -> Workspace:
+        """Another shared workspace (tests: users who see many workspaces); its first member administers it."""
+        nicknames = list(members)
+        workspace = Workspace(
+            slug=slug,
+            uuid=_stable_uuid("workspace", slug),
+            name=name,
+            members=frozenset(nicknames),
+            admins=frozenset(nicknames[:1]),
+        )
+        self.workspaces[slug] = workspace
+        return workspace
+
+    def workspaces_of(self, user: SandboxUser) -> list[Workspace]:
+        """The workspaces ``user`` belongs to, by slug (``GET /user/workspaces``)."""
+        return sorted((ws for ws in self.workspaces.values() if ws.is_member(user)), key=lambda ws: ws.slug)
 
     def user(self, nickname: str) -> SandboxUser | None:
         return next((user for user in self.users if user.nickname == nickname), None)

@@ -37,6 +37,7 @@ from .accounts import (
     SCOPE_DELETE_SNIPPET,
     SCOPE_READ_SNIPPET,
     SCOPE_READ_USER,
+    SCOPE_READ_WORKSPACE,
     SCOPE_WRITE_SNIPPET,
     AccountInfo,
     AuthResult,
@@ -58,6 +59,7 @@ from .render import (
     page_json,
     related_body,
     snippet_json,
+    workspace_json,
     workspace_owner_json,
 )
 from .store import CommentRecord, InvalidFiles, SnippetRecord, StaleRevision, Store, check_file_name
@@ -81,6 +83,7 @@ FREE_PLAN_MESSAGE = (
 SNIPPETS_PAGELEN = 30  # seen in real answers
 DEFAULT_PAGELEN = 10  # the spec's general default
 MAX_PAGELEN = 100
+WORKSPACES_PAGELEN = 10  # the API's usual default
 _WWW_AUTHENTICATE = ("WWW-Authenticate", 'Basic realm="Bitbucket.org HTTP"')
 _RESPONSE_TYPES = ("application/json", "multipart/related", "multipart/form-data")
 _REVISION = re.compile(r"[0-9a-f]{7,40}")
@@ -90,6 +93,7 @@ _READ = frozenset({SCOPE_READ_SNIPPET})
 _WRITE = frozenset({SCOPE_READ_SNIPPET, SCOPE_WRITE_SNIPPET})
 _DELETE = frozenset({SCOPE_DELETE_SNIPPET})
 _USER = frozenset({SCOPE_READ_USER})
+_WORKSPACES = frozenset({SCOPE_READ_WORKSPACE})
 _NONE: frozenset[str] = frozenset()
 
 
@@ -290,6 +294,10 @@ class SnippetsApi:
             return {"GET": _Route(self.get_user, _USER)}, ()
         if n == 2 and s[0] == "users":
             return {"GET": _Route(self.get_account, _USER)}, (s[1],)
+        if s == ["user", "workspaces"]:
+            return {"GET": _Route(self.list_user_workspaces, _WORKSPACES)}, ()
+        if s == ["workspaces"]:
+            return {"GET": _Route(self.list_removed_workspaces, _NONE)}, ()
         if not s or s[0] != "snippets":
             return None
         if n == 1:
@@ -539,6 +547,28 @@ class SnippetsApi:
         if found is None:
             raise not_found(f"{selector} is not a valid user UUID or account id.")
         return json_response(200, account_json(found.account, Urls(request.origin)))
+
+    def list_user_workspaces(self, request: ApiRequest, user: SandboxUser) -> ApiResponse:
+        """``GET /user/workspaces``: workspace access objects that wrap each workspace (CHANGE-3022)."""
+        page, pagelen = self._paging(request, WORKSPACES_PAGELEN)
+        urls = Urls(request.origin)
+        visible = self.directory.workspaces_of(user)
+        values = [
+            {
+                "type": "workspace_access",
+                "administrator": workspace.is_admin(user),
+                "workspace": workspace_json(workspace, urls),
+            }
+            for workspace in visible[(page - 1) * pagelen : page * pagelen]
+        ]
+        return json_response(200, self._page(request, values, page, pagelen, len(visible)))
+
+    def list_removed_workspaces(self, request: ApiRequest, user: SandboxUser) -> ApiResponse:
+        raise ApiError(
+            410,
+            "CHANGE-2770 - Functionality has been deprecated",
+            detail="List the workspaces you can see with GET /2.0/user/workspaces.",
+        )
 
     # ------------------------------------------------------------------ snippets
 

@@ -127,6 +127,22 @@ def workspace_owner_json(workspace: Workspace, urls: Urls) -> dict[str, Any]:
     }
 
 
+def workspace_json(workspace: Workspace, urls: Urls) -> dict[str, Any]:
+    """A ``workspace`` object, as ``GET /user/workspaces`` wraps it."""
+    return {
+        "type": "workspace",
+        "uuid": workspace.uuid,
+        "slug": workspace.slug,
+        "name": workspace.name,
+        "is_private": True,
+        "links": {
+            "self": {"href": f"{urls.api}/workspaces/{quote(workspace.slug)}"},
+            "html": {"href": f"{urls.web}/{quote(workspace.slug)}/"},
+            "avatar": {"href": f"{urls.web}/workspaces/{quote(workspace.slug)}/avatar/"},
+        },
+    }
+
+
 def _slug(title: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     return slug or "untitled-snippet"

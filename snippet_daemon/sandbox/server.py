@@ -310,6 +310,7 @@ class Sandbox:
         self._api: SnippetsApi | None = None
         self._web: WebPages | None = None
         self._directory: Directory | None = None
+        self._extra_workspaces: list[tuple[str, str, tuple[str, ...]]] = []
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -325,6 +326,8 @@ class Sandbox:
                 store = Store(self.data_dir)
                 store.remember_accounts(self.users)
                 self._directory = Directory(self.users, self._free_plan)
+                for slug, name, members in self._extra_workspaces:
+                    self._directory.add_workspace(slug, name, members)
                 self._api = SnippetsApi(store, self._directory, self.faults)
                 self._web = WebPages(store, self._directory)
                 self._store = store
@@ -423,6 +426,14 @@ class Sandbox:
     def _take_fault(self) -> tuple[int, FaultKind | None]:
         with self._lock:
             return self.faults.latency_ms, self.faults.take()
+
+    def add_workspace(self, slug: str, name: str, members: Iterable[str]) -> None:
+        """One more shared workspace whose members are these users' nicknames (kept across restarts)."""
+        nicknames = tuple(members)
+        self._extra_workspaces.append((slug, name, nicknames))
+        with self._lock:
+            if self._directory is not None:
+                self._directory.add_workspace(slug, name, nicknames)
 
     def seed_demo(self) -> list[str]:
         """Demo snippets in ``users[0]``'s workspace (several revisions, a binary file, a comment thread).

@@ -1,0 +1,174 @@
+"""The account and where it works: ``bbsnippets.whoami``, ``bbsnippets.workspaces``, ``bbsnippets.health``,
+and what the editor says about itself (``clientName``). The real daemon over stdio against the real sandbox.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+
+from snippet_daemon.sandbox import Sandbox
+from tests.daemon import CLIENTS, Daemon, DaemonError, start_daemon
+
+READER = 2  # sandbox.users[2]: read:snippet:bitbucket only (no read:user, no read:workspace)
+
+
+@pytest.fixture(params=CLIENTS)
+def capabilities(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def daemon(sandbox: Sandbox, capabilities: str) -> AsyncIterator[Daemon]:
+    started = await start_daemon(sandbox, capabilities=capabilities, options={"clientName": "pytest-editor"})
+    try:
+        yield started
+    finally:
+        await started.stop()
+
+
+def api_paths(sandbox: Sandbox) -> list[str]:
+    return [f"{request.method} {request.path}" for request in sandbox.requests]
+
+
+async def test_whoami_tells_the_account_and_the_default_workspace_in_one_call(
+    sandbox: Sandbox, capabilities: str
+) -> None:
+    demo = sandbox.users[0]
+    # No workspace configured: the default is the personal workspace, which GET /user names.
+    daemon = await start_daemon(sandbox, capabilities=capabilities, options={"workspace": None})
+    try:
+        sandbox.clear_requests()
+        answer = await daemon.command("bbsnippets.whoami")
+        assert answer == {
+            "account": {
+                "displayName": demo.display_name,
+                "nickname": "demo",
+                "uuid": demo.uuid,
+                "username": demo.email,
+            },
+            "workspace": "demo",
+        }
+        assert api_paths(sandbox) == ["GET /2.0/user"]  # the default workspace came from the same answer
+    finally:
+        await daemon.stop()
+
+    configured = await start_daemon(sandbox, capabilities=capabilities, options={"workspace": "sandbox-team"})
+    try:
+        assert (await configured.command("bbsnippets.whoami"))["workspace"] == "sandbox-team"
+    finally:
+        await configured.stop()
+
+
+async def test_workspaces_lists_what_the_user_sees_default_first_once_a_session(
+    daemon: Daemon, sandbox: Sandbox
+) -> None:
+    for number in range(150):
+        sandbox.add_workspace(f"team-{number:03}", f"Team {number:03}", ["demo", "alice"])
+    sandbox.add_workspace("alices-only", "Alice's", ["alice"])
+    sandbox.clear_requests()
+
+    answer = await daemon.command("bbsnippets.workspaces")
+
+    slugs = [entry["slug"] for entry in answer["workspaces"]]
+    assert slugs[0] == "demo" and answer["workspaces"][0]["isDefault"] is True
+    assert (
+        len(slugs) == 153
+        and "sandbox-team" in slugs
+        and "free-plan" in slugs
+        and "team-149" in slugs
+        and "alices-only" not in slugs
+    )
+    assert [entry for entry in answer["workspaces"] if entry["isDefault"]] == [answer["workspaces"][0]]
+    team = next(entry for entry in answer["workspaces"] if entry["slug"] == "sandbox-team")
+    assert team == {"slug": "sandbox-team", "name": "Sandbox Team", "uuid": team["uuid"], "isDefault": False}
+    assert team["uuid"].startswith("{") and "hint" not in answer
+    # 153 workspaces at 100 a page: 2 requests; the removed GET /2.0/workspaces is never called.
+    assert api_paths(sandbox) == ["GET /2.0/user/workspaces", "GET /2.0/user/workspaces"]
+
+    again = await daemon.command("bbsnippets.workspaces")
+    assert again == answer
+    assert len(sandbox.requests) == 2  # cached for the session
+
+
+async def test_workspaces_without_the_scope_gives_the_default_and_says_which_scope(
+    sandbox: Sandbox, capabilities: str
+) -> None:
+    daemon = await start_daemon(sandbox, user=READER, capabilities=capabilities)
+    try:
+        answer = await daemon.command("bbsnippets.workspaces")
+    finally:
+        await daemon.stop()
+    assert answer["workspaces"] == [{"slug": "reader", "name": "reader", "isDefault": True}]
+    assert "read:workspace:bitbucket" in answer["hint"]
+    assert all(request.path != "/2.0/workspaces" for request in sandbox.requests)
+
+
+async def test_health_says_what_works_in_one_call(daemon: Daemon, sandbox: Sandbox) -> None:
+    demo = sandbox.users[0]
+    health = await daemon.command("bbsnippets.health")
+
+    assert health["version"] and health["apiUrl"] == sandbox.base_url and health["clientName"] == "pytest-editor"
+    assert health["credentials"] == {"present": True, "source": "environment"}
+    assert health["api"] == {"reachable": True, "status": 200}
+    assert health["account"]["nickname"] == "demo" and health["account"]["username"] == demo.email
+    assert health["workspace"] == "demo"
+    keyring = health["keyring"]
+    assert isinstance(keyring["usable"], bool) and keyring["backend"]
+    # A keyring that cannot be used says why and what to do instead; a usable one says nothing more.
+    assert ("message" in keyring) is (not keyring["usable"])
+    if not keyring["usable"]:
+        assert "BITBUCKET_API_TOKEN" in keyring["message"]
+    assert demo.api_token not in str(health)
+
+
+@pytest.mark.keyring
+async def test_health_finds_a_real_secret_service_usable(
+    sandbox: Sandbox, secret_service: object, capabilities: str
+) -> None:
+    daemon = await start_daemon(sandbox, capabilities=capabilities)
+    try:
+        keyring = (await daemon.command("bbsnippets.health"))["keyring"]
+    finally:
+        await daemon.stop()
+    assert keyring["usable"] is True and "SecretService" in keyring["backend"]
+
+
+async def test_health_without_credentials_or_network_answers_instead_of_failing(
+    sandbox: Sandbox, capabilities: str
+) -> None:
+    signed_out = await start_daemon(sandbox, capabilities=capabilities, credentials=False)
+    try:
+        health = await signed_out.command("bbsnippets.health")
+    finally:
+        await signed_out.stop()
+    assert health["credentials"]["present"] is False and "snippet-daemon login" in health["credentials"]["message"]
+    assert health["api"] == {"reachable": True, "status": 401}  # a Bitbucket API answers there
+    assert "account" not in health
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead_url = f"http://127.0.0.1:{closed.getsockname()[1]}/2.0"
+    offline = await start_daemon(sandbox, capabilities=capabilities, options={"apiUrl": dead_url})
+    try:
+        health = await offline.command("bbsnippets.health")
+    finally:
+        await offline.stop()
+    assert health["credentials"]["present"] is True
+    assert health["api"]["reachable"] is False and dead_url in health["api"]["message"]
+
+
+async def test_the_client_name_is_echoed_in_the_log(daemon: Daemon) -> None:
+    await daemon.command("bbsnippets.whoami")  # the ready line went out before this answer
+    assert any("ready for pytest-editor" in message for message in daemon.log_messages)
+
+
+async def test_an_unknown_command_names_the_known_ones(daemon: Daemon) -> None:
+    with pytest.raises(DaemonError) as caught:
+        await daemon.command("bbsnippets.frobnicate")
+    assert caught.value.kind == "invalidArgument"
+    assert "'bbsnippets.frobnicate'" in caught.value.message and "bbsnippets.create" in caught.value.message
+    assert "bbsnippets.health" in caught.value.message
+    assert not [message for message in daemon.log_messages if "Traceback" in message]
