@@ -57,6 +57,8 @@ export class Daemon implements vscode.Disposable {
   failure: DaemonError | undefined;
   /** How many times a daemon process was started (a test checks there is no retry storm). */
   startAttempts = 0;
+  /** How many starts (and failures to find the program) have finished: a restart has landed when this moves. */
+  generation = 0;
   /** The command line the daemon was last started with. */
   commandLine: string[] = [];
 
@@ -72,6 +74,7 @@ export class Daemon implements vscode.Disposable {
     }
     this.starting ??= this.doStart().finally(() => {
       this.starting = undefined;
+      this.generation += 1;
     });
     return this.starting;
   }
@@ -114,11 +117,12 @@ export class Daemon implements vscode.Disposable {
       options: { env: { ...process.env, PYTHONUNBUFFERED: "1" } },
     };
     let stoppedUnexpectedly = false;
+    const stderr: string[] = [];
     const clientOptions: LanguageClientOptions = {
       // The daemon has no file types of its own: no text document is synced to it.
       documentSelector: [],
       initializationOptions: initializationOptions(this.settings),
-      outputChannel: this.log.channel,
+      outputChannel: withoutStderr(this.log.channel, stderr),
       revealOutputChannelOn: 4, // never
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue, handled: true }),
@@ -146,7 +150,8 @@ export class Daemon implements vscode.Disposable {
       if (this.client === client) {
         this.client = undefined;
       }
-      const reason = error instanceof Error ? error.message : String(error);
+      const said = stderr.join("").trim().split("\n").slice(-3).join(" ").trim();
+      const reason = (error instanceof Error ? error.message : String(error)) + (said ? ` (it said: ${said})` : "");
       this.fail(
         new DaemonError(`the snippet daemon (${command.join(" ")}) could not be started: ${reason}. ${INSTALL_HINT}`, DAEMON_UNAVAILABLE),
       );
@@ -209,6 +214,26 @@ export class Daemon implements vscode.Disposable {
     this.started.dispose();
     this.messages.dispose();
   }
+}
+
+/**
+ * The log channel as the language client sees it. The daemon logs everything twice, to stderr and as
+ * window/logMessage; only the latter (with its levels) goes to the log. Its stderr is kept, briefly, to
+ * say why it would not start.
+ */
+function withoutStderr(channel: vscode.LogOutputChannel, kept: string[]): vscode.LogOutputChannel {
+  return new Proxy(channel, {
+    get(target, property, receiver) {
+      if (property === "append" || property === "appendLine") {
+        return (text: string) => {
+          kept.push(property === "appendLine" ? `${text}\n` : text);
+          kept.splice(0, Math.max(0, kept.length - 50));
+        };
+      }
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 // --------------------------------------------------------------------------- finding the daemon

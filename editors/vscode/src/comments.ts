@@ -67,6 +67,12 @@ export function groupThreads(comments: CommentInfo[]): { root: CommentInfo; comm
   return [...threads.values()];
 }
 
+function openInTabs(): vscode.Uri[] {
+  return vscode.window.tabGroups.all
+    .flatMap((group) => group.tabs)
+    .flatMap((tab) => (tab.input instanceof vscode.TabInputText ? [tab.input.uri] : []));
+}
+
 export class SnippetComments implements vscode.Disposable {
   readonly controller = vscode.comments.createCommentController(CONTROLLER_ID, "Bitbucket snippet comments");
   /** Comments per snippet key, as last read. */
@@ -93,8 +99,9 @@ export class SnippetComments implements vscode.Disposable {
         }
       }),
       services.daemon.onDidStart(() => {
+        // A new daemon: read again the comments of files open in editors (not of every document VS Code remembers).
         this.loaded.clear();
-        vscode.workspace.textDocuments.forEach((document) => void this.show(document.uri));
+        openInTabs().forEach((uri) => void this.show(uri));
       }),
     );
   }

@@ -62,20 +62,35 @@ export const ErrorKind = {
 } as const;
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
 
-/** `error.data` of a failed request; `kind` is always there for errors a user can act on. */
-export interface ErrorData {
-  kind?: ErrorKind;
+/** `data` of `conflict`: the revision that won, to compare against or to force over. */
+export interface ConflictData {
   remoteRevision?: string;
-  missingScopes?: string[];
-  fields?: Record<string, string>;
-  findings?: SecretFinding[];
 }
 
 export interface SecretFinding {
   path: string;
   line: number;
+  /** The kind of credential (never the value). */
   rule: string;
 }
+
+/** `data` of `secretDetected`: where each suspected credential is. */
+export interface SecretDetectedData {
+  findings: SecretFinding[];
+}
+
+/** `data` of `forbidden` when Bitbucket named the scopes the credentials lack. */
+export interface ForbiddenData {
+  missingScopes: string[];
+}
+
+/** `data` of `invalidArgument` when Bitbucket named the fields it refused. */
+export interface InvalidArgumentData {
+  fields: Record<string, unknown>;
+}
+
+/** A failed request's `error.data`: `{kind, ...}` plus what that kind has to say. */
+export type ErrorData = { kind?: ErrorKind } & Partial<ConflictData & SecretDetectedData & ForbiddenData & InvalidArgumentData>;
 
 // --------------------------------------------------------------------------- settings
 
@@ -86,6 +101,7 @@ export interface InitializationOptions {
   logLevel?: "error" | "warning" | "info" | "debug";
   writeBatchMilliseconds?: number;
   pollBudgetPerHour?: number;
+  /** The editor's name ("vscode"), echoed in the daemon's logs. */
   clientName?: string;
 }
 
@@ -129,6 +145,7 @@ export interface UpdateParams {
   allowSecrets?: boolean;
 }
 
+/** Copy a snippet (every file at HEAD) into a new one; private unless isPrivate is false. */
 export interface DuplicateParams {
   workspace: string;
   id: string;
@@ -244,6 +261,7 @@ export interface WorkspaceInfo {
 
 export interface WorkspacesResult {
   workspaces: WorkspaceInfo[];
+  /** Why only the default is listed, and which scope would list the rest. */
   hint?: string;
 }
 
@@ -313,13 +331,17 @@ export interface DiffResult {
   diff: string;
 }
 
-export type PullFileStatus = "written" | "unchanged" | "kept" | "refused" | "failed";
+export type PullStatus = "written" | "unchanged" | "kept" | "refused" | "failed";
+/** exists: a different local file (overwrite: true replaces it); unsafePath: a refused name; fileSystem: the OS refused. */
+export type PullFileKind = "exists" | "unsafePath" | "fileSystem";
 
 export interface PullFile {
+  /** The snippet's file name. */
   name: string;
+  status: PullStatus;
+  /** Where it is (or would be) on disk; absent for a refused name. */
   path?: string;
-  status: PullFileStatus;
-  kind?: "exists" | "unsafePath" | "fileSystem";
+  kind?: PullFileKind;
   message?: string;
 }
 
@@ -328,7 +350,8 @@ export interface PullResult {
   skipped: string[];
   unchanged: string[];
   reasons: Record<string, string>;
-  files?: PullFile[];
+  /** One entry per snippet file, in name order. */
+  files: PullFile[];
 }
 
 export interface AccountInfo {
@@ -340,16 +363,39 @@ export interface AccountInfo {
 
 export interface AccountResult {
   account?: AccountInfo;
+  /** The default workspace in effect. */
   workspace?: string;
 }
 
+export interface CredentialsHealth {
+  present: boolean;
+  /** "environment" or "keyring". */
+  source?: string;
+  /** What to do when absent. */
+  message?: string;
+}
+
+export interface KeyringHealth {
+  usable: boolean;
+  backend?: string;
+  message?: string;
+}
+
+export interface ApiHealth {
+  reachable: boolean;
+  /** The HTTP status of the check (GET /user). */
+  status?: number;
+  message?: string;
+}
+
+/** Everything a status view shows, in one call that never fails for a missing login. */
 export interface HealthResult {
   version: string;
   apiUrl: string;
+  credentials: CredentialsHealth;
+  keyring: KeyringHealth;
+  api: ApiHealth;
   clientName?: string;
-  credentials: { present: boolean; source?: string };
-  keyring: { usable: boolean; backend?: string; message?: string };
-  api: { reachable: boolean; status?: number; message?: string };
   account?: AccountInfo;
   workspace?: string;
 }

@@ -14,6 +14,7 @@ export interface Settings {
   workspace: string;
   privateByDefault: boolean;
   pollIntervalSeconds: number;
+  pollBudgetPerHour: number;
   serverCommand: string[];
   logLevel: LogLevel;
 }
@@ -26,6 +27,7 @@ export function readSettings(): Settings {
     workspace: config.get<string>("workspace", "").trim(),
     privateByDefault: config.get<boolean>("privateByDefault", true),
     pollIntervalSeconds: Math.max(0, config.get<number>("pollIntervalSeconds", 60)),
+    pollBudgetPerHour: Math.max(1, config.get<number>("pollBudgetPerHour", 100)),
     serverCommand: config.get<string[]>("server.command", []).filter((part) => typeof part === "string"),
     logLevel: (["error", "warning", "info", "debug"].includes(level) ? level : "info") as LogLevel,
   };
@@ -36,6 +38,7 @@ export function initializationOptions(settings: Settings): InitializationOptions
   const options: InitializationOptions = {
     clientName: CLIENT_NAME,
     pollIntervalSeconds: settings.pollIntervalSeconds,
+    pollBudgetPerHour: settings.pollBudgetPerHour,
     logLevel: settings.logLevel,
   };
   if (settings.apiUrl) {
@@ -49,7 +52,7 @@ export function initializationOptions(settings: Settings): InitializationOptions
 
 /** The settings the daemon is started from: a change to any of these restarts it. */
 export function affectsDaemon(event: vscode.ConfigurationChangeEvent): boolean {
-  return ["apiUrl", "workspace", "pollIntervalSeconds", "server.command", "logLevel"].some((name) =>
+  return ["apiUrl", "workspace", "pollIntervalSeconds", "pollBudgetPerHour", "server.command", "logLevel"].some((name) =>
     event.affectsConfiguration(`${SECTION}.${name}`),
   );
 }

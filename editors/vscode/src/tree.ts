@@ -76,6 +76,9 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         item.description = describeTime(snippet.updatedOn);
         item.tooltip = `${snippet.workspace}/${snippet.id}${snippet.isPrivate ? " (private)" : " (public)"}\n${snippet.htmlUrl ?? ""}`;
         item.iconPath = new vscode.ThemeIcon(snippet.isPrivate ? "lock" : "globe");
+        item.accessibilityInformation = {
+          label: `${snippet.title || snippet.id}, ${snippet.isPrivate ? "private" : "public"} snippet${item.description ? `, updated ${item.description}` : ""}`,
+        };
         const watch = this.watchState(snippet.workspace, snippet.id);
         item.contextValue = `snippet;${snippet.isPrivate ? "private" : "public"};${watch}`;
         item.resourceUri = vscode.Uri.parse(snippetUri.snippetUri(snippet.workspace, snippet.id));
@@ -88,6 +91,7 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         item.label = node.file.name;
         item.description = node.file.binary ? `binary · ${node.file.size} bytes` : undefined;
         item.contextValue = `file;${node.file.binary ? "binary" : "text"}`;
+        item.accessibilityInformation = { label: node.file.name };
         item.command = { command: "vscode.open", title: "Open", arguments: [uri] };
         return item;
       }

@@ -65,14 +65,15 @@ export function parse(text: string): SnippetUri {
   const workspace = unquote(match[2]);
   let revision: string | undefined;
   if (match[4] !== undefined && match[4] !== "") {
-    const rev = match[4]
+    // VS Code's Uri.toString() writes "?rev%3DHASH": decode before splitting.
+    const rev = unquote(match[4])
       .split("&")
-      .map((pair) => pair.split("="))
+      .map((pair) => [pair.slice(0, pair.indexOf("=") < 0 ? pair.length : pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)])
       .find(([key]) => key === "rev");
     if (!rev || !rev[1]) {
       throw new InvalidSnippetUri(`${text}: a snippet URI's only query is ?rev=HASH`);
     }
-    revision = unquote(rev[1]);
+    revision = rev[1];
   }
   const segments = match[3].split("/").slice(1);
   if (segments.length > 0 && segments[segments.length - 1] === "") {

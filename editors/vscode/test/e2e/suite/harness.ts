@@ -134,19 +134,9 @@ export async function waitForPrompt(pattern: RegExp, timeoutMs = 20000): Promise
 /** Change a user setting and wait for the daemon's (debounced) restart to finish. */
 export async function setSetting(name: string, value: unknown): Promise<void> {
   const api = await extension();
-  const restarted = new Promise<void>((resolve) => {
-    const poll = setInterval(() => {
-      if (api.daemon.state === "running" || api.daemon.state === "failed") {
-        if (restarts !== api.daemon.startAttempts || api.daemon.state === "failed") {
-          clearInterval(poll);
-          resolve();
-        }
-      }
-    }, 50);
-  });
-  const restarts = api.daemon.startAttempts;
+  const before = api.daemon.generation;
   await vscode.workspace.getConfiguration("bitbucketSnippets").update(name, value, vscode.ConfigurationTarget.Global);
-  await Promise.race([restarted, new Promise((_, reject) => setTimeout(() => reject(new Error(`no restart after ${name} changed`)), 20000))]);
+  await waitFor(`the daemon's restart after ${name} changed`, () => api.daemon.generation > before);
 }
 
 // --------------------------------------------------------------------------- the sandbox

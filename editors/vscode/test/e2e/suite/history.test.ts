@@ -13,7 +13,8 @@ test("history: an old revision opens read-only, and diffs against the current ve
   assert.equal(commits.length, 2);
   const oldest = commits[commits.length - 1].hash;
   const opened = (await vscode.commands.executeCommand("bitbucketSnippets.history", { ...seeded, revision: oldest, path: "h.txt" })) as string;
-  const document = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === opened);
+  const openedUri = vscode.Uri.parse(opened);
+  const document = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === openedUri.toString());
   assert.ok(document);
   assert.equal(document.getText(), "v1\n");
   const stat = await vscode.workspace.fs.stat(document.uri);
@@ -26,6 +27,6 @@ test("history: an old revision opens read-only, and diffs against the current ve
   await vscode.commands.executeCommand("bitbucketSnippets.history", { ...seeded, revision: oldest, path: "h.txt", action: "diff" });
   const diff = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
   assert.ok(diff instanceof vscode.TabInputTextDiff);
-  assert.equal(diff.original.toString(), opened);
+  assert.equal(diff.original.toString(), openedUri.toString());
   assert.equal(diff.modified.query, "");
 });

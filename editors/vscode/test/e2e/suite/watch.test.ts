@@ -8,6 +8,8 @@ import { TEAM, alice, assert, commentOnBitbucket, createSnippet, demo, extension
 
 test("a watched snippet's change refreshes an unmodified document, and says so with Open", async () => {
   const api = await extension();
+  // Poll every second, with a budget to match (the default 100 an hour would run dry within the test).
+  await setSetting("pollBudgetPerHour", 3600);
   await setSetting("pollIntervalSeconds", 1);
   try {
     const seeded = await createSnippet(demo, TEAM, { "w.txt": "before\n" }, "watched");
@@ -47,5 +49,6 @@ test("a watched snippet's change refreshes an unmodified document, and says so w
     assert.equal(unwatched.watching, false);
   } finally {
     await setSetting("pollIntervalSeconds", 0);
+    await setSetting("pollBudgetPerHour", 100);
   }
 });
