@@ -20,7 +20,7 @@ export async function runUiTest(browser, server, folder, artifacts) {
     await file.click({ timeout: 30000 });
     const editor = page.locator(".editor-instance .view-lines");
     await page.waitForFunction(
-      () => [...document.querySelectorAll(".editor-instance .view-lines")].some((lines) => lines.textContent?.includes("def retry(fn, attempts=3):")),
+      () => [...document.querySelectorAll(".editor-instance .view-lines")].some((lines) => (lines.textContent ?? "").replace(/\u00a0/g, " ").includes("def retry(fn, attempts=3):")),
       undefined,
       { timeout: 30000 },
     );
