@@ -8,6 +8,7 @@ import "./conflict.test";
 import "./comments.test";
 import "./pull.test";
 import "./history.test";
+import "./actions.test";
 import "./watch.test";
 import "./daemon.test";
 
