@@ -30,6 +30,8 @@ export interface Api {
   ready: Promise<void>;
   /** activate() to the daemon ready, in milliseconds (the benchmark prints it). */
   activationMs?: number;
+  /** How long activate() itself ran before returning (everything else is asynchronous). */
+  activateReturnedMs: number;
 }
 
 export function activate(context: vscode.ExtensionContext): Api {
@@ -77,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): Api {
     { dispose: () => clearTimeout(restartTimer) },
   );
 
-  const api: Api = { daemon, tree, comments, status, fileSystem, testHooks, ready: Promise.resolve() };
+  const api: Api = { daemon, tree, comments, status, fileSystem, testHooks, ready: Promise.resolve(), activateReturnedMs: 0 };
   api.ready = daemon.start().then(() => {
     api.activationMs = Date.now() - activatedAt;
     log.info(`activated in ${api.activationMs} ms`);
@@ -85,6 +87,7 @@ export function activate(context: vscode.ExtensionContext): Api {
       status.show(undefined);
     }
   });
+  api.activateReturnedMs = Date.now() - activatedAt;
   return api;
 }
 

@@ -221,7 +221,7 @@ async function launchBrowser() {
   });
 }
 
-async function runExtensionHostTests(browser, server, folder) {
+async function runExtensionHostTests(browser, server, folder, tests = "out/e2e/suite.js") {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on("console", (message) => {
     if (message.type() === "error" && process.env.E2E_VERBOSE) {
@@ -236,7 +236,7 @@ async function runExtensionHostTests(browser, server, folder) {
   const remote = (file) => `vscode-remote://127.0.0.1:${server.port}${file}`;
   const payload = JSON.stringify([
     ["extensionDevelopmentPath", remote(extensionDir)],
-    ["extensionTestsPath", remote(path.join(extensionDir, "out/e2e/suite.js"))],
+    ["extensionTestsPath", remote(path.join(extensionDir, tests))],
   ]);
   const url = `http://127.0.0.1:${server.port}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(payload)}`;
   await page.goto(url);
@@ -289,6 +289,21 @@ async function main() {
   const server = await startCodeServer(env);
   log(`code-server at http://127.0.0.1:${server.port} (${((Date.now() - began) / 1000).toFixed(1)} s)`);
   const browser = await launchBrowser();
+  const benchRuns = Number(process.env.E2E_BENCH_RUNS ?? 0);
+  if (benchRuns > 0) {
+    try {
+      for (let run = 0; run < benchRuns; run += 1) {
+        const code = await runExtensionHostTests(browser, server, folder, "out/e2e/bench.js");
+        if (code !== 0) {
+          throw new Error(`benchmark window ${run + 1} failed (exit ${code}); see ${tmp}/code-server.log`);
+        }
+      }
+      console.log(`BENCH ${fs.readFileSync(resultsFile, "utf8")}`);
+      return 0;
+    } finally {
+      await browser.close().catch(() => undefined);
+    }
+  }
   let failed = 0;
   let passed = 0;
   try {
