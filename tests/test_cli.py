@@ -316,3 +316,31 @@ def test_login_accepts_a_token_without_read_user_scope(
         assert cli(["list", "sandbox-team"], env).returncode == 0  # now from the keyring
     finally:
         cli(["logout"], env)
+
+
+def test_search_prints_grep_style_hits_and_index_clear_deletes_the_index(
+    sandbox: Sandbox, env: dict[str, str], tmp_path: Path
+) -> None:
+    async def create() -> tuple[str, str]:
+        async with make_client(sandbox) as client:
+            helper = await client.create_snippet("demo", {"retry.py": b"import time\ndef retry_helper():\n"}, title="x")
+            titled = await client.create_snippet("demo", {"n.txt": b"n\n"}, title="helpers everywhere")
+        return helper.id, titled.id
+
+    helper_id, titled_id = asyncio.run(create())
+    env = {**env, "XDG_CACHE_HOME": str(tmp_path / "cache"), "BITBUCKET_WORKSPACE": "demo"}
+
+    found = cli(["search", "helper"], env)
+
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.splitlines() == [
+        f"demo/{titled_id}:n.txt:1: helpers everywhere",  # a title hit first
+        f"demo/{helper_id}:retry.py:2: def retry_helper():",  # then the line, grep style
+    ]
+    assert cli(["search", "no-such-text"], env).returncode == 1
+    index_files = list((tmp_path / "cache" / "snippet-daemon").glob("index-*.sqlite3"))
+    assert len(index_files) == 1 and oct(index_files[0].stat().st_mode & 0o777) == "0o600"
+
+    cleared = cli(["index", "--clear"], env)
+    assert cleared.returncode == 0 and "deleted 1 search index file" in cleared.stdout
+    assert list((tmp_path / "cache" / "snippet-daemon").glob("index-*")) == []

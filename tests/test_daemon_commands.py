@@ -123,9 +123,9 @@ async def test_create_refuses_bad_input_without_sending_anything(daemon: Daemon,
         "bbsnippets.create",
         files=[{"name": "a.txt", "text": "1"}, {"name": "a.txt", "text": "2"}],
     )
-    for name in ("../up.txt", "/abs.txt", ".git/config", "a\\b.txt"):
+    for name in ("../up.txt", "/abs.txt", ".git/config", "a\\b.txt", "new\nline.txt", "rtl\u202etxt.exe"):
         error = await expect_error(daemon, "unsafePath", "bbsnippets.create", files=[{"name": name, "text": "x"}])
-        assert "relative name" in error.message
+        assert "relative name" in error.message and "Malformed" not in error.message
     error = await expect_error(daemon, "invalidArgument", "bbsnippets.create", files=[{"name": 3, "text": "x"}])
     assert "name" in error.message
     await expect_error(daemon, "invalidArgument", "bbsnippets.create", title="no files")

@@ -104,6 +104,15 @@ def _page_values(page: dict[str, Any], what: str) -> list[Any]:
     return list(values) if isinstance(values, list) else []
 
 
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a snippet list: its snippets, whether more pages follow, and the list's size when sent."""
+
+    snippets: list[Snippet]
+    more: bool
+    total: int | None = None
+
+
 class SnippetsClient:
     """One authenticated session against one API base URL. Use as ``async with``."""
 
@@ -346,6 +355,26 @@ class SnippetsClient:
         values = _page_values(page, what)
         snippets = [Snippet.from_json(value, workspace) for value in values if isinstance(value, dict)]
         return snippets, isinstance(page.get("next"), str)
+
+    async def recent_pages(self, workspace: str) -> AsyncGenerator[ListPage, None]:
+        """The workspace's snippets, most recently updated first, a page (100) a request; ``aclose()`` it to
+        stop early. (Servers that ignore ``sort`` are tolerated by the caller.)"""
+        what = f"list snippets of {workspace}"
+        next_url: str | None = self._url("snippets", workspace)
+        params: Mapping[str, str | int] | None = {"sort": "-updated_on", "pagelen": PAGELEN}
+        while next_url:
+            page = await self._json("GET", next_url, what=what, params=params)
+            if not isinstance(page, dict):
+                raise ServerError(f"Bitbucket sent a list page that is not an object ({what}).")
+            values = _page_values(page, what)
+            next_url = page.get("next") if isinstance(page.get("next"), str) else None
+            params = None
+            size = page.get("size")
+            yield ListPage(
+                snippets=[Snippet.from_json(value, workspace) for value in values if isinstance(value, dict)],
+                more=next_url is not None,
+                total=size if isinstance(size, int) and not isinstance(size, bool) else None,
+            )
 
     async def list_snippets(self, workspace: str, role: str | None = None) -> list[Snippet]:
         """All snippets of a workspace: ⌈N/100⌉ requests."""

@@ -79,24 +79,10 @@ async def _publish(
     )
 
 
-WORKSPACE_SCOPE_HINT = (
-    "Only your default workspace is listed: the credentials may not list workspaces. An API token with the "
-    "scope read:workspace:bitbucket lists all of them; or name one with the workspace setting."
-)
-
-
 async def workspaces(ls: SnippetServer, params: protocol.NoParams) -> protocol.WorkspacesResult:
     """The workspaces the user can see, the default one first; listed once a session."""
-    from snippet_daemon.bitbucket import Forbidden, NotFound
-
     default = await ls.default_workspace_or_none()
-    if ls.visible_workspaces is None:
-        try:
-            ls.visible_workspaces = (await ls.client().list_user_workspaces(), None)
-        except (Forbidden, NotFound) as error:  # no read:workspace scope, or a Bitbucket without the endpoint
-            log.info("listing workspaces: %s", error)
-            ls.visible_workspaces = ([], WORKSPACE_SCOPE_HINT)
-    listed, hint = ls.visible_workspaces
+    listed, hint = await ls.list_visible_workspaces()
     entries = [
         protocol.WorkspaceInfo(slug=ws.slug, name=ws.name, uuid=ws.uuid, is_default=ws.slug == default) for ws in listed
     ]

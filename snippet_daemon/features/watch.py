@@ -23,7 +23,6 @@ import asyncio
 import itertools
 import json
 import logging
-import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,7 +31,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from snippet_daemon import protocol
-from snippet_daemon.console import user_data_dir
+from snippet_daemon.console import user_data_dir, write_private
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import Comment, Snippet, SnippetsClient
@@ -343,10 +342,7 @@ def _save_watching(path: Path, api_url: str, watched: set[Key]) -> None:
     if not isinstance(document, dict):
         document = {}
     document[api_url] = sorted(f"{ws}/{sid}" for ws, sid in watched)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(document, indent=1), encoding="utf-8")
-    os.replace(temporary, path)
+    write_private(path, json.dumps(document, indent=1).encode("utf-8"))
 
 
 def _newest_first(snippets: list[Snippet]) -> bool:

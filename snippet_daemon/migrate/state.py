@@ -32,6 +32,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
+from snippet_daemon.console import open_private, private_dir
+
 FORMAT: Final = "snippet-daemon-migration"
 VERSION: Final = 1
 
@@ -262,9 +264,9 @@ class MigrationState:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that a crash at any moment leaves the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    descriptor = open_private(temporary, os.O_WRONLY | os.O_TRUNC)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
@@ -330,9 +332,9 @@ class StateStore:
 @contextlib.contextmanager
 def exclusive_lock(state_path: Path) -> Iterator[None]:
     """Hold ``STATE.lock`` for the migration: two runs on one state file could both create a snippet."""
-    state_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(state_path.parent)
     lock_path = state_path.with_name(state_path.name + ".lock")
-    handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the whole migration
+    handle = os.fdopen(open_private(lock_path), "r+")  # held open for the whole migration
     try:
         if sys.platform != "win32":
             import fcntl

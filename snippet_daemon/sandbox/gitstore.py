@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from snippet_daemon.console import private_dir
+
 __all__ = ["EMPTY_TREE", "CommitInfo", "GitError", "GitStore", "Identity", "blob_sha"]
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -104,8 +106,12 @@ class GitStore:
             "GIT_DIR": str(path),
         }
         if not (path / "HEAD").is_file():
-            path.mkdir(parents=True, exist_ok=True)
-            self._git("-c", "init.defaultBranch=main", "init", "--bare", "--quiet", str(path))
+            private_dir(path)
+            # --shared=0600: every file git makes here is 0600 and every folder 0700, whatever the umask;
+            # no template: no sample hooks (executables) in a repository nobody runs hooks in.
+            self._git(
+                "-c", "init.defaultBranch=main", "init", "--bare", "--quiet", "--shared=0600", "--template=", str(path)
+            )
         self._cat: subprocess.Popen[bytes] | None = None
         self._cat_lock = threading.Lock()
         self._commits: dict[str, CommitInfo] = {}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import secrets
 import sqlite3
 import string
@@ -26,6 +27,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from snippet_daemon.console import open_private, private_dir
 
 from .accounts import AccountInfo, SandboxUser
 from .gitstore import GitStore, Identity, blob_sha
@@ -177,9 +180,11 @@ class Store:
     """SQLite + git storage for one sandbox; safe to share between the server's threads."""
 
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
         self.lock = threading.RLock()
-        self._db = sqlite3.connect(data_dir / "sandbox.sqlite3", check_same_thread=False, isolation_level=None)
+        database = data_dir / "sandbox.sqlite3"
+        os.close(open_private(database))  # 0600 before SQLite opens it: its -wal and -shm files take its mode
+        self._db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         with self.lock:
             self._db.execute("PRAGMA journal_mode=WAL")

@@ -1,0 +1,66 @@
+--- Account commands: login (the secret is read with inputsecret() and never logged), logout, whoami.
+
+local client = require("bbsnippets.client")
+local protocol = require("bbsnippets.protocol")
+
+local M = {}
+
+---@param params bbsnippets.LoginParams
+local function login(params)
+  client.command(protocol.LOGIN, params, function(err, result)
+    if not err then
+      local account = result.account or {}
+      client.notify(("logged in as %s; the credentials are in the OS keyring"):format(account.displayName or "?"))
+    end
+  end, { sensitive = true })
+end
+
+--- `:BBSnippet login`: an API token (with the Atlassian account email) or an OAuth access token.
+function M.login()
+  local kinds = { "API token (with your Atlassian account email)", "OAuth 2.0 access token" }
+  vim.ui.select(kinds, { prompt = "Log in to Bitbucket with", kind = "bbsnippets.login" }, function(_, index)
+    if index == 1 then
+      vim.ui.input({ prompt = "Atlassian account email: " }, function(email)
+        if email and email ~= "" then
+          local secret = vim.fn.inputsecret("API token: ")
+          if secret ~= "" then
+            login({ kind = "apiToken", username = email, secret = secret })
+          end
+        end
+      end)
+    elseif index == 2 then
+      local secret = vim.fn.inputsecret("Access token: ")
+      if secret ~= "" then
+        login({ kind = "accessToken", secret = secret })
+      end
+    end
+  end)
+end
+
+function M.logout()
+  client.command(protocol.LOGOUT, nil, function(err)
+    if not err then
+      client.notify("logged out: the keyring no longer holds your Bitbucket credentials (environment ones still apply)")
+    end
+  end)
+end
+
+function M.whoami()
+  client.command(protocol.WHOAMI, nil, function(err, result)
+    if err then
+      return
+    end
+    ---@cast result bbsnippets.AccountResult
+    local account = result.account or {}
+    local text = ("logged in as %s"):format(account.displayName or "?")
+    if account.username and account.username ~= vim.NIL then
+      text = text .. (" (%s)"):format(account.username)
+    end
+    if result.workspace then
+      text = text .. ("; default workspace %s"):format(result.workspace)
+    end
+    client.notify(text)
+  end)
+end
+
+return M

@@ -1,0 +1,103 @@
+--- History: bbsnippets.history (commits, newest first), a file at an old revision (a read-only
+--- `?rev=` buffer) diffed against HEAD, and bbsnippets.diff (what a commit changed).
+
+local client = require("bbsnippets.client")
+local protocol = require("bbsnippets.protocol")
+local ui = require("bbsnippets.ui")
+local uri = require("bbsnippets.uri")
+
+local M = {}
+
+---@type table<string, bbsnippets.CommitInfo[]> "ws/id" -> commits (for completion)
+M.known = {}
+
+---@param commit bbsnippets.CommitInfo
+---@return string
+local function describe(commit)
+  local message = vim.split(commit.message or "", "\n", { plain = true })[1]
+  return ("%s  %s  %s  %s"):format(commit.hash:sub(1, 7), ui.date(commit.date), commit.author, message)
+end
+
+---@param snippet {workspace: string, id: string}
+---@param prompt string
+---@param on_choice fun(commit: bbsnippets.CommitInfo)
+local function choose_commit(snippet, prompt, on_choice)
+  client.command(protocol.HISTORY, { workspace = snippet.workspace, id = snippet.id }, function(err, result)
+    if err then
+      return
+    end
+    ---@cast result bbsnippets.HistoryResult
+    M.known[uri.ref(snippet.workspace, snippet.id)] = result.commits
+    vim.ui.select(
+      result.commits,
+      { prompt = prompt, kind = "bbsnippets.commit", format_item = describe },
+      function(commit)
+        if commit then
+          on_choice(commit)
+        end
+      end
+    )
+  end)
+end
+
+--- Opens `path` at `revision` beside the current window, read-only, in diff mode with it.
+---@param snippet {workspace: string, id: string}
+---@param path string
+---@param revision string
+function M.diffsplit(snippet, path, revision)
+  vim.cmd("vertical diffsplit " .. vim.fn.fnameescape(uri.build(snippet.workspace, snippet.id, path, revision)))
+end
+
+--- `:BBSnippet history`: pick a commit; the current file at that revision opens read-only,
+--- diffed against the file at HEAD (from a comments buffer: the snippet's diff instead).
+function M.history()
+  local snippet = ui.current_snippet()
+  if not snippet then
+    return
+  end
+  choose_commit(snippet, ("History of %s"):format(uri.ref(snippet.workspace, snippet.id)), function(commit)
+    if not snippet.path then
+      return M.show_diff(snippet, commit.hash)
+    end
+    if snippet.revision then
+      vim.cmd.edit(vim.fn.fnameescape(uri.build(snippet.workspace, snippet.id, snippet.path)))
+    end
+    M.diffsplit(snippet, snippet.path, commit.hash)
+  end)
+end
+
+--- `:BBSnippet diff [rev]`: what a commit changed (default: the newest), as a `diff` buffer;
+--- in a file buffer, only that file's part.
+---@param revision? string
+function M.diff(revision)
+  local snippet = ui.current_snippet()
+  if not snippet then
+    return
+  end
+  if revision then
+    return M.show_diff(snippet, revision)
+  end
+  choose_commit(snippet, "Show the changes of", function(commit)
+    M.show_diff(snippet, commit.hash)
+  end)
+end
+
+---@param snippet {workspace: string, id: string, path?: string}
+---@param revision string
+function M.show_diff(snippet, revision)
+  local params = { workspace = snippet.workspace, id = snippet.id, revision = revision, path = snippet.path }
+  client.command(protocol.DIFF, params, function(err, result)
+    if err then
+      return
+    end
+    local buf = vim.api.nvim_create_buf(false, true)
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(result.diff, "\n", { plain = true }))
+    vim.bo[buf].filetype, vim.bo[buf].modifiable, vim.bo[buf].bufhidden = "diff", false, "wipe"
+    vim.b[buf].bbsnippets = { workspace = snippet.workspace, id = snippet.id }
+    vim.cmd("botright split")
+    vim.api.nvim_win_set_buf(0, buf)
+    vim.keymap.set("n", "q", "<Cmd>close<CR>", { buffer = buf, desc = "bbsnippets: close" })
+  end)
+end
+
+return M

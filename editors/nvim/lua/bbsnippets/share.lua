@@ -1,0 +1,125 @@
+--- Share: a range or visual selection becomes a new snippet (bbsnippets.create), asked for a
+--- title and then a visibility; the link goes to the clipboard (or the unnamed register).
+
+local client = require("bbsnippets.client")
+local config = require("bbsnippets.config")
+local protocol = require("bbsnippets.protocol")
+local ui = require("bbsnippets.ui")
+
+local M = {}
+
+--- The name the shared file gets: the buffer's file name, else snippet.txt.
+---@param buf integer
+---@return string
+local function file_name(buf)
+  local state = vim.b[buf].bbsnippets
+  if state and state.path then
+    return vim.fs.basename(state.path)
+  end
+  local name = vim.api.nvim_buf_get_name(buf)
+  if name ~= "" and not name:find("://", 1, true) then
+    return vim.fn.fnamemodify(name, ":t")
+  end
+  return "snippet.txt"
+end
+
+--- Asks whether to go on although the daemon found what looks like a credential.
+---@param err bbsnippets.Error a secretDetected error
+---@param on_yes fun()
+function M.confirm_secrets(err, on_yes)
+  local where = {}
+  for _, finding in ipairs(err.data.findings or {}) do
+    table.insert(where, ("%s line %d (%s)"):format(finding.path, finding.line, finding.rule))
+  end
+  ui.confirm(
+    ("This looks like a credential: %s. Publish it anyway?"):format(table.concat(where, "; ")),
+    "Share anyway",
+    on_yes,
+    function()
+      client.notify("not shared: remove the secret, or keep the snippet private", vim.log.levels.WARN)
+    end
+  )
+end
+
+---@param params bbsnippets.CreateParams
+local function create(params)
+  client.command(protocol.CREATE, params, function(err, result)
+    if err and err.kind == protocol.ErrorKind.SECRET_DETECTED then
+      M.confirm_secrets(err, function()
+        create(vim.tbl_extend("force", params, { allowSecrets = true }))
+      end)
+      return
+    end
+    if err then
+      return
+    end
+    ---@cast result bbsnippets.CreateResult
+    local link = result.htmlUrl or result.uri
+    local register = ui.copy_link(link)
+    client.notify(
+      ("shared %s/%s (%s): %s (in the %s register)"):format(
+        result.workspace,
+        result.id,
+        result.isPrivate and "private" or "public",
+        link,
+        register
+      )
+    )
+  end, { handles = { protocol.ErrorKind.SECRET_DETECTED } })
+end
+
+--- Shares `text` as the file `name`: asks the title, then the visibility, then creates the snippet.
+---@param text string
+---@param name string
+---@param workspace? string nil: the default workspace
+function M.share(text, name, workspace)
+  vim.ui.input({ prompt = "Snippet title: " }, function(title)
+    if title == nil then
+      return -- cancelled
+    end
+    local private_first = config.get().private_by_default
+    local choices = private_first and { "Private", "Public" } or { "Public", "Private" }
+    vim.ui.select(
+      choices,
+      { prompt = "Visibility of the new snippet", kind = "bbsnippets.visibility" },
+      function(choice)
+        if not choice then
+          return
+        end
+        create({
+          workspace = workspace,
+          title = title ~= "" and title or nil,
+          isPrivate = choice == "Private",
+          files = { { name = name, text = text } },
+        })
+      end
+    )
+  end)
+end
+
+--- `:[range]BBSnippet share [workspace]`: the lines of the range, or the whole buffer.
+---@param opts {range: integer, line1: integer, line2: integer, fargs: string[]}
+function M.command(opts)
+  local buf = vim.api.nvim_get_current_buf()
+  local first, last = 0, -1
+  if opts.range > 0 then
+    first, last = opts.line1 - 1, opts.line2
+  end
+  local lines = vim.api.nvim_buf_get_lines(buf, first, last, false)
+  M.share(table.concat(lines, "\n") .. "\n", file_name(buf), opts.fargs[2])
+end
+
+--- The visual-mode map: exactly the selected text (characterwise, linewise or blockwise).
+---@param workspace? string
+function M.visual(workspace)
+  local mode = vim.fn.mode()
+  local region = vim.fn.getregion(vim.fn.getpos("v"), vim.fn.getpos("."), { type = mode })
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("<Esc>", true, false, true), "nx", false)
+  local text = table.concat(region, "\n")
+  if mode ~= "v" then
+    text = text .. "\n" -- whole lines (or block rows) end with a newline
+  end
+  M.share(text, file_name(vim.api.nvim_get_current_buf()), workspace)
+end
+
+return M

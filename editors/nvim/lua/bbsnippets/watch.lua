@@ -1,0 +1,90 @@
+--- Watch: bbsnippets.watch / unwatch / watchers, and what a `bbsnippets/didChange` does to the
+--- buffers: an unmodified one reloads in place (cursor kept), a modified one is marked stale
+--- (never reloaded over the user's text), comments shown are listed again.
+
+local client = require("bbsnippets.client")
+local files = require("bbsnippets.files")
+local protocol = require("bbsnippets.protocol")
+local uri = require("bbsnippets.uri")
+
+local M = {}
+
+---@param snippet {workspace: string, id: string}
+function M.watch(snippet)
+  client.command(protocol.WATCH, { workspace = snippet.workspace, id = snippet.id }, function(err)
+    if not err then
+      client.notify(
+        ("watching %s: you are told when it changes, also after a restart"):format(
+          uri.ref(snippet.workspace, snippet.id)
+        )
+      )
+    end
+  end)
+end
+
+---@param snippet {workspace: string, id: string}
+function M.unwatch(snippet)
+  client.command(protocol.UNWATCH, { workspace = snippet.workspace, id = snippet.id }, function(err)
+    if not err then
+      client.notify(("no longer watching %s"):format(uri.ref(snippet.workspace, snippet.id)))
+    end
+  end)
+end
+
+---@param snippet {workspace: string, id: string}
+function M.watchers(snippet)
+  client.command(protocol.WATCHERS, { workspace = snippet.workspace, id = snippet.id }, function(err, result)
+    if err then
+      return
+    end
+    ---@cast result bbsnippets.WatchersResult
+    local names = vim.tbl_map(function(watcher)
+      return watcher.displayName
+    end, result.watchers)
+    client.notify(
+      #names == 0 and ("nobody watches %s"):format(uri.ref(snippet.workspace, snippet.id))
+        or ("%s is watched by: %s"):format(uri.ref(snippet.workspace, snippet.id), table.concat(names, ", "))
+    )
+  end)
+end
+
+---@param params bbsnippets.DidChangeParams
+function M.on_did_change(params)
+  local buffers = files.buffers_of(params.workspace, params.id)
+  if params.kind == "comment" then
+    local comments = package.loaded["bbsnippets.comments"]
+    if comments and comments.shown(params.workspace, params.id) then
+      comments.refresh(params.workspace, params.id)
+    end
+    return
+  end
+  local stale = {}
+  for _, buf in ipairs(buffers) do
+    local state = files.state(buf) or {}
+    if params.kind == "deleted" then
+      files.update_state(buf, { deleted = true })
+    elseif vim.bo[buf].modified or state.new then
+      files.update_state(buf, { stale = true })
+      table.insert(stale, state.path)
+    elseif not state.failed then
+      files.reload(buf)
+    end
+  end
+  local ref = uri.ref(params.workspace, params.id)
+  if params.kind == "deleted" and #buffers > 0 then
+    client.notify(
+      ("snippet %s was deleted on Bitbucket; your buffers are kept (:w fails)"):format(ref),
+      vim.log.levels.WARN
+    )
+  elseif #stale > 0 then
+    client.notify(
+      (
+        "%s changed on Bitbucket while you had unsaved edits in %s; they are kept. "
+        .. ":w asks how to save (compare/overwrite), :e! takes the new version."
+      ):format(ref, table.concat(stale, ", ")),
+      vim.log.levels.WARN
+    )
+  end
+end
+
+return M

@@ -1,0 +1,43 @@
+-- Pull into a folder with one differing local file: reported per file; only that file is asked
+-- about; "Cancel" keeps it, a second pull with "Overwrite" replaces it. Progress comes as LspProgress.
+local h = require("helpers")
+
+h.run(function()
+  local ctx = h.context
+  vim.g.bbsnippets = { workspace = ctx.workspace, poll_interval_seconds = 0 }
+  local dir = ctx.dir
+  local progress = {}
+  vim.api.nvim_create_autocmd("LspProgress", {
+    callback = function(args)
+      table.insert(progress, args.data.params.value.kind)
+    end,
+  })
+
+  h.will_select("^Cancel$")
+  vim.cmd(("BBSnippet pull %s/%s %s"):format(ctx.workspace, ctx.id, vim.fn.fnameescape(dir)))
+  local report = h.wait_message("pulled " .. ctx.workspace .. "/" .. ctx.id)
+  h.wait_for("the question", function()
+    return #h.prompts == 1
+  end)
+  assert(report.message:find("same%.txt: already up to date"), report.message)
+  assert(report.message:find("new%.txt: written"), report.message)
+  assert(report.message:find("local%.txt: kept"), report.message)
+  local question = h.prompts[1]
+  assert(question.prompt:find("^Overwrite 1 local file that differs%? local%.txt$"), question.prompt)
+  h.wait_for("work-done progress through LspProgress", function()
+    return vim.tbl_contains(progress, "end")
+  end)
+  h.equal("begin", progress[1], "the daemon's progress, as for any language server")
+  h.equal({ "mine\n" }, { table.concat(vim.fn.readfile(dir .. "/local.txt"), "\n") .. "\n" }, "kept")
+
+  h.messages = {}
+  h.will_select("^Overwrite$")
+  vim.cmd.cd(vim.fn.fnameescape(dir)) -- the folder defaults to the current directory
+  vim.cmd(("BBSnippet pull %s/%s"):format(ctx.workspace, ctx.id))
+  h.wait_for("the second report", function()
+    return #vim.tbl_filter(function(entry)
+      return entry.message:find("pulled ")
+    end, h.messages) == 2
+  end)
+  assert(h.messages[#h.messages].message:find("local%.txt: written"), h.messages[#h.messages].message)
+end)

@@ -1,0 +1,640 @@
+"""The local search index: titles, file names and the text of text files, for searching every snippet by content.
+
+Bitbucket cannot search snippets; this index can, and one index serves every editor through the daemon
+(``bbsnippets.search``, ``workspace/symbol``) and the CLI (``snippet-daemon search``).
+
+* Storage: SQLite FTS5 with the trigram tokenizer (case-insensitive substring matches, so ``y_hel``
+  finds ``retry_helper``), one file per account and API URL in the user cache folder, 0600 in a 0700
+  folder. Private snippets are stored there too (docs/protocol.md and the README say so). Binary files
+  are indexed by name only; a text file's first :data:`MAX_INDEXED_TEXT` bytes are indexed.
+* Freshness for few requests (:class:`Indexer`): titles and file names come from list pages alone, so
+  they are searchable at once for ⌈N/100⌉ requests. Contents are fetched only for snippets whose
+  ``updated_on`` changed since they were indexed (one multipart GET each), newest first, within
+  ``indexBudgetPerHour``. A refresh reads the list sorted by ``-updated_on`` only until it meets a
+  snippet already indexed and unchanged. The whole list is read the first time, once an hour, and when a
+  page's ``size`` says the list is shorter than what is known: that is how snippets deleted elsewhere
+  leave the index. Snippets the daemon reads or writes anyway update the index for free
+  (:meth:`SnippetIndex.saw_content`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import itertools
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from snippet_daemon.console import open_private, private_dir
+
+if TYPE_CHECKING:
+    from snippet_daemon.bitbucket import Snippet, SnippetsClient
+    from snippet_daemon.bitbucket.client import ListPage
+    from snippet_daemon.protocol import InitializationOptions
+
+log = logging.getLogger("snippet_daemon.index")
+
+SCHEMA_VERSION = "1"
+MAX_INDEXED_TEXT = 1 << 20  # bytes of one file's text that are searchable
+MAX_LINES_PER_FILE = 20  # content hits listed per file
+PREVIEW_CHARS = 160
+DEFAULT_BUDGET_PER_HOUR = 300.0  # the InitializationOptions default, for the CLI
+FULL_LIST_EVERY_SECONDS = 3600.0  # a whole-list read finds snippets deleted elsewhere
+PAGE_SIZE = 100
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS snippets (
+    workspace TEXT NOT NULL,
+    id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    updated_on TEXT,
+    files TEXT NOT NULL,          -- file names, one per line
+    indexed_on TEXT,              -- the updated_on whose contents are indexed; NULL: names only so far
+    PRIMARY KEY (workspace, id)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS labels USING fts5(
+    workspace UNINDEXED, id UNINDEXED, name UNINDEXED, label, tokenize = 'trigram'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS texts USING fts5(
+    workspace UNINDEXED, id UNINDEXED, name UNINDEXED, body, tokenize = 'trigram'
+);
+"""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: a title or file-name hit (``line`` None), or a line of a file's text."""
+
+    workspace: str
+    id: str
+    title: str
+    name: str
+    line: int | None
+    preview: str
+
+
+def _text_of(data: bytes) -> str | None:
+    """The searchable text of a file, or None for a binary one (not UTF-8, or with NUL bytes)."""
+    head = data[:MAX_INDEXED_TEXT]
+    if b"\x00" in head:
+        return None
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start >= len(head) - 3 and len(data) > MAX_INDEXED_TEXT:  # cut inside a character
+            return head[: error.start].decode("utf-8")
+        return None
+
+
+def _terms(query: str) -> list[str]:
+    return [term for term in query.split() if term]
+
+
+def _fts_query(terms: list[str]) -> str:
+    return " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class SnippetIndex:
+    """The index file: what is known of each snippet, and the full-text tables. Safe across threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        private_dir(path.parent)
+        os.close(open_private(path))  # 0600 before SQLite opens it: its -wal and -shm files take its mode
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            version = self._meta("schema")
+            if version not in (None, SCHEMA_VERSION):
+                self._db.executescript("DROP TABLE snippets; DROP TABLE labels; DROP TABLE texts;")
+            self._db.executescript(_SCHEMA)
+            self._set_meta("schema", SCHEMA_VERSION)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _meta(self, key: str) -> str | None:
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # ------------------------------------------------------------------ what is known
+
+    def listed(self, workspace: str, snippets: Iterable[Snippet]) -> list[tuple[str, str | None]]:
+        """Titles and file names from a list page, searchable at once. Returns ``(id, updated_on)`` of the
+        snippets whose contents are not indexed as of their ``updated_on``."""
+        stale: list[tuple[str, str | None]] = []
+        with self._lock, self._db:
+            for snippet in snippets:
+                row = self._db.execute(
+                    "SELECT title, updated_on, files, indexed_on FROM snippets WHERE workspace = ? AND id = ?",
+                    (workspace, snippet.id),
+                ).fetchone()
+                names = list(snippet.file_names) or (row[2].split("\n") if row and row[2] else [])
+                if row is None or (row[0], row[1], row[2]) != (snippet.title, snippet.updated_on, "\n".join(names)):
+                    indexed_on = row[3] if row is not None else None
+                    self._put_labels(workspace, snippet.id, snippet.title, snippet.updated_on, names, indexed_on)
+                if row is None or row[3] != snippet.updated_on:
+                    stale.append((snippet.id, snippet.updated_on))
+        return stale
+
+    def is_current(self, workspace: str, snippet_id: str, updated_on: str | None) -> bool:
+        """Whether the snippet's contents are indexed as of ``updated_on``."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT indexed_on FROM snippets WHERE workspace = ? AND id = ?", (workspace, snippet_id)
+            ).fetchone()
+        return row is not None and row[0] is not None and row[0] == updated_on
+
+    def _put_labels(
+        self,
+        workspace: str,
+        snippet_id: str,
+        title: str,
+        updated_on: str | None,
+        names: list[str],
+        indexed_on: str | None,
+    ) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO snippets (workspace, id, title, updated_on, files, indexed_on)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (workspace, snippet_id, title, updated_on, "\n".join(names), indexed_on),
+        )
+        self._db.execute("DELETE FROM labels WHERE workspace = ? AND id = ?", (workspace, snippet_id))
+        rows = [(workspace, snippet_id, "", title)] + [(workspace, snippet_id, name, name) for name in names]
+        self._db.executemany("INSERT INTO labels (workspace, id, name, label) VALUES (?, ?, ?, ?)", rows)
+
+    def saw_content(self, snippet: Snippet, files: Mapping[str, bytes]) -> None:
+        """A snippet's contents at its ``updated_on``: its text becomes searchable (and the old text stops)."""
+        workspace, snippet_id = snippet.workspace, snippet.id
+        names = sorted(files)
+        with self._lock, self._db:
+            self._put_labels(workspace, snippet_id, snippet.title, snippet.updated_on, names, snippet.updated_on)
+            self._db.execute("DELETE FROM texts WHERE workspace = ? AND id = ?", (workspace, snippet_id))
+            rows = []
+            for name in names:
+                text = _text_of(files[name])
+                if text:
+                    rows.append((workspace, snippet_id, name, text))
+            self._db.executemany("INSERT INTO texts (workspace, id, name, body) VALUES (?, ?, ?, ?)", rows)
+
+    def forget(self, workspace: str, snippet_id: str) -> None:
+        with self._lock, self._db:
+            self._forget(workspace, snippet_id)
+
+    def _forget(self, workspace: str, snippet_id: str) -> None:
+        for table in ("snippets", "labels", "texts"):
+            self._db.execute(f"DELETE FROM {table} WHERE workspace = ? AND id = ?", (workspace, snippet_id))
+
+    def keep_only(self, workspace: str, ids: set[str]) -> list[str]:
+        """After reading a workspace's whole list: forget the snippets it no longer has. Returns their ids."""
+        with self._lock, self._db:
+            known = [row[0] for row in self._db.execute("SELECT id FROM snippets WHERE workspace = ?", (workspace,))]
+            gone = [snippet_id for snippet_id in known if snippet_id not in ids]
+            for snippet_id in gone:
+                self._forget(workspace, snippet_id)
+        return gone
+
+    def pending(self, workspaces: Iterable[str]) -> list[tuple[str, str, str | None]]:
+        """``(workspace, id, updated_on)`` of every snippet whose contents are not indexed yet, newest first."""
+        chosen = list(workspaces)
+        if not chosen:
+            return []
+        marks = ",".join("?" * len(chosen))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT workspace, id, updated_on FROM snippets WHERE workspace IN ({marks})"
+                " AND (indexed_on IS NULL OR indexed_on IS NOT updated_on) ORDER BY updated_on DESC",
+                chosen,
+            ).fetchall()
+        return [(str(row[0]), str(row[1]), row[2]) for row in rows]
+
+    def full_list_at(self, workspace: str) -> float | None:
+        """When the whole list of ``workspace`` was last read (seconds since the epoch), if ever."""
+        with self._lock:
+            value = self._meta(f"full-list:{workspace}")
+        return float(value) if value else None
+
+    def read_full_list(self, workspace: str, when: float) -> None:
+        with self._lock:
+            self._set_meta(f"full-list:{workspace}", repr(when))
+
+    def count(self, workspace: str) -> int:
+        with self._lock:
+            return int(
+                self._db.execute("SELECT count(*) FROM snippets WHERE workspace = ?", (workspace,)).fetchone()[0]
+            )
+
+    # ------------------------------------------------------------------ searching
+
+    def search(self, query: str, workspaces: Iterable[str] | None = None, limit: int = 50) -> list[Hit]:
+        """Title and file-name hits first, then lines of text, each kind best first; at most ``limit``."""
+        terms = _terms(query)
+        if not terms or limit <= 0:
+            return []
+        chosen = list(workspaces) if workspaces is not None else None
+        with self._lock:
+            label_rows = self._matching("labels", "label", terms, chosen, limit)
+            text_rows = self._matching("texts", "body", terms, chosen, limit)
+        hits: list[Hit] = []
+        seen: set[tuple[str, str, str]] = set()
+        for workspace, snippet_id, name, label, title, files in label_rows:
+            target = name or (min(files.split("\n")) if files else "")  # a title hit opens the first file
+            if (workspace, snippet_id, target) not in seen:
+                seen.add((workspace, snippet_id, target))
+                hits.append(Hit(workspace, snippet_id, title, target, None, label))
+        needles = [term.casefold() for term in terms]
+        for workspace, snippet_id, name, body, title, _ in text_rows:
+            shown = 0
+            for number, text in enumerate(body.split("\n"), start=1):
+                folded = text.casefold()
+                if any(needle in folded for needle in needles):
+                    hits.append(Hit(workspace, snippet_id, title, name, number, text.strip()[:PREVIEW_CHARS]))
+                    shown += 1
+                    if shown >= MAX_LINES_PER_FILE or len(hits) >= limit:
+                        break
+            if len(hits) >= limit:
+                break
+        return hits[:limit]
+
+    def _matching(
+        self, table: str, column: str, terms: list[str], workspaces: list[str] | None, limit: int
+    ) -> list[tuple[str, str, str, str, str, str]]:
+        """``(workspace, id, name, matched text, title, file names)`` of the rows matching every term."""
+        where: list[str] = []
+        arguments: list[str | int] = []
+        ranked = all(len(term) >= 3 for term in terms)
+        if ranked:
+            where.append(f"{table} MATCH ?")
+            arguments.append(_fts_query(terms))
+        else:  # the trigram index needs 3 characters; shorter terms are matched by a scan
+            for term in terms:
+                where.append(f"m.{column} LIKE ? ESCAPE '\\'")
+                arguments.append(_like(term))
+        if workspaces is not None:
+            where.append(f"m.workspace IN ({','.join('?' * len(workspaces))})")
+            arguments.extend(workspaces)
+        sql = (
+            f"SELECT m.workspace, m.id, m.name, m.{column}, s.title, s.files FROM {table} AS m"
+            " JOIN snippets AS s ON s.workspace = m.workspace AND s.id = m.id"
+            f" WHERE {' AND '.join(where)} {'ORDER BY m.rank' if ranked else ''} LIMIT ?"
+        )
+        rows = self._db.execute(sql, [*arguments, limit]).fetchall()
+        return [tuple(str(value) if value is not None else "" for value in row) for row in rows]  # type: ignore[misc]
+
+
+def index_path(cache_dir: Path, api_url: str, account: str) -> Path:
+    """The index file of one account at one API URL (names hashed: no email in a file name)."""
+    key = hashlib.sha256(f"{api_url}\n{account}".encode()).hexdigest()[:16]
+    return cache_dir / f"index-{key}.sqlite3"
+
+
+async def open_index(cache_dir: Path, client: SnippetsClient) -> SnippetIndex:
+    """The index of the account ``client`` speaks for: named by its login, or (an OAuth token has none) by
+    the account ``GET /user`` names (one request)."""
+    account = client.credentials.username if client.credentials else None
+    if not account:
+        found = await client.current_user_if_readable()
+        account = (found.uuid or found.nickname) if found else None
+    return await asyncio.to_thread(SnippetIndex, index_path(cache_dir, client.api_url, account or "account"))
+
+
+# --------------------------------------------------------------------------- keeping it fresh
+
+
+class Budget(Protocol):
+    def take(self) -> bool: ...
+
+
+Progress = Callable[[str], "AbstractAsyncContextManager[Callable[[str, int | None], None]]"]
+
+
+class Indexer:
+    """Keeps :class:`SnippetIndex` fresh for the chosen workspaces, within a request budget."""
+
+    def __init__(
+        self,
+        index: SnippetIndex,
+        client: SnippetsClient,
+        budget: Budget,
+        *,
+        progress: Progress | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.index = index
+        self.client = client
+        self.budget = budget
+        self._progress = progress
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self.complete = False  # every content of every chosen workspace indexed, as of the last refresh
+
+    def was_listed(self, workspace: str) -> bool:
+        """Whether the workspace's titles and names are searchable (its whole list was read once)."""
+        return self.index.full_list_at(workspace) is not None
+
+    async def refresh(self, workspaces: Iterable[str], first_pages: Mapping[str, ListPage] | None = None) -> bool:
+        """Names from the lists, then the contents that changed. ``first_pages``: page 1 of a workspace's
+        list (``sort=-updated_on``) that someone read just now (the poller), so it is not read twice.
+        Returns whether everything is indexed (False: the budget ran out; the rest waits for the next one)."""
+        chosen = list(workspaces)
+        async with self._lock:
+            listed_all = True
+            for workspace in chosen:
+                listed_all = await self._list(workspace, (first_pages or {}).get(workspace)) and listed_all
+            self.complete = await self._fetch_contents(chosen) and listed_all
+            return self.complete
+
+    async def _list(self, workspace: str, first_page: ListPage | None) -> bool:
+        """Read the list until it meets what is indexed and unchanged (all of it at the first refresh, hourly,
+        and whenever the list's size says snippets were deleted). False: stopped by the budget."""
+        full_at = await asyncio.to_thread(self.index.full_list_at, workspace)
+        full = full_at is None or self._clock() - full_at >= FULL_LIST_EVERY_SECONDS
+        if first_page is not None and not full and await self._enough(workspace, first_page):
+            return True
+        seen: set[str] = set()
+        pages = self.client.recent_pages(workspace)
+        try:
+            while True:
+                if not self.budget.take():
+                    log.info("index: the request budget is spent; %s waits for the next refresh", workspace)
+                    return False
+                page = await anext(pages, None)
+                if page is None:
+                    break
+                seen.update(snippet.id for snippet in page.snippets)
+                if await self._enough(workspace, page) and not full:
+                    return True
+                if not page.more:
+                    break
+        finally:
+            await pages.aclose()
+        gone = await asyncio.to_thread(self.index.keep_only, workspace, seen)  # the whole list was read
+        if gone:
+            log.info("index: %d snippets of %s were deleted on Bitbucket", len(gone), workspace)
+        await asyncio.to_thread(self.index.read_full_list, workspace, self._clock())
+        return True
+
+    async def _enough(self, workspace: str, page: ListPage) -> bool:
+        """Index a page's names; whether the pages after it can only hold what is indexed and unchanged (and
+        none was deleted: the list is as long as what is known)."""
+        stale = await asyncio.to_thread(self.index.listed, workspace, page.snippets)
+        if page.total is not None and page.total != await asyncio.to_thread(self.index.count, workspace):
+            return False  # something was deleted (or is not known yet): read on, to the end
+        if not page.more:
+            return True
+        unchanged_seen = len(stale) < len(page.snippets)
+        return unchanged_seen and _newest_first(page.snippets)  # a server that ignores sort= is read to the end
+
+    async def _fetch_contents(self, workspaces: list[str]) -> bool:
+        from snippet_daemon.bitbucket import NotFound
+
+        pending = await asyncio.to_thread(self.index.pending, workspaces)
+        if not pending:
+            return True
+        title = f"Indexing {len(pending)} snippets for search"
+        async with _progress(self._progress if len(pending) > 5 else None, title) as report:
+            for done, (workspace, snippet_id, _) in enumerate(pending):
+                if not self.budget.take():
+                    log.info("index: the request budget is spent; %d contents wait", len(pending) - done)
+                    return False
+                try:
+                    content = await self.client.get_snippet_content(workspace, snippet_id)
+                except NotFound:
+                    await asyncio.to_thread(self.index.forget, workspace, snippet_id)
+                    continue
+                await asyncio.to_thread(self.index.saw_content, content.snippet, content.files)
+                report(f"{done + 1} of {len(pending)}", 100 * (done + 1) // len(pending))
+        return True
+
+
+def _newest_first(snippets: list[Snippet]) -> bool:
+    """Whether a page came sorted by ``updated_on``, newest first (ISO-8601 strings of one zone sort as text)."""
+    stamps = [snippet.updated_on or "" for snippet in snippets]
+    return all(earlier >= later for earlier, later in itertools.pairwise(stamps))
+
+
+@contextlib.asynccontextmanager
+async def _progress(progress: Progress | None, title: str) -> AsyncIterator[Callable[[str, int | None], None]]:
+    if progress is None:
+        yield lambda message, percentage: None
+        return
+    async with progress(title) as report:
+        yield report
+
+
+# --------------------------------------------------------------------------- the daemon's index service
+
+
+class IndexOwner(Protocol):
+    """What :class:`SearchIndex` uses of the language server."""
+
+    env: dict[str, str]
+    api_url: str
+    last_activity: float
+
+    @property
+    def options(self) -> InitializationOptions: ...
+
+    def client(self) -> SnippetsClient: ...
+
+    async def default_workspace_or_none(self) -> str | None: ...
+
+    async def credentials_ready(self) -> None: ...
+
+    async def visible_workspace_slugs(self) -> list[str]: ...
+
+    def run_task(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]: ...
+
+    def work_done(self, title: str) -> AbstractAsyncContextManager[Callable[[str, int | None], None]]: ...
+
+
+class SearchIndex:
+    """The index as the daemon runs it: one file per account, refreshed in the background every
+    ``indexRefreshSeconds`` (list pages the poller read meanwhile are used instead of reading them again),
+    fed for free by every snippet the daemon reads or writes, and searched without waiting for Bitbucket."""
+
+    def __init__(self, owner: IndexOwner, *, clock: Callable[[], float] = time.time) -> None:
+        self._owner = owner
+        self._clock = clock
+        self._index: SnippetIndex | None = None
+        self._indexer: Indexer | None = None
+        self._client: SnippetsClient | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._pages: dict[str, tuple[float, ListPage]] = {}  # page 1 of a list, as the poller read it, and when
+        self._refreshed_at = float("-inf")
+        self._refreshing: asyncio.Task[bool] | None = None
+        self._opening = asyncio.Lock()
+        self._changes: list[Callable[[], None]] = []  # index updates from the daemon's own reads, in order
+        self._feeding: asyncio.Task[None] | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self._owner.options.indexing is not False
+
+    @property
+    def path(self) -> Path | None:
+        return self._index.path if self._index is not None else None
+
+    def start(self) -> None:
+        """Begin keeping the index fresh (after the client initialized and credentials were looked up)."""
+        if self.enabled and self._task is None:
+            self._task = self._owner.run_task(self._run(), "keeping the search index fresh")
+
+    async def _run(self) -> None:
+        from snippet_daemon.bitbucket import BitbucketError
+        from snippet_daemon.protocol import ProtocolError
+
+        await self._owner.credentials_ready()
+        while True:
+            try:
+                await self.refresh()
+            except ProtocolError as error:  # not logged in: indexing starts again after a login
+                log.info("index: %s", error.message)
+                return
+            except BitbucketError as error:
+                log.info("index: refresh failed, tried again later: %s", error)
+            await asyncio.sleep(max(self._owner.options.index_refresh_seconds, 0.05))
+
+    async def _open(self) -> tuple[SnippetIndex, Indexer] | None:
+        """The index of the current account (opened on first use); None when indexing is off."""
+        if not self.enabled:
+            return None
+        async with self._opening:
+            return await self._open_once()
+
+    async def _open_once(self) -> tuple[SnippetIndex, Indexer]:
+        if self._index is None or self._indexer is None:
+            from snippet_daemon.bitbucket import RetryPolicy, SnippetsClient
+            from snippet_daemon.console import user_cache_dir
+            from snippet_daemon.features.watch import TokenBucket
+
+            main = self._owner.client()
+            self._index = await open_index(user_cache_dir(self._owner.env), main)
+            # Its own connection that never sleeps on 429: a refresh stops, and the next one goes on.
+            self._client = SnippetsClient(
+                main.credentials, main.api_url, retry=RetryPolicy(rate_limit_budget=0, transient_attempts=1)
+            )
+            budget = TokenBucket(
+                self._owner.options.index_budget_per_hour, capacity=self._owner.options.index_budget_per_hour
+            )
+            self._indexer = Indexer(
+                self._index, self._client, budget, progress=self._owner.work_done, clock=self._clock
+            )
+        return self._index, self._indexer
+
+    async def workspaces(self) -> list[str]:
+        """The default workspace, and those ``indexWorkspaces`` names (``*``: every visible one)."""
+        chosen: list[str] = []
+        default = await self._owner.default_workspace_or_none()
+        if default:
+            chosen.append(default)
+        wanted = self._owner.options.index_workspaces
+        extra = await self._owner.visible_workspace_slugs() if "*" in wanted else wanted
+        chosen += [slug for slug in extra if slug != "*" and slug not in chosen]
+        return chosen
+
+    def offer_page(self, workspace: str, page: ListPage) -> None:
+        """Page 1 of a workspace's list (``sort=-updated_on``), just read by someone else: used, not re-read."""
+        self._pages[workspace] = (self._clock(), page)
+
+    async def refresh(self) -> bool:
+        """One refresh (shared with any already running); whether everything is indexed."""
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.ensure_future(self._refresh())
+        return await asyncio.shield(self._refreshing)
+
+    async def _refresh(self) -> bool:
+        opened = await self._open()
+        if opened is None:
+            return False
+        _, indexer = opened
+        fresh = self._clock() - max(self._owner.options.index_refresh_seconds, 1.0)
+        pages = {ws: page for ws, (at, page) in self._pages.items() if at >= fresh}
+        self._pages.clear()
+        complete = await indexer.refresh(await self.workspaces(), pages)
+        self._refreshed_at = self._clock()
+        return complete
+
+    async def search(self, query: str, workspace: str | None, limit: int) -> tuple[list[Hit], bool]:
+        """Hits from the index as it is; the first search of a session waits for the names to be listed."""
+        opened = await self._open()
+        if opened is None:
+            return [], False
+        await self.settled()  # a file just saved is found by what it says now
+        index, indexer = opened
+        chosen = [workspace] if workspace else await self.workspaces()
+        if not all(indexer.was_listed(ws) for ws in chosen):
+            if workspace and workspace not in await self.workspaces():
+                await indexer.refresh([workspace])  # a workspace outside the chosen ones: indexed on demand
+            else:
+                await self.refresh()
+        hits = await asyncio.to_thread(index.search, query, chosen, limit)
+        return hits, indexer.complete
+
+    # ------------------------------------------------------------------ fed by the daemon's own reads and writes
+
+    def saw_content(self, snippet: Snippet, files: Mapping[str, bytes]) -> None:
+        """The daemon read or wrote this snippet anyway: index it (in a thread, in order, off the event loop)."""
+        if self._index is not None:
+            self._feed(self._index.saw_content, snippet, dict(files))
+
+    def forget(self, workspace: str, snippet_id: str) -> None:
+        if self._index is not None:
+            self._feed(self._index.forget, workspace, snippet_id)
+
+    def _feed(self, change: Callable[..., None], *arguments: Any) -> None:
+        self._changes.append(functools.partial(change, *arguments))
+        if self._feeding is None or self._feeding.done():
+            self._feeding = self._owner.run_task(self._apply_changes(), "indexing what the daemon read")
+
+    async def _apply_changes(self) -> None:
+        while self._changes:
+            change = self._changes.pop(0)
+            await asyncio.to_thread(change)
+
+    async def settled(self) -> None:
+        """Wait until what the daemon read or wrote so far is in the index."""
+        if self._feeding is not None:
+            await asyncio.shield(self._feeding)
+
+    async def reset(self) -> None:
+        """Another account: its own index file, from scratch."""
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._feeding is not None:
+            await asyncio.gather(self._feeding, return_exceptions=True)
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+        index, self._index, self._indexer = self._index, None, None
+        if index is not None:
+            index.close()

@@ -1,0 +1,145 @@
+"""The Neovim plugin end to end: each user flow is one Lua script (``editors/nvim/tests/*.lua``)
+run in real headless Neovim, with the real daemon, against the real sandbox.
+
+What the flows assert is what a Neovim user notices (buffers, prompts, registers, messages) and
+what reaches Bitbucket (the sandbox's content and its request log); this side prepares the
+sandbox, plays the other writer and checks the sandbox afterwards.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from snippet_daemon.sandbox import Sandbox
+from tests.conftest import make_client
+from tests.nvim.editor import run_flow
+
+WORKSPACE = "demo"  # the sandbox's users[0], whose credentials the flows run with
+
+
+async def create_snippet(sandbox: Sandbox, files: dict[str, bytes], *, title: str, private: bool = True) -> str:
+    async with make_client(sandbox) as client:
+        snippet = await client.create_snippet(WORKSPACE, files, title=title, is_private=private)
+        return snippet.id
+
+
+THREE_FILES = {
+    "app.py": b"def main() -> None:\n    print('hello')\n",
+    "README.md": b"# Three files\n\nA test snippet.\n",
+    "notes/todo.txt": b"- [x] open from Neovim\n",
+}
+
+
+async def test_list_open_edit_save(sandbox: Sandbox, tmp_path: Path) -> None:
+    snippet_id = await create_snippet(sandbox, THREE_FILES, title="three files")
+    context = {
+        "workspace": WORKSPACE,
+        "id": snippet_id,
+        "files": {name: data.decode() for name, data in THREE_FILES.items()},
+    }
+    await run_flow("open_edit_save", sandbox, tmp_path, context=context)
+    async with make_client(sandbox) as client:
+        content = await client.get_snippet_content(WORKSPACE, snippet_id)
+    assert content.files["notes/todo.txt"] == b"- [x] open from Neovim\n- [ ] saved from Neovim\n"
+    assert content.files["app.py"] == THREE_FILES["app.py"]  # untouched files stay byte for byte
+
+
+async def test_share_a_visual_selection(sandbox: Sandbox, tmp_path: Path) -> None:
+    await run_flow("share", sandbox, tmp_path, context={"workspace": WORKSPACE})
+    async with make_client(sandbox) as client:
+        snippets = await client.list_snippets(WORKSPACE)
+    by_title = {snippet.title: snippet for snippet in snippets}
+    assert by_title["retry helper"].is_private
+    assert not by_title["retry.py"].is_private  # no title given: the daemon names it after the file
+
+
+async def test_conflict_compare_then_overwrite(sandbox: Sandbox, tmp_path: Path) -> None:
+    snippet_id = await create_snippet(sandbox, {"app.py": b"x = 1\n", "other.txt": b"untouched\n"}, title="conflict")
+    await run_flow("conflict", sandbox, tmp_path, context={"workspace": WORKSPACE, "id": snippet_id})
+    async with make_client(sandbox) as client:
+        content = await client.get_snippet_content(WORKSPACE, snippet_id)
+    assert content.files == {"app.py": b"x = 5  # mine again\n", "other.txt": b"untouched\n"}
+
+
+async def test_comments_thread_reply_and_line_comment(sandbox: Sandbox, tmp_path: Path) -> None:
+    snippet_id = await create_snippet(sandbox, {"app.py": b"def main():\n    print('hi')\n"}, title="comments")
+    async with make_client(sandbox) as client:
+        first = await client.create_comment(WORKSPACE, snippet_id, "Looks good")
+        await run_flow("comments", sandbox, tmp_path, context={"workspace": WORKSPACE, "id": snippet_id})
+        comments = await client.list_comments(WORKSPACE, snippet_id)
+    alive = [comment for comment in comments if not comment.deleted]
+    assert [(comment.raw, comment.parent_id) for comment in alive] == [
+        ("Looks good", None),
+        ("Thanks, merged.", first.id),
+    ]
+
+
+async def test_watch_reloads_unmodified_and_marks_modified_stale(sandbox: Sandbox, tmp_path: Path) -> None:
+    files = {"clean.txt": b"one\ntwo\nthree\n", "edited.txt": b"original\n"}
+    snippet_id = await create_snippet(sandbox, files, title="watched")
+    await run_flow("watch", sandbox, tmp_path, context={"workspace": WORKSPACE, "id": snippet_id})
+    async with make_client(sandbox) as client:
+        content = await client.get_snippet_content(WORKSPACE, snippet_id)
+        watching = await client.is_watching(WORKSPACE, snippet_id)
+    assert content.files["edited.txt"] == b"their line\n"  # the stale buffer never overwrote it
+    assert not watching
+
+
+async def test_history_old_revision_read_only_and_diffed(sandbox: Sandbox, tmp_path: Path) -> None:
+    v1, v2 = 'def greet(name):\n    return "Hello"\n', 'def greet(name):\n    return f"Hello, {name}!"\n'
+    snippet_id = await create_snippet(sandbox, {"greet.py": v1.encode()}, title="history")
+    async with make_client(sandbox) as client:
+        first = (await client.get_snippet(WORKSPACE, snippet_id)).revision
+        second = (await client.update_snippet(WORKSPACE, snippet_id, files={"greet.py": v2.encode()})).revision
+    context = {"workspace": WORKSPACE, "id": snippet_id, "first": first, "second": second, "v1": v1, "v2": v2}
+    await run_flow("history", sandbox, tmp_path, context=context)
+
+
+async def test_pull_asks_only_about_the_differing_file(sandbox: Sandbox, tmp_path: Path) -> None:
+    files = {"same.txt": b"same\n", "local.txt": b"theirs\n", "new.txt": b"new\n"}
+    snippet_id = await create_snippet(sandbox, files, title="pull")
+    target = tmp_path / "into"
+    target.mkdir()
+    (target / "same.txt").write_bytes(b"same\n")
+    (target / "local.txt").write_bytes(b"mine\n")
+    context = {"workspace": WORKSPACE, "id": snippet_id, "dir": str(target)}
+    await run_flow("pull", sandbox, tmp_path, context=context)
+    assert {path.name: path.read_bytes() for path in target.iterdir()} == files
+
+
+async def test_binary_file(sandbox: Sandbox, tmp_path: Path) -> None:
+    files = {"all-bytes.bin": bytes(range(256)), "notes.txt": b"text\n"}
+    snippet_id = await create_snippet(sandbox, files, title="binary")
+    await run_flow("binary", sandbox, tmp_path, context={"workspace": WORKSPACE, "id": snippet_id})
+    async with make_client(sandbox) as client:
+        content = await client.get_snippet_content(WORKSPACE, snippet_id)
+    assert content.files == files
+
+
+async def test_checkhealth(sandbox: Sandbox, tmp_path: Path) -> None:
+    no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}  # as on a headless box
+    await run_flow("health", sandbox, tmp_path, env=no_keyring)
+
+
+async def test_no_credentials_gives_one_clear_message(sandbox: Sandbox, tmp_path: Path) -> None:
+    await run_flow("no_credentials", sandbox, tmp_path, credentials=False)
+
+
+async def test_no_daemon_gives_one_clear_message(sandbox: Sandbox, tmp_path: Path) -> None:
+    snippet_id = await create_snippet(sandbox, {"app.py": b"x = 1\n"}, title="crash")
+    await run_flow("no_daemon", sandbox, tmp_path, context={"workspace": WORKSPACE, "id": snippet_id})
+
+
+async def test_file_and_snippet_commands(sandbox: Sandbox, tmp_path: Path) -> None:
+    files = {"main.py": b'AWS_KEY = "AKIAQWERTYUIOP1234ZX"\n'}
+    snippet_id = await create_snippet(sandbox, files, title="files")
+    async with make_client(sandbox) as client:
+        team = await client.create_snippet("sandbox-team", {"team.txt": b"ours\n"}, title="team snippet")
+    context = {"workspace": WORKSPACE, "id": snippet_id, "team_id": team.id}
+    await run_flow("files", sandbox, tmp_path, context=context)
+    async with make_client(sandbox) as client:
+        assert snippet_id not in {snippet.id for snippet in await client.list_snippets(WORKSPACE)}
+
+
+async def test_startup_requires_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+    await run_flow("startup", sandbox, tmp_path)

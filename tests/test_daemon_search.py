@@ -1,0 +1,238 @@
+"""Searching every snippet by title, file name and content, from the daemon's local index: end to end over
+stdio against the sandbox, with the request counts that make it affordable."""
+
+from __future__ import annotations
+
+import asyncio
+import stat
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+
+from snippet_daemon.sandbox import Sandbox
+from tests.conftest import make_client
+from tests.daemon import CLIENTS, Daemon, DaemonError, start_daemon
+
+INDEXING: dict[str, Any] = {"indexing": True, "indexRefreshSeconds": 0.3}
+
+
+@pytest.fixture
+async def daemon(sandbox: Sandbox) -> AsyncIterator[Daemon]:
+    # The index does not depend on the editor: one capability set is enough, but for workspace/symbol.
+    started = await start_daemon(sandbox, options=INDEXING)
+    try:
+        yield started
+    finally:
+        await started.stop()
+
+
+def cache_dir(sandbox: Sandbox) -> Path:
+    return sandbox.data_dir.parent / "xdg-cache" / "snippet-daemon"  # tests.daemon points XDG_CACHE_HOME there
+
+
+async def search(daemon: Daemon, query: str, **arguments: Any) -> dict[str, Any]:
+    result: dict[str, Any] = await daemon.command("bbsnippets.search", query=query, **arguments)
+    return result
+
+
+async def search_until(daemon: Daemon, query: str, wanted: Any, timeout: float = 10.0) -> dict[str, Any]:
+    """Search again (each refresh takes indexRefreshSeconds) until ``wanted(result)``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await search(daemon, query)
+        if wanted(result):
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"search {query!r} never gave what was wanted: {result}")
+        await asyncio.sleep(0.1)
+
+
+def where(result: dict[str, Any]) -> list[tuple[str, str, int | None]]:
+    return [(hit["id"], hit["name"], hit.get("line")) for hit in result["results"]]
+
+
+async def test_a_substring_in_the_middle_of_a_word_is_found_at_its_line(daemon: Daemon, sandbox: Sandbox) -> None:
+    async with make_client(sandbox) as elsewhere:
+        helper = await elsewhere.create_snippet(
+            "demo", {"retry.py": b"import time\n\ndef retry_helper(times):\n    return times\n"}, title="Backoff"
+        )
+        await elsewhere.create_snippet("demo", {"other.txt": b"nothing to see\n"}, title="Other")
+
+    found = await search_until(daemon, "y_hel", lambda result: result["complete"])
+
+    assert found["results"] == [
+        {
+            "workspace": "demo",
+            "id": helper.id,
+            "title": "Backoff",
+            "name": "retry.py",
+            "line": 3,
+            "preview": "def retry_helper(times):",
+            "uri": f"bbsnippet://demo/{helper.id}/retry.py#L3",
+        }
+    ]
+    # The hit opens: its URI is a file of the virtual file system (the #L3 only says where to look).
+    read = await daemon.request("bbsnippets/readFile", uri=found["results"][0]["uri"])
+    assert "retry_helper" in read["text"]
+    # Case does not matter, and every word must match.
+    assert where(await search(daemon, "RETRY_helper")) == [(helper.id, "retry.py", 3)]
+    assert (await search(daemon, "retry nothing"))["results"] == []
+
+
+async def test_title_and_file_name_hits_rank_above_content_hits(daemon: Daemon, sandbox: Sandbox) -> None:
+    async with make_client(sandbox) as elsewhere:
+        in_text = await elsewhere.create_snippet("demo", {"a.sql": b"select * from invoices;\n"}, title="A query")
+        in_title = await elsewhere.create_snippet("demo", {"b.txt": b"totals\n"}, title="Invoices report")
+        in_name = await elsewhere.create_snippet("demo", {"invoices.csv": b"1,2\n"}, title="Data")
+
+    found = await search_until(daemon, "invoice", lambda result: result["complete"])
+
+    order = where(found)
+    assert {order[0][0], order[1][0]} == {in_title.id, in_name.id}  # titles and names first...
+    assert order[2] == (in_text.id, "a.sql", 1)  # ...then content
+    title_hit = next(hit for hit in found["results"] if hit["id"] == in_title.id)
+    assert title_hit["uri"] == f"bbsnippet://demo/{in_title.id}/b.txt" and "line" not in title_hit
+
+
+async def test_first_index_and_refresh_cost_what_changed(sandbox: Sandbox) -> None:
+    store = sandbox._open()  # 105 snippets straight into storage: quicker than 105 POSTs
+    ids = [
+        store.create_snippet(
+            "demo", sandbox.users[0], title=f"s{n}", is_private=True, files={f"f{n}.txt": f"body {n}\n".encode()}
+        ).id
+        for n in range(105)
+    ]
+    sandbox.clear_requests()
+    daemon = await start_daemon(sandbox, options=INDEXING)
+    try:
+        first = await search_until(daemon, "body 104", lambda result: result["complete"])
+        assert where(first) == [(ids[104], "f104.txt", 1)]
+        lists = [r for r in sandbox.requests if r.path == "/2.0/snippets/demo"]
+        reads = [r for r in sandbox.requests if r.path.startswith("/2.0/snippets/demo/")]
+        assert (len(lists), len(reads)) == (2, 105)  # ⌈N/100⌉ + N
+
+        sandbox.clear_requests()
+        async with make_client(sandbox) as elsewhere:
+            for snippet_id in ids[:3]:
+                await elsewhere.update_snippet("demo", snippet_id, files={f"f{ids.index(snippet_id)}.txt": b"edited\n"})
+        sandbox.clear_requests()
+        await search_until(daemon, "edited", lambda result: len(result["results"]) == 3 and result["complete"])
+        await asyncio.sleep(1.0)  # a few more refreshes: with nothing new they cost one list request each
+        refreshes = [r for r in sandbox.requests if r.path == "/2.0/snippets/demo"]
+        reads = [r for r in sandbox.requests if r.path.startswith("/2.0/snippets/demo/")]
+        assert len(reads) == 3 and all(r.query.startswith("sort=-updated_on") for r in refreshes)
+        assert len(refreshes) >= 2 and all("page=2" not in r.query for r in refreshes)  # 1 page each
+    finally:
+        await daemon.stop()
+
+
+async def test_another_writers_edit_becomes_searchable_and_the_old_text_stops_matching(
+    daemon: Daemon, sandbox: Sandbox
+) -> None:
+    async with make_client(sandbox) as elsewhere:
+        created = await elsewhere.create_snippet("demo", {"conf.ini": b"colour = blue\n"}, title="settings")
+    assert where(await search_until(daemon, "blue", lambda result: result["results"])) == [(created.id, "conf.ini", 1)]
+
+    async with make_client(sandbox) as elsewhere:
+        await elsewhere.update_snippet("demo", created.id, files={"conf.ini": b"colour = green\n"})
+
+    await search_until(daemon, "green", lambda result: result["results"])
+    assert (await search(daemon, "blue"))["results"] == []
+
+
+async def test_deleted_snippets_leave_the_results(daemon: Daemon, sandbox: Sandbox) -> None:
+    async with make_client(sandbox) as elsewhere:
+        mine = await elsewhere.create_snippet("demo", {"a.txt": b"zebra one\n"}, title="z1")
+        theirs = await elsewhere.create_snippet("demo", {"b.txt": b"zebra two\n"}, title="z2")
+    await search_until(daemon, "zebra", lambda result: len(result["results"]) == 2 and result["complete"])
+
+    await daemon.command("bbsnippets.delete", workspace="demo", id=mine.id)  # through the daemon: at once
+    assert where(await search(daemon, "zebra")) == [(theirs.id, "b.txt", 1)]
+
+    async with make_client(sandbox) as elsewhere:  # elsewhere: the next refresh's list is shorter
+        await elsewhere.delete_snippet("demo", theirs.id)
+    await search_until(daemon, "zebra", lambda result: result["results"] == [])
+
+
+@pytest.mark.parametrize("capabilities", CLIENTS)
+async def test_workspace_symbol_finds_snippets_with_bbsnippet_locations(sandbox: Sandbox, capabilities: str) -> None:
+    daemon = await start_daemon(sandbox, capabilities=capabilities, options=INDEXING)
+    try:
+        await _symbols_are_found(daemon, sandbox)
+    finally:
+        await daemon.stop()
+
+
+async def _symbols_are_found(daemon: Daemon, sandbox: Sandbox) -> None:
+    async with make_client(sandbox) as elsewhere:
+        created = await elsewhere.create_snippet("demo", {"deploy.sh": b"#!/bin/sh\nkubectl rollout restart\n"})
+    await search_until(daemon, "rollout", lambda result: result["complete"] and result["results"])
+
+    symbols = await daemon.client.workspace_symbol_async(types.WorkspaceSymbolParams(query="rollout"))
+
+    assert symbols is not None and len(symbols) == 1
+    symbol = symbols[0]
+    assert isinstance(symbol, types.SymbolInformation)
+    assert symbol.location.uri == f"bbsnippet://demo/{created.id}/deploy.sh"
+    assert symbol.location.range.start.line == 1  # 0-based: the second line
+    assert symbol.name == "kubectl rollout restart" and symbol.kind == types.SymbolKind.String
+    assert await daemon.client.workspace_symbol_async(types.WorkspaceSymbolParams(query="")) == []
+
+
+async def test_the_index_is_private_and_indexing_off_writes_nothing(sandbox: Sandbox) -> None:
+    async with make_client(sandbox) as elsewhere:
+        await elsewhere.create_snippet("demo", {"a.txt": b"quokka\n"})
+    off = await start_daemon(sandbox, options={**INDEXING, "indexing": False})
+    try:
+        refused = await off.client.workspace_symbol_async(types.WorkspaceSymbolParams(query="quokka"))
+        assert refused == []
+        with pytest.raises(DaemonError) as caught:
+            await search(off, "quokka")
+        assert caught.value.kind == "invalidArgument" and "indexing" in caught.value.message
+    finally:
+        await off.stop()
+    assert not cache_dir(sandbox).exists()
+
+    on = await start_daemon(sandbox, options=INDEXING)
+    try:
+        await search_until(on, "quokka", lambda result: result["results"])
+    finally:
+        await on.stop()
+    files = sorted(cache_dir(sandbox).iterdir())
+    assert [path.suffix for path in files if path.name.endswith(".sqlite3")] == [".sqlite3"]
+    assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in files), [
+        (path.name, oct(path.stat().st_mode)) for path in files
+    ]
+    assert stat.S_IMODE(cache_dir(sandbox).stat().st_mode) == 0o700
+
+
+async def test_contents_wait_for_the_budget_but_names_are_searchable_at_once(sandbox: Sandbox) -> None:
+    async with make_client(sandbox) as elsewhere:
+        for n in range(6):
+            await elsewhere.create_snippet("demo", {f"n{n}.txt": b"platypus\n"}, title=f"numbat {n}")
+    sandbox.clear_requests()
+    daemon = await start_daemon(sandbox, options={**INDEXING, "indexBudgetPerHour": 3})
+    try:
+        titles = await search(daemon, "numbat")
+        assert len(titles["results"]) == 6 and titles["complete"] is False
+        contents = await search(daemon, "platypus")
+        assert len(contents["results"]) == 2  # 1 list + 2 contents: the budget of 3 is spent
+        assert len(sandbox.requests) == 3
+    finally:
+        await daemon.stop()
+
+
+def test_indexing_follows_the_option_then_the_environment() -> None:
+    from snippet_daemon.server import create_server
+
+    server = create_server({"SNIPPET_DAEMON_INDEXING": "off"})
+    server.configure({})
+    assert server.options.indexing is False and not server.search_index.enabled
+    server.configure({"indexing": True})
+    assert server.options.indexing is True
+    fresh = create_server({})
+    fresh.configure({})
+    assert fresh.options.indexing is True  # on by default
