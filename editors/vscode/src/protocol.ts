@@ -30,6 +30,7 @@ export const LOGIN = "bbsnippets.login";
 export const LOGOUT = "bbsnippets.logout";
 export const WHOAMI = "bbsnippets.whoami";
 export const HEALTH = "bbsnippets.health";
+export const SEARCH = "bbsnippets.search";
 
 export const STAT = new RequestType<UriParams, StatResult, void>("bbsnippets/stat");
 export const READ_DIRECTORY = new RequestType<UriParams, ReadDirectoryResult, void>("bbsnippets/readDirectory");
@@ -103,6 +104,12 @@ export interface InitializationOptions {
   pollBudgetPerHour?: number;
   /** The editor's name ("vscode"), echoed in the daemon's logs. */
   clientName?: string;
+  /** The local search index: on or off (absent: SNIPPET_DAEMON_INDEXING, else on). */
+  indexing?: boolean;
+  /** Workspaces indexed besides the default one (["*"]: every workspace bbsnippets.workspaces lists). */
+  indexWorkspaces?: string[];
+  indexBudgetPerHour?: number;
+  indexRefreshSeconds?: number;
 }
 
 // --------------------------------------------------------------------------- command parameters
@@ -153,6 +160,13 @@ export interface DuplicateParams {
   title?: string;
   isPrivate?: boolean;
   allowSecrets?: boolean;
+}
+
+export interface SearchParams {
+  query: string;
+  /** Default: every indexed workspace. */
+  workspace?: string;
+  limit?: number;
 }
 
 export interface CommentAddParams {
@@ -250,6 +264,26 @@ export interface SnippetSummary {
 
 export interface ListResult {
   snippets: SnippetSummary[];
+}
+
+export interface SearchHit {
+  workspace: string;
+  id: string;
+  title: string;
+  /** The file. */
+  name: string;
+  /** The matching line, or the title or file name that matched. */
+  preview: string;
+  /** The file's bbsnippet:// URI, with #L{line} for a content hit. */
+  uri: string;
+  /** 1-based, for a content hit. */
+  line?: number;
+}
+
+export interface SearchResult {
+  results: SearchHit[];
+  /** False while contents are still being indexed (titles and names are searchable at once). */
+  complete: boolean;
 }
 
 export interface WorkspaceInfo {
@@ -461,6 +495,7 @@ export interface Commands {
   [LOGOUT]: [NoParams, Empty];
   [WHOAMI]: [NoParams, AccountResult];
   [HEALTH]: [NoParams, HealthResult];
+  [SEARCH]: [SearchParams, SearchResult];
 }
 
 export type CommandName = keyof Commands;

@@ -282,6 +282,8 @@ async function main() {
     XDG_CACHE_HOME: path.join(home, ".cache"),
     XDG_RUNTIME_DIR: path.join(tmp, "run"),
     SNIPPET_DAEMON_RETRY_SCALE: "0.01",
+    // The search index (#12) reads lists on its own: off, so the request counts asserted here are the client's.
+    SNIPPET_DAEMON_INDEXING: "0",
     BBSNIPPETS_E2E_CONTEXT: contextFile,
   });
   fs.mkdirSync(env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
