@@ -15,8 +15,10 @@ import {
   ExecuteCommandRequest,
   LanguageClient,
   type LanguageClientOptions,
+  RevealOutputChannelOn,
   type ServerOptions,
   ShowMessageNotification,
+  State,
   type ShowMessageParams,
   TransportKind,
 } from "vscode-languageclient/node";
@@ -123,7 +125,7 @@ export class Daemon implements vscode.Disposable {
       documentSelector: [],
       initializationOptions: initializationOptions(this.settings),
       outputChannel: withoutStderr(this.log.channel, stderr),
-      revealOutputChannelOn: 4, // never
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue, handled: true }),
         closed: () => {
@@ -138,7 +140,7 @@ export class Daemon implements vscode.Disposable {
     };
     const client = new QuietLanguageClient("bitbucketSnippets", "Snippet daemon", serverOptions, clientOptions);
     client.onDidChangeState((event) => {
-      if (event.newState === 1 /* Stopped */ && this.client === client && stoppedUnexpectedly) {
+      if (event.newState === State.Stopped && this.client === client && stoppedUnexpectedly) {
         this.client = undefined;
         this.fail(new DaemonError("The snippet daemon stopped unexpectedly; the log may say why.", DAEMON_UNAVAILABLE));
       }
