@@ -50,7 +50,8 @@ MAX_LINES_PER_FILE = 20  # content hits listed per file
 PREVIEW_CHARS = 160
 DEFAULT_BUDGET_PER_HOUR = 300.0  # the InitializationOptions default, for the CLI
 FULL_LIST_EVERY_SECONDS = 3600.0  # a whole-list read finds snippets deleted elsewhere
-PAGE_SIZE = 100
+FETCH_CONCURRENCY = 4  # contents read at once while the index fills
+TIDY_AFTER = 50  # contents indexed in one go after which the index is compacted
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -242,6 +243,13 @@ class SnippetIndex:
         with self._lock:
             self._set_meta(f"full-list:{workspace}", repr(when))
 
+    def tidy(self) -> None:
+        """After a batch of changes: merge the full-text segments and give the write-ahead log back."""
+        with self._lock:
+            self._db.execute("INSERT INTO labels (labels) VALUES ('optimize')")
+            self._db.execute("INSERT INTO texts (texts) VALUES ('optimize')")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def count(self, workspace: str) -> int:
         with self._lock:
             return int(
@@ -297,10 +305,13 @@ class SnippetIndex:
         if workspaces is not None:
             where.append(f"m.workspace IN ({','.join('?' * len(workspaces))})")
             arguments.extend(workspaces)
+        # Names: best match first (a small table). Texts: newest first, which stops at the first ``limit``
+        # matches instead of ranking every file that holds a common word.
+        order = "ORDER BY m.rank" if ranked and table == "labels" else "ORDER BY m.rowid DESC"
         sql = (
             f"SELECT m.workspace, m.id, m.name, m.{column}, s.title, s.files FROM {table} AS m"
             " JOIN snippets AS s ON s.workspace = m.workspace AND s.id = m.id"
-            f" WHERE {' AND '.join(where)} {'ORDER BY m.rank' if ranked else ''} LIMIT ?"
+            f" WHERE {' AND '.join(where)} {order} LIMIT ?"
         )
         rows = self._db.execute(sql, [*arguments, limit]).fetchall()
         return [tuple(str(value) if value is not None else "" for value in row) for row in rows]  # type: ignore[misc]
@@ -410,24 +421,39 @@ class Indexer:
         return unchanged_seen and _newest_first(page.snippets)  # a server that ignores sort= is read to the end
 
     async def _fetch_contents(self, workspaces: list[str]) -> bool:
-        from snippet_daemon.bitbucket import NotFound
-
+        """Read what changed, newest first, a few at a time; False when the budget stopped it."""
         pending = await asyncio.to_thread(self.index.pending, workspaces)
         if not pending:
             return True
-        title = f"Indexing {len(pending)} snippets for search"
-        async with _progress(self._progress if len(pending) > 5 else None, title) as report:
-            for done, (workspace, snippet_id, _) in enumerate(pending):
-                if not self.budget.take():
-                    log.info("index: the request budget is spent; %d contents wait", len(pending) - done)
-                    return False
-                try:
-                    content = await self.client.get_snippet_content(workspace, snippet_id)
-                except NotFound:
-                    await asyncio.to_thread(self.index.forget, workspace, snippet_id)
-                    continue
-                await asyncio.to_thread(self.index.saw_content, content.snippet, content.files)
-                report(f"{done + 1} of {len(pending)}", 100 * (done + 1) // len(pending))
+        queue = list(reversed(pending))  # pop() takes the newest first
+        total, done = len(pending), 0
+        title = f"Indexing {total} snippets for search"
+        async with _progress(self._progress if total > 5 else None, title) as report:
+
+            async def worker() -> bool:
+                nonlocal done
+                from snippet_daemon.bitbucket import NotFound
+
+                while queue:
+                    if not self.budget.take():
+                        return False
+                    workspace, snippet_id, _ = queue.pop()
+                    try:
+                        content = await self.client.get_snippet_content(workspace, snippet_id)
+                    except NotFound:
+                        await asyncio.to_thread(self.index.forget, workspace, snippet_id)
+                    else:
+                        await asyncio.to_thread(self.index.saw_content, content.snippet, content.files)
+                    done += 1
+                    report(f"{done} of {total}", 100 * done // total)
+                return True
+
+            finished = await asyncio.gather(*(worker() for _ in range(min(FETCH_CONCURRENCY, total))))
+        if not all(finished):
+            log.info("index: the request budget is spent; %d contents wait for the next refresh", total - done)
+            return False
+        if total >= TIDY_AFTER:
+            await asyncio.to_thread(self.index.tidy)
         return True
 
 

@@ -4,7 +4,9 @@ What it answers (shapes from ``../shared/bitbucket-api/FACTS.md``, Bitbucket Ser
 
 * ``GET /rest/snippets/1.0/snippets`` (the caller's snippets) and ``.../snippets/browse`` (everyone's,
   403 unless ``browse_allowed``), paged with ``start``/``limit`` -> ``{size, limit, isLastPage, start,
-  nextPageStart?, values}``; list entries carry no files or comments;
+  nextPageStart?, values}``; list entries are summaries, as FACTS.md says the real add-on's are: their
+  ``files`` name each file (``{guid, name}``) without its content (``list_files="absent"``: no ``files``
+  at all), and they carry no comments;
 * ``GET /rest/snippets/1.0/snippets/{guid}``: one snippet with files and flat comments inline;
 * ``GET /rest/api/1.0/users`` (paged the same way; 403 unless ``users_api``) and
   ``GET /rest/api/1.0/application-properties`` (Bitbucket Server's version, unless ``core_api`` is off).
@@ -29,6 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
 FileShape = Literal["text", "encoding", "contentBase64"]
+ListFiles = Literal["names", "absent"]  # what a list entry says of its files
 BASE_TIME_MS = 1_600_000_000_000  # 2020-09-13: old enough to be obviously "the original date"
 
 
@@ -57,8 +60,11 @@ class FakeFile:
     content: bytes
     shape: FileShape = "text"
 
+    def summary_json(self) -> dict[str, Any]:
+        return {"guid": str(uuid.uuid5(uuid.NAMESPACE_URL, self.name)), "name": self.name}
+
     def to_json(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {"guid": str(uuid.uuid5(uuid.NAMESPACE_URL, self.name)), "name": self.name}
+        entry = self.summary_json()
         encoded = base64.b64encode(self.content).decode("ascii")
         if self.shape == "text":
             entry["content"] = self.content.decode("utf-8")
@@ -100,7 +106,13 @@ class FakeSnippet:
     files: list[FakeFile] = field(default_factory=list)
     comments: list[FakeComment] = field(default_factory=list)
 
-    def summary_json(self) -> dict[str, Any]:
+    def summary_json(self, *, list_files: ListFiles = "names") -> dict[str, Any]:
+        summary = self._common_json()
+        if list_files == "names":
+            summary["files"] = [file.summary_json() for file in self.files]
+        return summary
+
+    def _common_json(self) -> dict[str, Any]:
         return {
             "guid": self.guid,
             "name": self.name,
@@ -116,7 +128,7 @@ class FakeSnippet:
 
     def detail_json(self) -> dict[str, Any]:
         return {
-            **self.summary_json(),
+            **self._common_json(),
             "files": [file.to_json() for file in self.files],
             "comments": [comment.to_json() for comment in self.comments],
         }
@@ -144,6 +156,7 @@ class FakeAddon:
         users_api: bool = True,
         browse_allowed: bool = True,
         max_page: int = 25,
+        list_files: ListFiles = "names",
     ) -> None:
         self.username = username
         self.password = password
@@ -153,6 +166,7 @@ class FakeAddon:
         self.users_api = users_api
         self.browse_allowed = browse_allowed
         self.max_page = max_page
+        self.list_files: ListFiles = list_files
         self.users = list(DEFAULT_USERS)
         self.snippets: list[FakeSnippet] = []
         self.requests: list[tuple[str, str, int]] = []
@@ -287,11 +301,11 @@ class FakeAddon:
             with self._lock:
                 snippets = list(self.snippets)
             if rest == "":
-                return 200, self._page([s.summary_json() for s in self.own_snippets()], query)
+                return 200, self._page([s.summary_json(list_files=self.list_files) for s in self.own_snippets()], query)
             if rest == "browse":
                 if not self.browse_allowed:
                     return 403, {"errors": [{"message": "You are not permitted to browse all snippets."}]}
-                return 200, self._page([s.summary_json() for s in snippets], query)
+                return 200, self._page([s.summary_json(list_files=self.list_files) for s in snippets], query)
             found = next((s for s in snippets if s.guid == urllib.parse.unquote(rest)), None)
             if found is not None:
                 return 200, found.detail_json()

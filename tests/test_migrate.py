@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from snippet_daemon.bitbucket import SnippetsClient
@@ -221,6 +222,52 @@ async def test_dry_run_reads_but_writes_nothing(sandbox: Sandbox, addon: FakeAdd
     for original in addon.snippets:
         assert original.guid in output
     assert "Estimate:" in output
+
+
+@pytest.mark.parametrize("list_files", ["names", "absent"])
+@pytest.mark.parametrize("dry_run", [True, False])
+async def test_list_entries_that_name_files_without_content_are_summaries(
+    sandbox: Sandbox, tmp_path: Path, list_files: Any, dry_run: bool
+) -> None:
+    """The real add-on's list entries name files without content (or omit them): only the detail read counts."""
+    with FakeAddon(list_files=list_files) as addon:
+        addon.seed(3, files_per_snippet=3, max_comments=1)
+        async with httpx.AsyncClient(auth=(addon.username, addon.password)) as http:
+            page = (await http.get(f"{addon.base_url}/rest/snippets/1.0/snippets/browse")).json()
+        for entry in page["values"]:  # the fake serves the shape FACTS.md describes
+            if list_files == "names":
+                assert entry["files"] and all(set(file) == {"guid", "name"} for file in entry["files"])
+            else:
+                assert "files" not in entry
+        report, output = await migrate(sandbox, addon, tmp_path, dry_run=dry_run)
+
+    assert not report.failures
+    if dry_run:
+        assert report.counts()["planned"] == 3
+        for original in addon.snippets:
+            size = sum(len(file.content) for file in original.files)
+            assert f"{original.guid}  {original.name}: 3 file(s), {size:,} bytes" in output
+    else:
+        assert report.counts()["migrated"] == 3
+        view = await cloud_view(sandbox)
+        for original in addon.snippets:
+            assert view[original.name][1] == expected_files(original)
+
+
+async def test_a_detail_read_without_content_fails_that_snippet_alone(
+    sandbox: Sandbox, addon: FakeAddon, tmp_path: Path
+) -> None:
+    broken, fine = addon.seed(2, files_per_snippet=1, max_comments=0)
+    original_detail = broken.detail_json
+    broken.detail_json = lambda: {**original_detail(), "files": [{"name": "s0.sql"}]}  # type: ignore[method-assign]
+
+    report, output = await migrate(sandbox, addon, tmp_path)
+
+    assert report.counts()["migrated"] == 1
+    assert "1 unreadable" in output
+    (failure,) = report.failures
+    assert failure.guid == broken.guid and "'s0.sql' without its content" in (failure.reason or "")
+    assert set(await cloud_view(sandbox)) == {fine.name}
 
 
 # --------------------------------------------------------------------------- crashes, exactly once

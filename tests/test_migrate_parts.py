@@ -67,6 +67,14 @@ def test_a_file_that_cannot_be_copied_byte_exact_is_an_error_not_a_guess(file_en
         parse_snippet({"guid": "g", "files": [file_entry]}, detailed=True)
 
 
+def test_a_list_entry_is_a_summary_whose_files_need_no_content() -> None:
+    for files in ([{"guid": "f1", "name": "s0.sql"}], [{"name": "x", "content": "old shape"}], None, "junk"):
+        entry = {"guid": "g", "name": "n", "files": files, "comments": [{"text": "later"}]}
+        summary = parse_snippet(entry, detailed=False)
+        assert (summary.guid, summary.name, summary.files, summary.comments) == ("g", "n", (), ())
+        assert not summary.detailed
+
+
 def test_missing_and_unknown_fields_are_tolerated() -> None:
     snippet = parse_snippet({"id": 42, "surprise": [1], "comments": [{"text": "hi", "user": {"id": 7}}]}, detailed=True)
     assert snippet.guid == "42" and snippet.name == "" and snippet.files == ()

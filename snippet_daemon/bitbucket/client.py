@@ -48,6 +48,9 @@ from snippet_daemon.bitbucket.multipart import MultipartError, decode_snippet_bo
 log = logging.getLogger("snippet_daemon.bitbucket")
 
 PAGELEN: Final = 100
+# Bigger answers are decoded in a worker thread: the worst body decodes at ~70 ms a MB, which would stall
+# the daemon's event loop (and every editor request behind it); smaller ones are not worth a thread hop.
+DECODE_OFF_LOOP_BYTES: Final = 256 * 1024
 IDEMPOTENT: Final = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
@@ -415,7 +418,10 @@ class SnippetsClient:
         content_type = response.headers.get("content-type", "")
         if content_type.lower().startswith("multipart/"):
             try:
-                metadata, files = decode_snippet_body(response.content, content_type)
+                if len(response.content) > DECODE_OFF_LOOP_BYTES:
+                    metadata, files = await asyncio.to_thread(decode_snippet_body, response.content, content_type)
+                else:
+                    metadata, files = decode_snippet_body(response.content, content_type)
             except MultipartError as error:
                 raise ServerError(f"Bitbucket sent a snippet that cannot be decoded ({what}): {error}") from None
             snippet = self._at_revision(Snippet.from_json(metadata, workspace), revision)

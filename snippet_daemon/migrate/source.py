@@ -4,7 +4,8 @@ The add-on's REST API lives at ``{server}/rest/snippets/1.0`` (``../shared/bitbu
 
 * ``GET /snippets`` (the caller's snippets) and ``GET /snippets/browse`` (everyone's, where the
   credentials allow it), paged the Bitbucket Server way: ``start``/``limit`` parameters and pages
-  ``{size, limit, isLastPage, start, nextPageStart?, values}``;
+  ``{size, limit, isLastPage, start, nextPageStart?, values}``; their entries are summaries whose
+  ``files`` (when present) name the files without their content;
 * ``GET /snippets/{guid}``: one snippet with its files and (flat) comments inline.
 
 The server's own user API (``GET {server}/rest/api/1.0/users``, paged the same way) turns the
@@ -73,7 +74,8 @@ class ServerComment:
 
 @dataclass(frozen=True)
 class ServerSnippet:
-    """One add-on snippet. ``files``/``comments`` are empty in list entries (see ``detailed``)."""
+    """One add-on snippet. ``files``/``comments`` are empty in list entries (see ``detailed``):
+    those are summaries, and only the detail read must carry every file's content."""
 
     guid: str
     name: str
@@ -241,14 +243,16 @@ def parse_snippet(data: Any, *, detailed: bool) -> ServerSnippet:
             categories.append(category)
     files: list[ServerFile] = []
     raw_files = data.get("files")
-    for index, raw_file in enumerate(raw_files if isinstance(raw_files, list) else []):
+    # List entries are summaries: the real add-on names their files without content (or leaves
+    # ``files`` out), so only a detail read is held to carrying every byte.
+    for index, raw_file in enumerate(raw_files if detailed and isinstance(raw_files, list) else []):
         if not isinstance(raw_file, dict):
             continue
         file_name = _text(raw_file.get("name")) or _text(raw_file.get("filename")) or f"file-{index + 1}"
         files.append(ServerFile(name=file_name, content=_file_content(raw_file, file_name)))
     comments: list[ServerComment] = []
     raw_comments = data.get("comments")
-    for index, raw_comment in enumerate(raw_comments if isinstance(raw_comments, list) else []):
+    for index, raw_comment in enumerate(raw_comments if detailed and isinstance(raw_comments, list) else []):
         if not isinstance(raw_comment, dict):
             continue
         comments.append(

@@ -17,7 +17,6 @@ Tokens live only in memory: nothing in this module writes them anywhere, and ``r
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import secrets
 import uuid as uuid_module
@@ -262,7 +261,7 @@ class Directory:
             return AuthResult(None, _INVALID)
         try:
             decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text in the header
             return AuthResult(None, _INVALID)
         username, sep, password = decoded.partition(":")
         if not sep:

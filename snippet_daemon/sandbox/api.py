@@ -84,6 +84,10 @@ SNIPPETS_PAGELEN = 30  # seen in real answers
 DEFAULT_PAGELEN = 10  # the spec's general default
 MAX_PAGELEN = 100
 WORKSPACES_PAGELEN = 10  # the API's usual default
+# Numbers from a URL or a body must fit the store's 64-bit integers (SQLite raises OverflowError past them);
+# page numbers are held far below that so that (page - 1) * pagelen still fits.
+MAX_PAGE = 2**31 - 1
+MAX_ID = 2**63 - 1
 _WWW_AUTHENTICATE = ("WWW-Authenticate", 'Basic realm="Bitbucket.org HTTP"')
 _RESPONSE_TYPES = ("application/json", "multipart/related", "multipart/form-data")
 _REVISION = re.compile(r"[0-9a-f]{7,40}")
@@ -182,7 +186,9 @@ def _json_object(body: bytes) -> dict[str, Any]:
         return {}
     try:
         document = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except RecursionError:
+        raise ApiError(400, "Malformed JSON body", detail="nested too deeply") from None
+    except ValueError as error:  # not UTF-8, not JSON, or an integer over Python's digit limit
         raise ApiError(400, "Malformed JSON body", detail=str(error)) from error
     if not isinstance(document, dict):
         raise ApiError(400, "The JSON body must be an object")
@@ -232,9 +238,9 @@ def _form_text(content: bytes, name: str) -> str:
 def _closed_multipart(body: bytes, content_type: str) -> bytes:
     """Tolerate a body whose last delimiter lacks its closing ``--`` (as in the API docs' own example)."""
     boundary = parse_header_params(content_type)[1].get("boundary")
-    if not boundary:
-        return body
-    delimiter = b"--" + boundary.encode("latin-1")
+    if not boundary or not boundary.isascii():
+        return body  # the decoder explains what is wrong with the boundary
+    delimiter = b"--" + boundary.encode("ascii")
     if delimiter + b"--" in body:
         return body
     stripped = body.rstrip(b"\r\n\t ")
@@ -245,10 +251,21 @@ def _query_int(request: ApiRequest, name: str, default: int) -> int:
     values = request.query.get(name)
     if not values or values[-1] == "":
         return default
+    text = values[-1]
     try:
-        return int(values[-1])
+        if len(text) > 20:  # past any 64-bit number: no need to convert it to know
+            raise ValueError(text)
+        return int(text)
     except ValueError as error:
-        raise ApiError(400, f"Invalid {name}: {values[-1]!r}") from error
+        raise ApiError(400, f"Invalid {name}: {text[:40]!r}") from error
+
+
+def _id_number(text: str) -> int | None:
+    """An id from a URL (``comments/{id}``): None when it is no id the store could hold."""
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
 
 
 class SnippetsApi:
@@ -450,8 +467,8 @@ class SnippetsApi:
     def _paging(self, request: ApiRequest, default: int) -> tuple[int, int]:
         page = _query_int(request, "page", 1)
         pagelen = _query_int(request, "pagelen", default)
-        if page < 1:
-            raise ApiError(400, f"Invalid page: {page}")
+        if not 1 <= page <= MAX_PAGE:
+            raise ApiError(400, f"Invalid page: {page}", detail=f"page must be between 1 and {MAX_PAGE}.")
         if pagelen < 1:
             raise ApiError(400, f"Invalid pagelen: {pagelen}")
         return page, min(pagelen, MAX_PAGELEN)
@@ -710,6 +727,8 @@ class SnippetsApi:
         _, record = self._visible(user, ws_selector, snippet_id)
         old, new = self._revspec(record, spec)
         path = (request.query.get("path") or [""])[-1]
+        if "\0" in path:  # no file has it, and git cannot be given it
+            raise ApiError(400, "Invalid path", fields={"path": ["a path cannot contain NUL"]})
         return ApiResponse(200, self.store.git.diff(old, new, path or None), "text/plain")
 
     def get_patch(
@@ -773,7 +792,8 @@ class SnippetsApi:
         return raw
 
     def _comment(self, record: SnippetRecord, comment_id: str) -> CommentRecord:
-        comment = self.store.get_comment(record.id, int(comment_id)) if comment_id.isdigit() else None
+        number = _id_number(comment_id)
+        comment = self.store.get_comment(record.id, number) if number is not None else None
         if comment is None:
             raise not_found()
         return comment
@@ -794,8 +814,8 @@ class SnippetsApi:
         parent = document.get("parent")
         if parent is not None:
             candidate = parent.get("id") if isinstance(parent, dict) else None
-            if isinstance(candidate, bool) or not isinstance(candidate, int):
-                raise ApiError(400, "Bad request", fields={"parent.id": ["expected an integer"]})
+            if isinstance(candidate, bool) or not isinstance(candidate, int) or not 0 < candidate <= MAX_ID:
+                raise ApiError(400, "Bad request", fields={"parent.id": ["expected a comment id"]})
             if self.store.get_comment(record.id, candidate) is None:
                 raise ApiError(400, "Bad request", fields={"parent": [f"no comment {candidate} on this snippet"]})
             parent_id = candidate

@@ -19,6 +19,10 @@ from typing import Any
 __all__ = ["RATE_LIMIT_MESSAGE", "FaultKind", "Faults", "RecordedRequest"]
 
 RATE_LIMIT_MESSAGE = "Rate limit for this resource has been exceeded"
+# The largest value each fault accepts: a minute of latency, and a million requests for any counter.
+# (A latency of 1e20 ms made every later request fail; a knob without an entry here is a counter.)
+MAX_FAULT_VALUE = {"latency_ms": 60_000, "ignore_sort": 1}
+MAX_FAULT_COUNT = 1_000_000
 
 
 class FaultKind(enum.Enum):
@@ -47,8 +51,9 @@ class Faults:
         for name, value in values.items():
             if name not in known:
                 raise ValueError(f"unknown fault {name!r}; known: {', '.join(sorted(known))}")
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be a non-negative integer")
+            most = MAX_FAULT_VALUE.get(name, MAX_FAULT_COUNT)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
+                raise ValueError(f"{name} must be an integer from 0 to {most}, not {str(value)[:40]}")
         for name, value in values.items():
             setattr(self, name, value)
 

@@ -10,6 +10,8 @@ errors are ``{"type": "error", "error": {"message", "detail"?, "data"?, "fields"
 Multipart answers follow the GET docs: ``multipart/related`` with the JSON part first
 (``Content-ID: snippet``, named by ``start``), then one part per file (``Content-ID: "name"`` and
 ``Content-Disposition: attachment; filename=...``); text travels 7bit/8bit, anything else base64.
+Every header is written so that no name can break it: the exact name travels in ``filename=`` (RFC 2231
+``filename*=`` when it is not printable ASCII), and nothing unprintable (CR, LF, ...) reaches any header.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from snippet_daemon.bitbucket.multipart import content_disposition, is_text, quote_header_value
+from snippet_daemon.bitbucket.multipart import content_disposition, content_id_header, is_text, quote_header_value
 
 from .accounts import AccountInfo, Workspace
 from .gitstore import CommitInfo
@@ -370,7 +372,7 @@ def related_body(snippet: Mapping[str, Any], files: Mapping[str, bytes]) -> tupl
         headers, body = _file_part_headers(name, content)
         headers += [
             "MIME-Version: 1.0",
-            f"Content-ID: {quote_header_value(name)}",
+            f"Content-ID: {content_id_header(name)}",
             "Content-Disposition: " + content_disposition("attachment", name),
         ]
         parts.append((headers, body))

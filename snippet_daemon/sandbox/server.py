@@ -54,6 +54,9 @@ class _BadRequest(Exception):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # idle keep-alive connections must not hold up stop()
+    # The listen backlog (socketserver's default is 5): hundreds of clients connecting at once, as parallel
+    # tests and editors do, must wait in the queue, not see their SYNs dropped and time out.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
         self.sandbox = sandbox
@@ -137,6 +140,37 @@ class _Handler(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         self._handle()
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method goes to the router too, which answers 405 with Allow, as Bitbucket does;
+        # http.server alone would answer 501, a server error, to what is the client's mistake.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
+    def parse_request(self) -> bool:
+        try:
+            return super().parse_request()
+        except Exception as error:
+            # http.client parses request headers as an email message, which decodes a multipart Content-Type's
+            # RFC 2231 boundary* and raises on a bad charset (a NUL, say): without this the client got no answer.
+            logger.debug("sandbox: unparsable request headers: %s", error)
+            self.send_error(400, "Malformed request headers")
+            return False
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own errors (bad request line, headers too long, ...) as Bitbucket error documents."""
+        if self.request_version == "HTTP/0.9":  # the request line was not understood: answer as HTTP/1.1 anyway
+            self.request_version = "HTTP/1.1"
+        reason = self.responses.get(code, ("Error", ""))[0]
+        body = json_response(code, error_json(message or reason)).body
+        self.send_response(code, reason)
+        self.send_header("Content-Type", JSON_TYPE)
+        self.send_header("Connection", "close")  # what came after the bad part cannot be trusted
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # _handle logs one line per request itself
 
@@ -151,12 +185,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = self.headers.get("Content-Length")
         if length is None:
             return b""
-        try:
-            size = int(length)
-        except ValueError as error:
-            raise _BadRequest(400, "Invalid Content-Length") from error
-        if size < 0:
+        if not (length.isascii() and length.strip().isdigit()):  # int() would also take "-1", "1_0" and "+1"
             raise _BadRequest(400, "Invalid Content-Length")
+        size = int(length)
         if size > MAX_BODY:
             raise _BadRequest(413, "Request body too large")
         return self.rfile.read(size)
@@ -170,6 +201,8 @@ class _Handler(BaseHTTPRequestHandler):
                 size = int(line.split(b";", 1)[0].strip(), 16)
             except ValueError as error:
                 raise _BadRequest(400, "Invalid chunked body") from error
+            if size < 0:  # int() takes "-5", and read(-5) would wait for the client to close
+                raise _BadRequest(400, "Invalid chunked body")
             if size == 0:
                 while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
                     pass  # trailers
@@ -192,6 +225,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", response.content_type)
         for name, value in response.headers:
             self.send_header(name, value)
+        if self.close_connection:  # say so, or a keep-alive client sends its next request into a closed socket
+            self.send_header("Connection", "close")
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         if self.command != "HEAD" and response.body:
@@ -201,12 +236,13 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         self.server.busy(1)
         try:
-            split = urllib.parse.urlsplit(self.path)
             try:
                 body = self._read_body()
-            except _BadRequest as error:
-                self.close_connection = True  # the rest of the body is still on the wire
-                self._send(json_response(error.status, error_json(str(error))))
+                split = urllib.parse.urlsplit(self.path)
+            except (_BadRequest, ValueError) as error:  # urlsplit: ValueError for a target like "//[x"
+                status = error.status if isinstance(error, _BadRequest) else 400
+                self.close_connection = True  # the rest of the body may still be on the wire
+                self._send(json_response(status, error_json(str(error) or "Bad request")))
                 return
             path = split.path
             if path == "/2.0" or path.startswith("/2.0/"):
@@ -461,8 +497,8 @@ class Sandbox:
                         raise ValueError("expected a JSON object")
                     with self._lock:
                         self.faults.update(values)
-                except (ValueError, UnicodeDecodeError) as error:
-                    return json_response(400, error_json(str(error)))
+                except (ValueError, RecursionError) as error:  # ValueError: also bad UTF-8 and range checks
+                    return json_response(400, error_json(str(error) or "nested too deeply"))
             if method in ("GET", "PUT"):
                 with self._lock:
                     return json_response(200, self.faults.to_json())

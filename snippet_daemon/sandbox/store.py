@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import secrets
 import sqlite3
 import string
@@ -46,6 +47,7 @@ __all__ = [
 logger = logging.getLogger("snippet_daemon.sandbox")
 
 _ID_ALPHABET = string.ascii_letters + string.digits
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode's Cc: C0 controls, DEL, C1 controls
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS snippets (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -142,6 +144,9 @@ def check_file_name(name: str) -> str | None:
         return "a file name must be valid Unicode"
     if "\0" in name:
         return "a file name cannot contain NUL"
+    # A newline or other control character in a name fools people and breaks every header it is put in.
+    if _CONTROL.search(name):
+        return "a file name cannot contain control characters (newline, tab, ...)"
     for component in name.split("/"):
         if component in ("", ".", ".."):
             return "a file path cannot have empty, '.' or '..' components"
