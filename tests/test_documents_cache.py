@@ -18,7 +18,8 @@ def _snippet(snippet_id: str) -> Snippet:
 
 def test_the_least_recently_used_snippets_go_once_the_cache_is_full(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(documents, "MAX_CACHED_BYTES", 3000)
-    cache = SnippetDocuments(SimpleNamespace(options=InitializationOptions()))  # type: ignore[arg-type]
+    no_index = SimpleNamespace(saw_content=lambda snippet, files: None)
+    cache = SnippetDocuments(SimpleNamespace(options=InitializationOptions(), search_index=no_index))  # type: ignore[arg-type]
     for snippet_id in ("a", "b", "c"):
         cache.refreshed("ws", snippet_id, _snippet(snippet_id), {"f.txt": b"x" * 1000})
     cache.remember_read("ws", "a", "f.txt", "rev-a")
