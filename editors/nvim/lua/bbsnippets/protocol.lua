@@ -32,6 +32,7 @@ M.LOGIN = "bbsnippets.login"
 M.LOGOUT = "bbsnippets.logout"
 M.WHOAMI = "bbsnippets.whoami"
 M.HEALTH = "bbsnippets.health"
+M.SEARCH = "bbsnippets.search"
 
 -- Requests: a file system over bbsnippet:// URIs.
 M.STAT = "bbsnippets/stat"
@@ -101,6 +102,10 @@ M.ErrorKind = {
 ---@field writeBatchMilliseconds? integer extension
 ---@field pollBudgetPerHour? number extension
 ---@field clientName? string the editor's name, echoed in the daemon's log and health
+---@field indexing? boolean the local search index on or off (absent: SNIPPET_DAEMON_INDEXING, else on)
+---@field indexWorkspaces? string[] workspaces indexed besides the default one ({"*"}: all)
+---@field indexBudgetPerHour? number
+---@field indexRefreshSeconds? number
 
 -- ----------------------------------------------------------------------------- command parameters
 
@@ -234,6 +239,24 @@ M.ErrorKind = {
 ---@field name string
 ---@field uuid? string
 ---@field isDefault boolean
+
+---@class bbsnippets.SearchParams
+---@field query string
+---@field workspace? string default: every indexed workspace
+---@field limit? integer default 50
+
+---@class bbsnippets.SearchHit
+---@field workspace string
+---@field id string
+---@field title string
+---@field name string the file
+---@field preview string the matching line, or the title or file name that matched
+---@field uri string the file's bbsnippet:// URI, with #L{line} for a content hit
+---@field line? integer 1-based, for a content hit
+
+---@class bbsnippets.SearchResult
+---@field results bbsnippets.SearchHit[]
+---@field complete boolean false while contents are still being indexed
 
 ---@class bbsnippets.WorkspacesResult
 ---@field workspaces bbsnippets.WorkspaceInfo[]
