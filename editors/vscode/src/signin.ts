@@ -1,0 +1,101 @@
+// Sign in and out (bbsnippets.login keeps the secret in the OS keyring, never here), and the status bar
+// item: "signed in as X · workspace Y" from bbsnippets.whoami, or "Sign in".
+
+import * as vscode from "vscode";
+
+import type { Daemon } from "./client";
+import { type Services, registerCommand } from "./commands";
+import { toDaemonError } from "./errors";
+import * as prompts from "./prompts";
+import { type AccountResult, ErrorKind } from "./protocol";
+import { readSettings } from "./settings";
+
+export const TOKEN_URL = "https://id.atlassian.com/manage-profile/security/api-tokens";
+
+export class Status implements vscode.Disposable {
+  readonly item = vscode.window.createStatusBarItem("bitbucketSnippets.status", vscode.StatusBarAlignment.Left, 10);
+  /** Who we are signed in as, when known. */
+  account: AccountResult | undefined;
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(private readonly daemon: Daemon) {
+    this.item.name = "Bitbucket Snippets";
+    this.subscriptions = [daemon.onDidStart(() => void this.update())];
+  }
+
+  /** Ask the daemon who we are (one request) and show it. */
+  async update(): Promise<void> {
+    try {
+      this.show(await this.daemon.command("bbsnippets.whoami", {}));
+    } catch (error) {
+      const failure = toDaemonError(error);
+      if (failure.kind === ErrorKind.NOT_AUTHENTICATED || failure.kind === "daemonUnavailable") {
+        this.show(undefined);
+      } else {
+        // Network trouble and the like: keep what we showed, say why in the tooltip.
+        this.item.tooltip = `Bitbucket Snippets: ${failure.message}`;
+      }
+    }
+  }
+
+  show(result: AccountResult | undefined): void {
+    this.account = result?.account ? result : undefined;
+    if (this.account?.account) {
+      const workspace = this.account.workspace ?? (readSettings().workspace || this.account.account.nickname);
+      this.item.text = `$(account) signed in as ${this.account.account.displayName}${workspace ? ` · workspace ${workspace}` : ""}`;
+      this.item.tooltip = "Bitbucket Snippets: click to sign out or switch account";
+      this.item.command = "bitbucketSnippets.signOut";
+    } else {
+      this.item.text = "$(sign-in) Sign in";
+      this.item.tooltip = "Bitbucket Snippets: sign in with your Atlassian email and an API token";
+      this.item.command = "bitbucketSnippets.signIn";
+    }
+    void vscode.commands.executeCommand("setContext", "bitbucketSnippets.signedIn", this.account !== undefined);
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.subscriptions.forEach((subscription) => subscription.dispose());
+    this.item.dispose();
+  }
+}
+
+export function registerSignIn(context: vscode.ExtensionContext, services: Services, status: Status): void {
+  registerCommand(context, services, "signIn", "Signing in", async () => {
+    const email = await prompts.input("Your Atlassian account email (Bitbucket signs API tokens in with it)", {
+      placeHolder: "you@example.com",
+      validate: (value) => (value.includes("@") ? undefined : "An email address, e.g. you@example.com"),
+    });
+    if (!email) {
+      return undefined;
+    }
+    const secret = await prompts.input(
+      `An API token with the scopes read:snippet:bitbucket, write:snippet:bitbucket, delete:snippet:bitbucket (create one at ${TOKEN_URL})`,
+      { password: true },
+    );
+    if (!secret) {
+      return undefined;
+    }
+    const result = await services.daemon.command("bbsnippets.login", { kind: "apiToken", username: email.trim(), secret });
+    await status.update();
+    services.tree.refresh();
+    void prompts.notify("info", `Signed in to Bitbucket as ${result.account?.displayName ?? email}.`);
+    return result.account;
+  });
+
+  registerCommand(context, services, "signOut", "Signing out", async () => {
+    const name = status.account?.account?.displayName;
+    const choice = await prompts.modal(
+      name ? `Sign out ${name}?` : "Sign out of Bitbucket?",
+      "The API token is removed from the OS keyring. Credentials in the environment (BITBUCKET_*) still apply.",
+      "Sign out",
+    );
+    if (choice !== "Sign out") {
+      return false;
+    }
+    await services.daemon.command("bbsnippets.logout", {});
+    await status.update();
+    services.tree.refresh();
+    return true;
+  });
+}

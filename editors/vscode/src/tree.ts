@@ -1,0 +1,183 @@
+// The Snippets view: workspaces (bbsnippets.workspaces) -> snippets (bbsnippets.list) -> files (bbsnippets.open).
+//
+// Request economy: the workspaces are asked for once a session (the daemon caches them); expanding a
+// workspace is one list of ⌈N/100⌉ pages; expanding a snippet is one read that also fills the daemon's
+// cache, so opening its files afterwards costs nothing more. Menus key on contextValue
+// ("workspace", "snippet;private;watched", "file;text", ...), so only applicable actions show.
+
+import * as vscode from "vscode";
+
+import type { Daemon } from "./client";
+import { toDaemonError } from "./errors";
+import type { Log } from "./log";
+import type { FileInfo, OpenResult, SnippetSummary, WorkspaceInfo } from "./protocol";
+import * as snippetUri from "./uri";
+
+export type WatchState = "watched" | "unwatched" | "watchUnknown";
+
+export type Node =
+  | { kind: "workspace"; workspace: WorkspaceInfo }
+  | { kind: "snippet"; snippet: SnippetSummary }
+  | { kind: "file"; workspace: string; id: string; file: FileInfo; htmlUrl?: string }
+  | { kind: "message"; text: string; command?: vscode.Command };
+
+export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  /** What we know of watching, learnt from our own watch/unwatch (asking costs a request per snippet). */
+  readonly watching = new Map<string, boolean>();
+  /** The last snippet lists, by workspace: commands that name a snippet find its title and link here. */
+  private readonly snippets = new Map<string, SnippetSummary[]>();
+  private readonly opened = new Map<string, OpenResult>();
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(
+    private readonly daemon: Daemon,
+    private readonly log: Log,
+  ) {
+    this.subscriptions = [
+      daemon.onDidChange((change) => {
+        if (change.kind !== "comment") {
+          this.opened.delete(snippetUri.snippetKey(change.workspace, change.id));
+          this.refresh();
+        }
+      }),
+      daemon.onDidStart(() => this.refresh()),
+    ];
+  }
+
+  refresh(): void {
+    this.emitter.fire(undefined);
+  }
+
+  /** A snippet as last listed or opened (title, visibility, link), without asking the daemon. */
+  known(workspace: string, id: string): SnippetSummary | undefined {
+    const opened = this.opened.get(snippetUri.snippetKey(workspace, id));
+    if (opened) {
+      return { ...opened };
+    }
+    return this.snippets.get(workspace.toLowerCase())?.find((snippet) => snippet.id === id);
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    switch (node.kind) {
+      case "workspace": {
+        const item = new vscode.TreeItem(node.workspace.name || node.workspace.slug, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `workspace:${node.workspace.slug}`;
+        item.description = node.workspace.isDefault ? `${node.workspace.slug} · default` : node.workspace.slug;
+        item.iconPath = new vscode.ThemeIcon("organization");
+        item.contextValue = "workspace";
+        return item;
+      }
+      case "snippet": {
+        const snippet = node.snippet;
+        const item = new vscode.TreeItem(snippet.title || snippet.id, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `snippet:${snippet.workspace}/${snippet.id}`;
+        item.description = describeTime(snippet.updatedOn);
+        item.tooltip = `${snippet.workspace}/${snippet.id}${snippet.isPrivate ? " (private)" : " (public)"}\n${snippet.htmlUrl ?? ""}`;
+        item.iconPath = new vscode.ThemeIcon(snippet.isPrivate ? "lock" : "globe");
+        item.accessibilityInformation = {
+          label: `${snippet.title || snippet.id}, ${snippet.isPrivate ? "private" : "public"} snippet${item.description ? `, updated ${item.description}` : ""}`,
+        };
+        const watch = this.watchState(snippet.workspace, snippet.id);
+        item.contextValue = `snippet;${snippet.isPrivate ? "private" : "public"};${watch}`;
+        item.resourceUri = vscode.Uri.parse(snippetUri.snippetUri(snippet.workspace, snippet.id));
+        return item;
+      }
+      case "file": {
+        const uri = vscode.Uri.parse(node.file.uri);
+        const item = new vscode.TreeItem(uri, vscode.TreeItemCollapsibleState.None);
+        item.id = `file:${node.workspace}/${node.id}/${node.file.name}`;
+        item.label = node.file.name;
+        item.description = node.file.binary ? `binary · ${node.file.size} bytes` : undefined;
+        item.contextValue = `file;${node.file.binary ? "binary" : "text"}`;
+        item.accessibilityInformation = { label: node.file.name };
+        item.command = { command: "vscode.open", title: "Open", arguments: [uri] };
+        return item;
+      }
+      case "message": {
+        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon("info");
+        item.command = node.command;
+        item.contextValue = "message";
+        return item;
+      }
+    }
+  }
+
+  watchState(workspace: string, id: string): WatchState {
+    const known = this.watching.get(snippetUri.snippetKey(workspace, id));
+    return known === undefined ? "watchUnknown" : known ? "watched" : "unwatched";
+  }
+
+  async getChildren(node?: Node): Promise<Node[]> {
+    try {
+      if (!node) {
+        const result = await this.daemon.command("bbsnippets.workspaces", {});
+        const nodes: Node[] = result.workspaces.map((workspace) => ({ kind: "workspace", workspace }));
+        if (result.hint) {
+          nodes.push({ kind: "message", text: result.hint });
+        }
+        return nodes;
+      }
+      if (node.kind === "workspace") {
+        const { snippets } = await this.daemon.command("bbsnippets.list", { workspace: node.workspace.slug });
+        this.snippets.set(node.workspace.slug.toLowerCase(), snippets);
+        return snippets.length > 0
+          ? snippets.map((snippet) => ({ kind: "snippet", snippet }))
+          : [{ kind: "message", text: "No snippets yet: share a selection to make one." }];
+      }
+      if (node.kind === "snippet") {
+        const opened = await this.daemon.command("bbsnippets.open", { workspace: node.snippet.workspace, id: node.snippet.id });
+        this.opened.set(snippetUri.snippetKey(opened.workspace, opened.id), opened);
+        return opened.files.map((file) => ({
+          kind: "file",
+          workspace: opened.workspace,
+          id: opened.id,
+          file,
+          htmlUrl: opened.htmlUrl,
+        }));
+      }
+      return [];
+    } catch (error) {
+      const failure = toDaemonError(error);
+      this.log.warn(`the Snippets view: ${failure.message}`);
+      if (failure.kind === "notAuthenticated") {
+        return [{ kind: "message", text: "Sign in to see your snippets", command: { command: "bitbucketSnippets.signIn", title: "Sign in" } }];
+      }
+      return [{ kind: "message", text: failure.message, command: { command: "bitbucketSnippets.showLog", title: "Show log" } }];
+    }
+  }
+
+  dispose(): void {
+    this.subscriptions.forEach((subscription) => subscription.dispose());
+    this.emitter.dispose();
+  }
+}
+
+/** "3 min ago", "yesterday", or the date: the snippet's updated time as a description. */
+export function describeTime(iso: string | undefined, now: number = Date.now()): string {
+  if (!iso) {
+    return "";
+  }
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) {
+    return "";
+  }
+  const minutes = Math.round((now - then) / 60000);
+  if (minutes < 1) {
+    return "just now";
+  }
+  if (minutes < 60) {
+    return `${minutes} min ago`;
+  }
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) {
+    return `${hours} h ago`;
+  }
+  const days = Math.round(hours / 24);
+  if (days < 2) {
+    return "yesterday";
+  }
+  return days < 30 ? `${days} days ago` : new Date(then).toISOString().slice(0, 10);
+}

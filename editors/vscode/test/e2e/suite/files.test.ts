@@ -1,0 +1,133 @@
+// Open a snippet from the tree, edit and save; what each costs, counted on the sandbox's request log.
+
+import * as vscode from "vscode";
+
+import type { Node } from "../../../src/tree";
+import {
+  TEAM,
+  assert,
+  clearRequests,
+  createSnippet,
+  demo,
+  describeRequests,
+  extension,
+  fileOnBitbucket,
+  requests,
+  test,
+  waitFor,
+} from "./harness";
+
+async function workspaceNode(slug: string): Promise<Node> {
+  const api = await extension();
+  const roots = await api.tree.getChildren();
+  const node = roots.find((root) => root.kind === "workspace" && root.workspace.slug === slug);
+  assert.ok(node, `the tree shows the workspace ${slug}: ${JSON.stringify(roots)}`);
+  return node;
+}
+
+test("the tree: workspaces, then snippets with a lock when private, then files", async () => {
+  const api = await extension();
+  const roots = await api.tree.getChildren();
+  const slugs = roots.flatMap((root) => (root.kind === "workspace" ? [root.workspace.slug] : []));
+  assert.ok(slugs.includes("demo") && slugs.includes(TEAM), `workspaces: ${slugs}`);
+  const seeded = await createSnippet(demo, "demo", { "a.txt": "a\n" }, "tree shape", false);
+  const snippets = await api.tree.getChildren(await workspaceNode("demo"));
+  const node = snippets.find((item) => item.kind === "snippet" && item.snippet.id === seeded.id);
+  assert.ok(node && node.kind === "snippet");
+  const item = api.tree.getTreeItem(node);
+  assert.equal(item.label, "tree shape");
+  assert.equal((item.iconPath as vscode.ThemeIcon).id, "globe");
+  assert.match(String(item.contextValue), /^snippet;public;watchUnknown$/);
+  assert.equal(item.description, "just now");
+  const files = await api.tree.getChildren(node);
+  assert.deepEqual(files.map((file) => file.kind === "file" && api.tree.getTreeItem(file).contextValue), ["file;text"]);
+});
+
+test("opening a 3-file snippet from the tree and showing its files: 1 request for the files (+1 for its comments)", async () => {
+  const api = await extension();
+  const seeded = await createSnippet(demo, "demo", { "app.py": "print('app')\n", "lib/util.py": "X = 1\n", "README.md": "# three\n" }, "three files");
+  const listed = await api.tree.getChildren(await workspaceNode("demo"));
+  const node = listed.find((item) => item.kind === "snippet" && item.snippet.id === seeded.id);
+  assert.ok(node);
+  await clearRequests();
+  const files = await api.tree.getChildren(node);
+  assert.equal(files.length, 3);
+  for (const file of files) {
+    assert.ok(file.kind === "file");
+    // What clicking the file in the tree runs.
+    const item = api.tree.getTreeItem(file);
+    await vscode.commands.executeCommand(item.command!.command, ...(item.command!.arguments ?? []));
+    await waitFor(`${file.file.name} in an editor`, () => vscode.window.activeTextEditor?.document.uri.toString() === vscode.Uri.parse(file.file.uri).toString());
+  }
+  const texts = vscode.window.visibleTextEditors.map((editor) => editor.document.getText());
+  assert.ok(texts.includes("X = 1\n"));
+  const documents = vscode.workspace.textDocuments.filter((doc) => doc.uri.scheme === "bbsnippet");
+  assert.deepEqual(documents.map((doc) => doc.getText()).sort(), ["# three\n", "X = 1\n", "print('app')\n"]);
+  // Ask again, as VS Code does all the time: still from the daemon's cache.
+  for (const doc of documents) {
+    await vscode.workspace.fs.stat(doc.uri);
+    await vscode.workspace.fs.readFile(doc.uri);
+  }
+  await waitFor("the comment threads", () => api.comments.threadsFor(documents[0].uri) !== undefined);
+  const recorded = await requests();
+  const content = recorded.filter((request) => request.path === `/2.0/snippets/demo/${seeded.id}`);
+  const comments = recorded.filter((request) => request.path === `/2.0/snippets/demo/${seeded.id}/comments`);
+  assert.equal(content.length, 1, describeRequests(recorded));
+  assert.equal(comments.length, 1, describeRequests(recorded));
+  assert.equal(recorded.length, 2, describeRequests(recorded));
+});
+
+test("edit and save a snippet file: Bitbucket has the new text, for exactly 1 PUT", async () => {
+  const api = await extension();
+  const seeded = await createSnippet(demo, "demo", { "notes.md": "first\n", "other.txt": "untouched\n" }, "to edit");
+  const opened = (await vscode.commands.executeCommand("bitbucketSnippets.open", seeded)) as { files: { uri: string }[] };
+  assert.equal(opened.files.length, 2);
+  const uri = vscode.Uri.parse(opened.files.find((file) => file.uri.endsWith("notes.md"))!.uri);
+  const document = await vscode.workspace.openTextDocument(uri);
+  await vscode.window.showTextDocument(document);
+  await clearRequests();
+  const edit = new vscode.WorkspaceEdit();
+  edit.insert(uri, new vscode.Position(1, 0), "second ✓\n");
+  assert.ok(await vscode.workspace.applyEdit(edit));
+  assert.ok(document.isDirty);
+  assert.ok(await document.save(), "saved");
+  assert.equal(document.isDirty, false);
+  const recorded = await requests();
+  assert.equal(recorded.length, 1, describeRequests(recorded));
+  // A compare-and-swap PUT names the revision it was read at: /snippets/ws/id/{revision}.
+  assert.match(`${recorded[0].method} ${recorded[0].path}`, new RegExp(`^PUT /2\\.0/snippets/demo/${seeded.id}/[0-9a-f]{40}$`), describeRequests(recorded));
+  assert.equal(await fileOnBitbucket(seeded, "notes.md"), "first\nsecond ✓\n");
+  assert.equal(await fileOnBitbucket(seeded, "other.txt"), "untouched\n");
+  // Text edited back to what Bitbucket has: the save makes no request and no revision.
+  await clearRequests();
+  const add = new vscode.WorkspaceEdit();
+  add.insert(uri, new vscode.Position(0, 0), "x");
+  await vscode.workspace.applyEdit(add);
+  const remove = new vscode.WorkspaceEdit();
+  remove.delete(uri, new vscode.Range(0, 0, 0, 1));
+  await vscode.workspace.applyEdit(remove);
+  assert.ok(document.isDirty);
+  assert.ok(await document.save());
+  assert.deepEqual(await requests(), [], "a no-op save costs nothing");
+  void api;
+});
+
+test("expanding a workspace of 150 snippets in the tree: 2 requests", async () => {
+  const api = await extension();
+  const existing = (await api.daemon.command("bbsnippets.list", { workspace: TEAM })).snippets.length;
+  const wanted = 150 - existing;
+  for (let start = 0; start < wanted; start += 5) {
+    await Promise.all(
+      Array.from({ length: Math.min(5, wanted - start) }, (_, index) =>
+        createSnippet(demo, TEAM, { "n.txt": `${start + index}\n` }, `bulk ${start + index}`),
+      ),
+    );
+  }
+  const team = await workspaceNode(TEAM);
+  await clearRequests();
+  const children = await api.tree.getChildren(team);
+  assert.equal(children.length, 150);
+  const recorded = await requests();
+  assert.equal(recorded.length, 2, describeRequests(recorded));
+  assert.ok(recorded.every((request) => request.method === "GET" && request.path === `/2.0/snippets/${TEAM}`), describeRequests(recorded));
+});

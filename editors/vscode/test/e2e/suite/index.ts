@@ -1,0 +1,21 @@
+// The extension-host test run (VS Code loads this as extensionTestsPath): each flow a file, in order.
+
+import { runAll } from "./harness";
+import "./signin.test";
+import "./share.test";
+import "./files.test";
+import "./conflict.test";
+import "./comments.test";
+import "./pull.test";
+import "./history.test";
+import "./actions.test";
+import "./watch.test";
+import "./daemon.test";
+
+export async function run(): Promise<void> {
+  const results = await runAll();
+  const failed = results.filter((result) => !result.ok);
+  if (failed.length > 0) {
+    throw new Error(`${failed.length} of ${results.length} tests failed: ${failed.map((result) => result.name).join("; ")}`);
+  }
+}

@@ -1,0 +1,38 @@
+// Pull into the workspace: it asks before overwriting, and only about the differing file.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import * as vscode from "vscode";
+
+import type { PullResult } from "../../../src/protocol";
+import { answer, assert, context, createSnippet, demo, extension, forgetPrompts, shown, test, waitForPrompt } from "./harness";
+
+test("pull into the workspace with one differing file: asked about that one only, kept, then overwritten", async () => {
+  await extension();
+  const seeded = await createSnippet(demo, "demo", { "same.txt": "same\n", "differs.txt": "remote\n", "lib/new.txt": "new\n" }, "to pull");
+  const folder = path.join(context.folder, "pulled");
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(folder, "same.txt"), "same\n");
+  fs.writeFileSync(path.join(folder, "differs.txt"), "local edit\n");
+
+  forgetPrompts();
+  answer([/Overwrite/, undefined]);
+  const kept = (await vscode.commands.executeCommand("bitbucketSnippets.pull", { ...seeded, folder })) as PullResult;
+  const question = shown().find((prompt) => prompt.kind === "modal");
+  assert.ok(question, "asked before overwriting");
+  assert.match(question.message, /Overwrite 1 file in pulled that differs/);
+  assert.equal(fs.readFileSync(path.join(folder, "differs.txt"), "utf8"), "local edit\n", "kept when not confirmed");
+  assert.equal(fs.readFileSync(path.join(folder, "lib/new.txt"), "utf8"), "new\n");
+  assert.deepEqual(
+    kept.files?.map((file) => [file.name, file.status]).sort(),
+    [["differs.txt", "kept"], ["lib/new.txt", "written"], ["same.txt", "unchanged"]],
+  );
+  await waitForPrompt(/Pulled into .*1 written; 1 already up to date; kept your differing differs\.txt/);
+
+  forgetPrompts();
+  answer([/Overwrite 1 file/, "Overwrite"]);
+  await vscode.commands.executeCommand("bitbucketSnippets.pull", { ...seeded, folder });
+  assert.equal(fs.readFileSync(path.join(folder, "differs.txt"), "utf8"), "remote\n");
+  assert.equal(fs.readdirSync(folder).sort().join(","), "differs.txt,lib,same.txt", "nothing else written");
+});

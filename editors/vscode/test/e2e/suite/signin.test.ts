@@ -1,0 +1,46 @@
+// Sign-in errors with no credentials, then signing in for real (the token goes to the Secret Service).
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import * as vscode from "vscode";
+
+import { answer, assert, context, demo, extension, forgetPrompts, shown, test, waitFor, waitForPrompt } from "./harness";
+
+test("no credentials: the status bar says Sign in, and a command offers it", async () => {
+  const api = await extension();
+  assert.equal(api.daemon.state, "running");
+  await waitFor("the status bar item", () => api.status.item.text.includes("Sign in"));
+  assert.equal(api.status.item.command, "bitbucketSnippets.signIn");
+  const roots = await api.tree.getChildren();
+  assert.equal(roots.length, 1);
+  assert.equal(roots[0].kind === "message" && roots[0].command?.command, "bitbucketSnippets.signIn");
+
+  const file = path.join(context.folder, "hello.txt");
+  fs.writeFileSync(file, "hello\n");
+  await vscode.window.showTextDocument(vscode.Uri.file(file));
+  forgetPrompts();
+  const result = await vscode.commands.executeCommand("bitbucketSnippets.share", { title: "nope" });
+  assert.equal(result, undefined, "nothing was shared");
+  const prompt = await waitForPrompt(/Sharing failed: Not logged in/);
+  assert.deepEqual(prompt.choices, ["Sign in"]);
+});
+
+test("sign in: a wrong token is refused and nothing is kept; the right one signs in", async () => {
+  const api = await extension();
+  forgetPrompts();
+  answer([/Atlassian account email/, demo.email], [/^An API token/, "ATATT-not-the-token"]);
+  assert.equal(await vscode.commands.executeCommand("bitbucketSnippets.signIn"), undefined);
+  const refused = await waitForPrompt(/Signing in failed/);
+  assert.match(refused.message, /rejected the email and API token/);
+  assert.ok(!refused.message.includes("ATATT-not-the-token"), "the secret is never shown");
+  assert.ok(api.status.item.text.includes("Sign in"));
+  const tokenPrompt = shown().find((prompt) => /^An API token/.test(prompt.message));
+  assert.equal(tokenPrompt?.password, true, "the token is typed into a password box");
+
+  answer([/Atlassian account email/, demo.email], [/^An API token/, demo.apiToken]);
+  const account = (await vscode.commands.executeCommand("bitbucketSnippets.signIn")) as { displayName: string } | undefined;
+  assert.equal(account?.displayName, "Demo User");
+  assert.equal(api.status.item.text, "$(account) signed in as Demo User · workspace demo");
+  assert.equal(api.status.item.command, "bitbucketSnippets.signOut");
+});
