@@ -67,7 +67,7 @@ export class SnippetFileSystem implements vscode.FileSystemProvider, vscode.Disp
   }
 
   private remember(uri: vscode.Uri): string {
-    const text = snippetUri.format(snippetUri.parse(uri.toString()));
+    const text = snippetUri.withoutLine(uri.toString());
     const owner = snippetUri.snippetOf(text);
     if (owner) {
       const key = snippetUri.snippetKey(owner.workspace, owner.id);

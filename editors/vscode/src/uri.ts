@@ -7,6 +7,10 @@
 //   bbsnippet://{workspace}/{id}                    the same (no trailing slash)
 //   bbsnippet://{workspace}/{id}/{path}             a file at HEAD (read/write)
 //   bbsnippet://{workspace}/{id}/{path}?rev={hash}  a file at a revision (read-only)
+//   bbsnippet://{workspace}/{id}/{path}#L{line}     the same file, pointing at a line (search hits)
+//
+// The #L{line} fragment never changes which file a URI names, so it must never reach a document: VS Code
+// would open a second document for the same file. fileAndLine() takes it off before anything is opened.
 
 import { URI_SCHEME } from "./protocol";
 
@@ -18,6 +22,8 @@ export interface SnippetUri {
   path?: string;
   /** Present: a read-only revision. */
   revision?: string;
+  /** Where to look (1-based, from #L{line}); not part of which file it is. */
+  line?: number;
 }
 
 export class InvalidSnippetUri extends Error {}
@@ -49,6 +55,9 @@ export function format(target: SnippetUri): string {
   if (target.revision !== undefined) {
     text += `?rev=${quote(target.revision)}`;
   }
+  if (target.line !== undefined) {
+    text += `#L${target.line}`;
+  }
   return text;
 }
 
@@ -58,7 +67,7 @@ export function snippetUri(workspace: string, id: string, path?: string, revisio
 
 /** `text` as a SnippetUri; InvalidSnippetUri when it is not one. */
 export function parse(text: string): SnippetUri {
-  const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#.*)?$/.exec(text);
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/.exec(text);
   if (!match || match[1].toLowerCase() !== URI_SCHEME || !match[2]) {
     throw new InvalidSnippetUri(`${text} is not a snippet URI; expected ${URI_SCHEME}://WORKSPACE/ID/PATH`);
   }
@@ -75,12 +84,20 @@ export function parse(text: string): SnippetUri {
     }
     revision = rev[1];
   }
+  let line: number | undefined;
+  if (match[5] !== undefined && match[5] !== "") {
+    const found = /^L([1-9][0-9]*)$/.exec(match[5]);
+    if (!found) {
+      throw new InvalidSnippetUri(`${text}: a snippet URI's only fragment is #L{line}`);
+    }
+    line = Number(found[1]);
+  }
   const segments = match[3].split("/").slice(1);
   if (segments.length > 0 && segments[segments.length - 1] === "") {
     segments.pop();
   }
   if (segments.length === 0) {
-    return revision === undefined ? { workspace } : { workspace, revision };
+    return withOptional({ workspace }, revision, line);
   }
   const id = unquote(segments[0]);
   const fileSegments = segments.slice(1).map(unquote);
@@ -91,10 +108,30 @@ export function parse(text: string): SnippetUri {
   if (fileSegments.length > 0) {
     result.path = fileSegments.join("/");
   }
+  return withOptional(result, revision, line);
+}
+
+function withOptional(target: SnippetUri, revision: string | undefined, line: number | undefined): SnippetUri {
   if (revision !== undefined) {
-    result.revision = revision;
+    target.revision = revision;
   }
-  return result;
+  if (line !== undefined) {
+    target.line = line;
+  }
+  return target;
+}
+
+/** A search hit's URI taken apart: the file to open (no fragment) and the line to show (1-based, if any). */
+export function fileAndLine(text: string): { file: string; line?: number } {
+  const target = parse(text);
+  const line = target.line;
+  delete target.line;
+  return line === undefined ? { file: format(target) } : { file: format(target), line };
+}
+
+/** The URI without its #L{line}: the one name of the file (what documents, caches and the daemon are given). */
+export function withoutLine(text: string): string {
+  return fileAndLine(text).file;
 }
 
 /** The snippet a URI belongs to, or undefined for a workspace URI or a foreign one. */
@@ -115,7 +152,7 @@ export function isReadonly(target: SnippetUri): boolean {
   return target.revision !== undefined;
 }
 
-/** The same file at HEAD (no ?rev=). */
+/** The same file at HEAD (no ?rev=, no #L). */
 export function atHead(text: string): string {
   const target = parse(text);
   return format({ workspace: target.workspace, id: target.id, path: target.path });

@@ -3,7 +3,7 @@
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { InvalidSnippetUri, atHead, format, parse, snippetKey, snippetOf, snippetUri } from "../../src/uri";
+import { InvalidSnippetUri, atHead, fileAndLine, format, parse, snippetKey, snippetOf, snippetUri, withoutLine } from "../../src/uri";
 
 test("every accepted form parses", () => {
   assert.deepEqual(parse("bbsnippet://myteam/"), { workspace: "myteam" });
@@ -27,6 +27,23 @@ test("format is the inverse of parse, with Python's quoting", () => {
   }
 });
 
+test("#L{line} points at a line of the same file: parsed, formatted, and taken off before anything opens", () => {
+  assert.deepEqual(parse("bbsnippet://ws/id/src/app.py#L12"), { workspace: "ws", id: "id", path: "src/app.py", line: 12 });
+  assert.deepEqual(parse("bbsnippet://ws/id/a.txt?rev=abc#L3"), { workspace: "ws", id: "id", path: "a.txt", revision: "abc", line: 3 });
+  assert.equal(format(parse("bbsnippet://my%20ws/id/my%20file.txt#L7")), "bbsnippet://my%20ws/id/my%20file.txt#L7");
+  assert.equal(format({ workspace: "ws", id: "id", path: "a.txt", line: 2 }), "bbsnippet://ws/id/a.txt#L2");
+  // The file a hit names is the same URI, byte for byte, as the one bbsnippets.open gives (one document).
+  assert.deepEqual(fileAndLine("bbsnippet://ws/id/dir/my%20file.txt#L40"), { file: "bbsnippet://ws/id/dir/my%20file.txt", line: 40 });
+  assert.deepEqual(fileAndLine("bbsnippet://ws/id/a.txt"), { file: "bbsnippet://ws/id/a.txt" });
+  assert.equal(withoutLine("bbsnippet://ws/id/a.txt?rev=abc#L9"), "bbsnippet://ws/id/a.txt?rev=abc");
+  assert.equal(withoutLine("bbsnippet://ws/id/a.txt#L9"), snippetUri("ws", "id", "a.txt"));
+  assert.equal(atHead("bbsnippet://ws/id/a.txt?rev=1#L4"), "bbsnippet://ws/id/a.txt");
+  assert.deepEqual(snippetOf("bbsnippet://ws/id/a.txt#L4"), { workspace: "ws", id: "id" });
+  // A "#" inside a name is %23, not a fragment.
+  assert.deepEqual(fileAndLine("bbsnippet://ws/id/issue%23L5.md#L2"), { file: "bbsnippet://ws/id/issue%23L5.md", line: 2 });
+  assert.equal(parse("bbsnippet://ws/id/issue%23L5.md").path, "issue#L5.md");
+});
+
 test("anything else is refused", () => {
   for (const bad of [
     "file:///etc/passwd",
@@ -37,6 +54,11 @@ test("anything else is refused", () => {
     "bbsnippet://ws/id/a.txt?ref=main",
     "bbsnippet://ws/id/a.txt?rev=",
     "bbsnippet://ws/id/%E0%A4%A",
+    "bbsnippet://ws/id/a.txt#L0",
+    "bbsnippet://ws/id/a.txt#L",
+    "bbsnippet://ws/id/a.txt#L-3",
+    "bbsnippet://ws/id/a.txt#L3-5",
+    "bbsnippet://ws/id/a.txt#section",
   ]) {
     assert.throws(() => parse(bad), InvalidSnippetUri, bad);
   }
