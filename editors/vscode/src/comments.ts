@@ -2,17 +2,23 @@
 //
 // Each open snippet file shows the snippet-level threads at its top and the threads anchored to its lines
 // at those lines. A Bitbucket comment with replies is one thread (replies hang off the first comment).
-// Only one's own comments offer edit and delete (contextValue "mine"). Comments are read once per snippet
-// and again when the daemon reports a change of kind "comment", or after we changed one.
+// Only one's own comments offer edit and delete (contextValue "mine").
+//
+// Comments load on demand, so opening a snippet costs one request whatever VS Code does: a CodeLens at the
+// top of each file ("Comments", then "N comments") and bitbucketSnippets.showComments read them; so does
+// adding, replying, editing or deleting (our commands, from the editor or the Comments panel), and a
+// change of kind "comment" the daemon reports for a watched snippet. Once read, they show on every file of
+// the snippet that opens, from memory.
 
 import * as vscode from "vscode";
 
-import { type Services, reportFailure } from "./commands";
+import { type Services, registerCommand, reportFailure } from "./commands";
 import * as prompts from "./prompts";
 import { type CommentInfo, URI_SCHEME } from "./protocol";
 import * as snippetUri from "./uri";
 
 export const CONTROLLER_ID = "bitbucketSnippets.comments";
+export const SHOW_COMMENTS = "bitbucketSnippets.showComments";
 
 export class SnippetComment implements vscode.Comment {
   mode = vscode.CommentMode.Preview;
@@ -73,12 +79,18 @@ function openInTabs(): vscode.Uri[] {
     .flatMap((tab) => (tab.input instanceof vscode.TabInputText ? [tab.input.uri] : []));
 }
 
-export class SnippetComments implements vscode.Disposable {
+type FileTarget = { workspace: string; id: string; path: string };
+
+export class SnippetComments implements vscode.Disposable, vscode.CodeLensProvider {
   readonly controller = vscode.comments.createCommentController(CONTROLLER_ID, "Bitbucket snippet comments");
-  /** Comments per snippet key, as last read. */
+  /** Comments per snippet key, being read or as last read. */
   private readonly loaded = new Map<string, Promise<CommentInfo[]>>();
+  /** The same, once read (what the CodeLens and newly opened files use, with no request). */
+  private readonly listed = new Map<string, CommentInfo[]>();
   /** Threads per open document URI. */
   private readonly threads = new Map<string, vscode.CommentThread[]>();
+  private readonly lensesChanged = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.lensesChanged.event;
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
@@ -91,31 +103,48 @@ export class SnippetComments implements vscode.Disposable {
         this.isCommentable(document.uri) ? [new vscode.Range(0, 0, Math.max(0, document.lineCount - 1), 0)] : [],
     };
     this.subscriptions.push(
-      vscode.workspace.onDidOpenTextDocument((document) => void this.show(document.uri)),
+      vscode.languages.registerCodeLensProvider({ scheme: URI_SCHEME }, this),
+      vscode.workspace.onDidOpenTextDocument((document) => this.drawIfRead(document.uri)),
       vscode.workspace.onDidCloseTextDocument((document) => this.clear(document.uri.toString())),
       services.daemon.onDidChange((change) => {
         if (change.kind === "comment") {
-          void this.reload(change.workspace, change.id);
+          void this.refresh(change.workspace, change.id);
         }
       }),
       services.daemon.onDidStart(() => {
-        // A new daemon: read again the comments of files open in editors (not of every document VS Code remembers).
+        // A new daemon (perhaps another account or server): what was read is read again, for files open in
+        // editors whose comments the user had asked for. Nothing is read for the others.
+        const asked = new Set(this.listed.keys());
         this.loaded.clear();
-        openInTabs().forEach((uri) => void this.show(uri));
+        this.listed.clear();
+        const again = new Map<string, { workspace: string; id: string }>();
+        for (const uri of openInTabs()) {
+          const owner = snippetUri.snippetOf(uri.toString());
+          const key = owner && snippetUri.snippetKey(owner.workspace, owner.id);
+          if (owner && key && asked.has(key)) {
+            again.set(key, owner);
+          }
+        }
+        again.forEach(({ workspace, id }) => void this.refresh(workspace, id));
+        this.lensesChanged.fire();
       }),
     );
   }
 
-  private isCommentable(uri: vscode.Uri): boolean {
+  private target(uri: vscode.Uri): FileTarget | undefined {
     if (uri.scheme !== URI_SCHEME) {
-      return false;
+      return undefined;
     }
     try {
       const target = snippetUri.parse(uri.toString());
-      return snippetUri.isFile(target) && !snippetUri.isReadonly(target);
+      return snippetUri.isFile(target) && !snippetUri.isReadonly(target) ? { workspace: target.workspace, id: target.id, path: target.path } : undefined;
     } catch {
-      return false;
+      return undefined;
     }
+  }
+
+  private isCommentable(uri: vscode.Uri): boolean {
+    return this.target(uri) !== undefined;
   }
 
   /** The threads shown on a document (tests read them). */
@@ -123,33 +152,74 @@ export class SnippetComments implements vscode.Disposable {
     return this.threads.get(uri.toString()) ?? [];
   }
 
+  /** Whether a snippet's comments have been read (tests check that opening reads none). */
+  isRead(workspace: string, id: string): boolean {
+    return this.listed.has(snippetUri.snippetKey(workspace, id));
+  }
+
   private clear(uri: string): void {
     this.threads.get(uri)?.forEach((thread) => thread.dispose());
     this.threads.delete(uri);
   }
 
-  /** Show a document's threads (reading the snippet's comments once). */
-  async show(uri: vscode.Uri): Promise<readonly vscode.CommentThread[]> {
-    if (!this.isCommentable(uri)) {
+  /** One line at the top of each file: "Comments" until they are read, then how many this file shows. */
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    const target = this.target(document.uri);
+    if (!target) {
       return [];
     }
-    const target = snippetUri.parse(uri.toString()) as { workspace: string; id: string; path: string };
     const key = snippetUri.snippetKey(target.workspace, target.id);
-    let comments = this.loaded.get(key);
+    const listed = this.listed.get(key);
+    let title: string;
+    let tooltip: string;
+    if (listed === undefined) {
+      title = this.loaded.has(key) ? "$(sync~spin) Reading comments…" : "$(comment-discussion) Comments";
+      tooltip = "Show this snippet's comments (read from Bitbucket when asked, so opening a snippet costs one request)";
+    } else {
+      const count = this.threadsFor(document.uri).reduce((sum, thread) => sum + thread.comments.length, 0);
+      title = `$(comment-discussion) ${count === 0 ? "No comments" : count === 1 ? "1 comment" : `${count} comments`}`;
+      tooltip = "Read this snippet's comments again from Bitbucket (add one from the gutter's +)";
+    }
+    const range = new vscode.Range(0, 0, 0, 0);
+    return [new vscode.CodeLens(range, { title, tooltip, command: SHOW_COMMENTS, arguments: [document.uri] })];
+  }
+
+  /** A snippet's comments: as read before, or read now (`fresh`: read again in any case). */
+  private comments(workspace: string, id: string, fresh: boolean): Promise<CommentInfo[]> {
+    const key = snippetUri.snippetKey(workspace, id);
+    let comments = fresh ? undefined : this.loaded.get(key);
     if (!comments) {
-      comments = this.services.daemon
-        .command("bbsnippets.comments.list", { workspace: target.workspace, id: target.id })
-        .then((result) => result.comments);
-      this.loaded.set(key, comments);
+      const reading = this.services.daemon.command("bbsnippets.comments.list", { workspace, id }).then((result) => result.comments);
+      comments = reading;
+      this.loaded.set(key, reading);
+      this.lensesChanged.fire();
+      reading.then(
+        (listed) => {
+          if (this.loaded.get(key) === reading) {
+            this.listed.set(key, listed);
+          }
+        },
+        () => {
+          if (this.loaded.get(key) === reading) {
+            this.loaded.delete(key);
+          }
+          this.lensesChanged.fire();
+        },
+      );
     }
-    let listed: CommentInfo[];
-    try {
-      listed = await comments;
-    } catch (error) {
-      this.loaded.delete(key);
-      this.services.log.warn(`comments of ${target.workspace}/${target.id}: ${String(error)}`);
-      return [];
+    return comments;
+  }
+
+  /** Draw a document's threads from what was read (nothing is asked for). */
+  private drawIfRead(uri: vscode.Uri): void {
+    const target = this.target(uri);
+    const listed = target && this.listed.get(snippetUri.snippetKey(target.workspace, target.id));
+    if (target && listed) {
+      this.draw(uri, target, listed);
     }
+  }
+
+  private draw(uri: vscode.Uri, target: FileTarget, listed: CommentInfo[]): vscode.CommentThread[] {
     this.clear(uri.toString());
     const mine = this.me();
     const threads: vscode.CommentThread[] = [];
@@ -172,18 +242,30 @@ export class SnippetComments implements vscode.Disposable {
       threads.push(thread);
     }
     this.threads.set(uri.toString(), threads);
+    this.lensesChanged.fire();
     return threads;
   }
 
-  /** Read a snippet's comments again and redraw every open document of it. */
-  async reload(workspace: string, id: string): Promise<void> {
+  /** Read a snippet's comments (again) and redraw every open document of it. Throws when they cannot be read. */
+  async reload(workspace: string, id: string): Promise<CommentInfo[]> {
     const key = snippetUri.snippetKey(workspace, id);
-    this.loaded.delete(key);
-    const open = vscode.workspace.textDocuments.filter((document) => {
-      const owner = snippetUri.snippetOf(document.uri.toString());
-      return owner && snippetUri.snippetKey(owner.workspace, owner.id) === key;
-    });
-    await Promise.all(open.map((document) => this.show(document.uri)));
+    const listed = await this.comments(workspace, id, true);
+    for (const document of vscode.workspace.textDocuments) {
+      const target = this.target(document.uri);
+      if (target && snippetUri.snippetKey(target.workspace, target.id) === key) {
+        this.draw(document.uri, target, listed);
+      }
+    }
+    return listed;
+  }
+
+  /** reload() when nobody waits for it: a failure is logged (the CodeLens offers to try again). */
+  private async refresh(workspace: string, id: string): Promise<void> {
+    try {
+      await this.reload(workspace, id);
+    } catch (error) {
+      this.services.log.warn(`comments of ${workspace}/${id}: ${String(error)}`);
+    }
   }
 
   private dataOf(thread: vscode.CommentThread): ThreadData | undefined {
@@ -204,7 +286,7 @@ export class SnippetComments implements vscode.Disposable {
     const line = (reply.thread.range?.start.line ?? 0) + 1;
     await this.services.daemon.command("bbsnippets.comments.add", { workspace: data.workspace, id: data.id, raw: reply.text, path: data.path, line });
     reply.thread.dispose();
-    await this.reload(data.workspace, data.id);
+    await this.refresh(data.workspace, data.id);
   }
 
   async reply(reply: vscode.CommentReply): Promise<void> {
@@ -217,7 +299,7 @@ export class SnippetComments implements vscode.Disposable {
       return;
     }
     await this.services.daemon.command("bbsnippets.comments.add", { workspace: data.workspace, id: data.id, raw: reply.text, parentId: data.rootId });
-    await this.reload(data.workspace, data.id);
+    await this.refresh(data.workspace, data.id);
   }
 
   startEdit(comment: SnippetComment): void {
@@ -241,7 +323,7 @@ export class SnippetComments implements vscode.Disposable {
     }
     const raw = text ?? (typeof comment.body === "string" ? comment.body : comment.body.value);
     await this.services.daemon.command("bbsnippets.comments.edit", { workspace: data.workspace, id: data.id, commentId: comment.info.id, raw });
-    await this.reload(data.workspace, data.id);
+    await this.refresh(data.workspace, data.id);
   }
 
   async delete(comment: SnippetComment, confirmed = false): Promise<boolean> {
@@ -253,14 +335,34 @@ export class SnippetComments implements vscode.Disposable {
       return false;
     }
     await this.services.daemon.command("bbsnippets.comments.delete", { workspace: data.workspace, id: data.id, commentId: comment.info.id });
-    await this.reload(data.workspace, data.id);
+    await this.refresh(data.workspace, data.id);
     return true;
   }
 
   dispose(): void {
     this.subscriptions.forEach((subscription) => subscription.dispose());
+    this.lensesChanged.dispose();
     this.controller.dispose();
   }
+}
+
+/** The snippet showComments is about. */
+function commentedSnippet(arg: unknown): { workspace: string; id: string } | undefined {
+  if (arg instanceof vscode.Uri) {
+    return snippetUri.snippetOf(arg.toString());
+  }
+  if (typeof arg === "object" && arg !== null) {
+    const { workspace, id } = arg as { workspace?: unknown; id?: unknown };
+    if (typeof workspace === "string" && typeof id === "string") {
+      return { workspace, id };
+    }
+    const node = arg as { kind?: string; snippet?: { workspace: string; id: string }; workspace?: string; id?: string };
+    if (node.kind === "snippet" && node.snippet) {
+      return { workspace: node.snippet.workspace, id: node.snippet.id };
+    }
+  }
+  const active = vscode.window.activeTextEditor?.document.uri;
+  return active ? snippetUri.snippetOf(active.toString()) : undefined;
 }
 
 export function registerComments(context: vscode.ExtensionContext, services: Services, comments: SnippetComments): void {
@@ -273,6 +375,16 @@ export function registerComments(context: vscode.ExtensionContext, services: Ser
         reportFailure(services, what, error);
       }
     };
+  // {workspace, id}, a file's URI (the CodeLens), a tree node or nothing (the active editor's snippet):
+  // read its comments and show them on its open files. Returns the comments.
+  registerCommand(context, services, "showComments", "Reading the comments", async (arg) => {
+    const ref = commentedSnippet(arg);
+    if (!ref) {
+      void prompts.notify("info", "Open a snippet file (bbsnippet://) to see its comments.");
+      return undefined;
+    }
+    return comments.reload(ref.workspace, ref.id);
+  });
   context.subscriptions.push(
     comments,
     vscode.commands.registerCommand("bitbucketSnippets.comments.create", guard("Commenting", (reply: vscode.CommentReply) => comments.create(reply))),

@@ -4,11 +4,14 @@
 import * as vscode from "vscode";
 
 import type { SnippetComment } from "../../../src/comments";
+import { snippetUri } from "../../../src/uri";
 import {
   TEAM,
   alice,
   answer,
   assert,
+  click,
+  commentLens,
   commentOnBitbucket,
   commentsOnBitbucket,
   createSnippet,
@@ -26,6 +29,11 @@ test("a comment thread, a reply and a line-anchored comment at its line", async 
   const opened = (await vscode.commands.executeCommand("bitbucketSnippets.open", seeded)) as { files: { uri: string; name: string }[] };
   const appUri = opened.files.find((file) => file.name === "app.py")!.uri;
   const document = await openDocument(appUri);
+  // Comments are read when asked for: the CodeLens at the top of the file.
+  assert.equal(api.comments.threadsFor(document.uri).length, 0, "opening the file read no comments");
+  const lens = await commentLens(document.uri);
+  assert.equal(lens.command?.title, "$(comment-discussion) Comments");
+  await click(lens);
 
   const threads = await waitFor("the snippet-level thread", () => {
     const shown = api.comments.threadsFor(document.uri);
@@ -38,7 +46,8 @@ test("a comment thread, a reply and a line-anchored comment at its line", async 
   assert.equal(theirs.author.name, "Alice Example");
   assert.equal((theirs.body as vscode.MarkdownString).value, "Nice snippet, **Demo**!");
   assert.equal(theirs.contextValue, "theirs", "someone else's comment offers no edit/delete");
-  // The same snippet-level thread shows on the snippet's other file too.
+  assert.equal((await commentLens(document.uri)).command?.title, "$(comment-discussion) 1 comment");
+  // The same snippet-level thread shows on the snippet's other file too, as soon as it opens (no asking again).
   const other = await openDocument(opened.files.find((file) => file.name === "b.txt")!.uri);
   await waitFor("the thread on b.txt", () => api.comments.threadsFor(other.uri).length === 1);
 
@@ -83,4 +92,24 @@ test("a comment thread, a reply and a line-anchored comment at its line", async 
   remote = await commentsOnBitbucket(seeded);
   assert.ok(!remote.some((comment) => comment.content.raw.includes("why 2")));
   assert.equal(api.comments.threadsFor(document.uri).filter((each) => each.range?.start.line === 1).length, 0);
+});
+
+test("adding a comment to a file whose comments were not read yet shows them all (one read, after the add)", async () => {
+  const api = await extension();
+  const seeded = await createSnippet(demo, TEAM, { "x.txt": "one\ntwo\n" }, "commented later");
+  await commentOnBitbucket(alice, seeded, "an older remark");
+  const document = await openDocument(snippetUri(seeded.workspace, seeded.id, "x.txt"));
+  assert.equal(api.comments.isRead(seeded.workspace, seeded.id), false);
+  // The gutter's "+" on line 2, then "Add Comment".
+  const fresh = api.comments.controller.createCommentThread(document.uri, new vscode.Range(1, 0, 1, 0), []);
+  await vscode.commands.executeCommand("bitbucketSnippets.comments.create", { thread: fresh, text: "and a new one" });
+  const threads = api.comments.threadsFor(document.uri);
+  assert.deepEqual(
+    threads.map((thread) => [thread.label, (thread.comments as SnippetComment[]).map((comment) => comment.info.raw.replace(/^\[.*\)\n\n/, ""))]),
+    [
+      ["Snippet comment", ["an older remark"]],
+      ["Line 2", ["and a new one"]],
+    ],
+  );
+  assert.equal((await commentLens(document.uri)).command?.title, "$(comment-discussion) 2 comments");
 });

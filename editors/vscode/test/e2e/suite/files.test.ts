@@ -7,6 +7,8 @@ import {
   TEAM,
   assert,
   clearRequests,
+  click,
+  commentLens,
   createSnippet,
   demo,
   describeRequests,
@@ -43,7 +45,7 @@ test("the tree: workspaces, then snippets with a lock when private, then files",
   assert.deepEqual(files.map((file) => file.kind === "file" && api.tree.getTreeItem(file).contextValue), ["file;text"]);
 });
 
-test("opening a 3-file snippet from the tree and showing its files: 1 request for the files (+1 for its comments)", async () => {
+test("opening a 3-file snippet from the tree and showing its files: 1 request (its comments: 1 more, when asked)", async () => {
   const api = await extension();
   const seeded = await createSnippet(demo, "demo", { "app.py": "print('app')\n", "lib/util.py": "X = 1\n", "README.md": "# three\n" }, "three files");
   const listed = await api.tree.getChildren(await workspaceNode("demo"));
@@ -68,13 +70,30 @@ test("opening a 3-file snippet from the tree and showing its files: 1 request fo
     await vscode.workspace.fs.stat(doc.uri);
     await vscode.workspace.fs.readFile(doc.uri);
   }
-  await waitFor("the comment threads", () => api.comments.threadsFor(documents[0].uri) !== undefined);
-  const recorded = await requests();
-  const content = recorded.filter((request) => request.path === `/2.0/snippets/demo/${seeded.id}`);
-  const comments = recorded.filter((request) => request.path === `/2.0/snippets/demo/${seeded.id}/comments`);
-  assert.equal(content.length, 1, describeRequests(recorded));
-  assert.equal(comments.length, 1, describeRequests(recorded));
-  assert.equal(recorded.length, 2, describeRequests(recorded));
+  // Each file offers its comments at the top; none were read.
+  for (const doc of documents) {
+    assert.equal((await commentLens(doc.uri)).command?.title, "$(comment-discussion) Comments");
+    assert.equal(api.comments.threadsFor(doc.uri).length, 0);
+  }
+  assert.equal(api.comments.isRead("demo", seeded.id), false);
+  let recorded = await requests();
+  assert.deepEqual(
+    recorded.map((request) => `${request.method} ${request.path}`),
+    [`GET /2.0/snippets/demo/${seeded.id}`],
+    describeRequests(recorded),
+  );
+  // Clicking "Comments" reads them: one request, for every file of the snippet.
+  await clearRequests();
+  await click(await commentLens(documents[0].uri));
+  recorded = await requests();
+  assert.deepEqual(
+    recorded.map((request) => `${request.method} ${request.path}`),
+    [`GET /2.0/snippets/demo/${seeded.id}/comments`],
+    describeRequests(recorded),
+  );
+  for (const doc of documents) {
+    assert.equal((await commentLens(doc.uri)).command?.title, "$(comment-discussion) No comments");
+  }
 });
 
 test("edit and save a snippet file: Bitbucket has the new text, for exactly 1 PUT", async () => {

@@ -105,6 +105,17 @@ export function answer(...rules: [RegExp, string | undefined][]): void {
   hooks().responder = (prompt: Prompt) => rules.find(([pattern]) => pattern.test(prompt.message))?.[1];
 }
 
+/** Answer a quick pick matching `prompt` with its first item whose label matches `item` (other prompts: dismissed). */
+export function choose(prompt: RegExp, item: RegExp): void {
+  hooks().responder = (shownPrompt: Prompt) =>
+    prompt.test(shownPrompt.message) ? shownPrompt.choices.find((choice) => item.test(choice)) : undefined;
+}
+
+/** No responder: VS Code's own quick picks and dialogs show (a test drives them; the runner restores the hook). */
+export function realUi(): void {
+  hooks().responder = undefined;
+}
+
 export function shown(): Prompt[] {
   return hooks().shown;
 }
@@ -233,6 +244,20 @@ export async function requests(): Promise<RecordedRequest[]> {
 
 export function describeRequests(recorded: RecordedRequest[]): string {
   return recorded.map((request) => `${request.method} ${request.path}${request.query ? `?${request.query}` : ""} -> ${request.status}`).join("\n");
+}
+
+/** The CodeLens our comments put at the top of a snippet file (as VS Code asks for it). */
+export async function commentLens(uri: vscode.Uri): Promise<vscode.CodeLens> {
+  const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", uri);
+  const ours = lenses.filter((lens) => lens.command?.command === "bitbucketSnippets.showComments");
+  assert.equal(ours.length, 1, `one comments lens on ${uri.toString()}: ${JSON.stringify(lenses.map((lens) => lens.command?.title))}`);
+  assert.equal(ours[0].range.start.line, 0, "at the top of the file");
+  return ours[0];
+}
+
+/** Click a CodeLens: run its command as VS Code does. */
+export async function click(lens: vscode.CodeLens): Promise<unknown> {
+  return vscode.commands.executeCommand(lens.command!.command, ...(lens.command!.arguments ?? []));
 }
 
 /** The text of a bbsnippet document once VS Code has it. */

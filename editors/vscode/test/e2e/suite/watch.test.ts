@@ -4,7 +4,7 @@
 import * as vscode from "vscode";
 
 import type { SnippetComment } from "../../../src/comments";
-import { TEAM, alice, assert, commentOnBitbucket, createSnippet, demo, extension, forgetPrompts, openDocument, setSetting, shown, test, waitFor, waitForPrompt, writeOnBitbucket } from "./harness";
+import { TEAM, alice, assert, commentLens, commentOnBitbucket, createSnippet, demo, extension, forgetPrompts, openDocument, setSetting, shown, test, waitFor, waitForPrompt, writeOnBitbucket } from "./harness";
 
 test("a watched snippet's change refreshes an unmodified document, and says so with Open", async () => {
   const api = await extension();
@@ -35,7 +35,8 @@ test("a watched snippet's change refreshes an unmodified document, and says so w
     assert.deepEqual(warning.choices, ["Compare"]);
     assert.equal(document.getText(), "mine after\n");
 
-    // Comments are polled for watched snippets: a new one shows up without asking.
+    // Comments are polled for watched snippets: a new one shows up without asking (none were read before).
+    assert.equal(api.comments.isRead(seeded.workspace, seeded.id), false);
     const threadsBefore = api.comments.threadsFor(document.uri).length;
     await commentOnBitbucket(alice, seeded, "seen from afar");
     await waitFor(
@@ -44,6 +45,7 @@ test("a watched snippet's change refreshes an unmodified document, and says so w
       30000,
     );
     assert.equal(api.comments.threadsFor(document.uri).length, threadsBefore + 1);
+    assert.equal((await commentLens(document.uri)).command?.title, "$(comment-discussion) 1 comment");
     void shown;
     const unwatched = (await vscode.commands.executeCommand("bitbucketSnippets.unwatch", seeded)) as { watching: boolean };
     assert.equal(unwatched.watching, false);
