@@ -121,7 +121,9 @@ export class Daemon implements vscode.Disposable {
     let stoppedUnexpectedly = false;
     const stderr: string[] = [];
     const clientOptions: LanguageClientOptions = {
-      // The daemon has no file types of its own: no text document is synced to it.
+      // The daemon has no file types of its own: no text document is synced to it. workspace/symbol does not
+      // depend on documents: the client registers the daemon's workspace symbol provider for the whole
+      // window, so "Go to Symbol in Workspace" finds snippets (its locations are bbsnippet:// files, no #L).
       documentSelector: [],
       initializationOptions: initializationOptions(this.settings),
       outputChannel: withoutStderr(this.log.channel, stderr),

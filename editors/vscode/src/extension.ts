@@ -7,9 +7,11 @@ import { type Services, registerSnippetCommands } from "./commands";
 import { SnippetComments, registerComments } from "./comments";
 import { SnippetFileSystem, registerFileSystem } from "./files";
 import { registerHistory } from "./history";
+import { registerInsert } from "./insert";
 import { Log } from "./log";
 import { testHooks } from "./prompts";
 import { registerPull } from "./pull";
+import { registerSearch } from "./search";
 import { affectsDaemon, readSettings } from "./settings";
 import { registerShare } from "./share";
 import { Status, registerSignIn } from "./signin";
@@ -61,6 +63,8 @@ export function activate(context: vscode.ExtensionContext): Api {
   registerHistory(context, services);
   registerSignIn(context, services, status);
   registerComments(context, services, comments);
+  registerSearch(context, services);
+  registerInsert(context, services);
 
   let restartTimer: NodeJS.Timeout | undefined;
   context.subscriptions.push(

@@ -17,6 +17,15 @@ export interface Settings {
   pollBudgetPerHour: number;
   serverCommand: string[];
   logLevel: LogLevel;
+  /** The daemon's local search index; undefined when the user never set it (SNIPPET_DAEMON_INDEXING decides, else on). */
+  indexing: boolean | undefined;
+  indexWorkspaces: string[];
+}
+
+/** A setting's value only when the user set it somewhere (not its default). */
+function explicit<T>(config: vscode.WorkspaceConfiguration, name: string): T | undefined {
+  const inspected = config.inspect<T>(name);
+  return inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
 }
 
 export function readSettings(): Settings {
@@ -30,6 +39,8 @@ export function readSettings(): Settings {
     pollBudgetPerHour: Math.max(1, config.get<number>("pollBudgetPerHour", 100)),
     serverCommand: config.get<string[]>("server.command", []).filter((part) => typeof part === "string"),
     logLevel: (["error", "warning", "info", "debug"].includes(level) ? level : "info") as LogLevel,
+    indexing: explicit<boolean>(config, "indexing"),
+    indexWorkspaces: config.get<string[]>("indexWorkspaces", []).filter((slug) => typeof slug === "string" && slug.trim() !== ""),
   };
 }
 
@@ -47,16 +58,23 @@ export function initializationOptions(settings: Settings): InitializationOptions
   if (settings.workspace) {
     options.workspace = settings.workspace;
   }
+  if (typeof settings.indexing === "boolean") {
+    options.indexing = settings.indexing;
+  }
+  if (settings.indexWorkspaces.length > 0) {
+    options.indexWorkspaces = settings.indexWorkspaces;
+  }
   return options;
 }
 
 /** The settings the daemon is started from: a change to any of these restarts it. */
 export function affectsDaemon(event: vscode.ConfigurationChangeEvent): boolean {
-  return ["apiUrl", "workspace", "pollIntervalSeconds", "pollBudgetPerHour", "server.command", "logLevel"].some((name) =>
+  return ["apiUrl", "workspace", "pollIntervalSeconds", "pollBudgetPerHour", "server.command", "logLevel", "indexing", "indexWorkspaces"].some((name) =>
     event.affectsConfiguration(`${SECTION}.${name}`),
   );
 }
 
-export function openSettings(): Thenable<unknown> {
-  return vscode.commands.executeCommand("workbench.action.openSettings", `@ext:snippet-daemon.bitbucket-snippets`);
+/** The Settings editor at our settings, or at one of them (`indexing` -> bitbucketSnippets.indexing). */
+export function openSettings(name?: string): Thenable<unknown> {
+  return vscode.commands.executeCommand("workbench.action.openSettings", name ? `${SECTION}.${name}` : `@ext:snippet-daemon.bitbucket-snippets`);
 }

@@ -8,8 +8,9 @@
 //    gnome-keyring (sign-in keeps the token in a real Secret Service), with no BITBUCKET_* credentials.
 // 3. Extension-host tests: opens the workbench with `&payload=` naming this folder as the extension under
 //    development and out/e2e/suite.js as the tests; VS Code calls window.codeAutomationExit(code) at the end.
-// 4. A UI-driven test with the packaged .vsix installed: clicks through the Snippets view in the browser and
-//    saves a screenshot under test/e2e/artifacts/ (gitignored; CI keeps it as an artifact).
+// 4. UI-driven tests with the packaged .vsix installed (test/e2e/ui.mjs): click through the Snippets view,
+//    and search from the command palette, in the browser; each saves a screenshot under test/e2e/artifacts/
+//    (gitignored; CI keeps them as artifacts).
 // Prints one line per test and "N passed, N failed"; kills everything it started.
 
 import { spawn, spawnSync } from "node:child_process";
@@ -138,7 +139,7 @@ async function startSandbox() {
 
 // --------------------------------------------------------------------------- code-server
 
-function writeSettings(userDataDir, sandbox) {
+function writeSettings(userDataDir, sandbox, extra = {}) {
   fs.mkdirSync(path.join(userDataDir, "User"), { recursive: true });
   const settings = {
     "update.mode": "none",
@@ -154,6 +155,7 @@ function writeSettings(userDataDir, sandbox) {
     "bitbucketSnippets.server.command": [python, "-m", "snippet_daemon"],
     "bitbucketSnippets.pollIntervalSeconds": 0,
     "bitbucketSnippets.logLevel": "debug",
+    ...extra,
   };
   fs.writeFileSync(path.join(userDataDir, "User/settings.json"), JSON.stringify(settings, null, 2));
 }
@@ -326,17 +328,22 @@ async function main() {
     log(`extension-host tests: exit ${code} (${((Date.now() - began) / 1000).toFixed(1)} s so far)`);
     if (process.env.E2E_ONLY_HOST !== "1") {
       installVsix(server.extensionsDir, server.userDataDir, env);
-      const { runUiTest } = await import("./ui.mjs");
-      const uiStarted = Date.now();
-      try {
-        const screenshot = await runUiTest(browser, server, folder, artifacts);
-        passed += 1;
-        console.log(`ok - UI: the Snippets view clicked in the browser opens a snippet file (${Date.now() - uiStarted} ms)`);
-        console.log(`e2e: screenshot (CI artifact): ${screenshot}`);
-      } catch (error) {
-        failed += 1;
-        console.log(`not ok - UI: the Snippets view clicked in the browser opens a snippet file\n    ${String(error.stack ?? error)}`);
-      }
+      // The UI window searches: its daemon keeps an index (the setting wins over SNIPPET_DAEMON_INDEXING=0).
+      writeSettings(server.userDataDir, sandbox, { "bitbucketSnippets.indexing": true });
+      const { runUiTests } = await import("./ui.mjs");
+      await runUiTests(browser, server, folder, artifacts, async (name, run, onFailure) => {
+        const uiStarted = Date.now();
+        try {
+          const screenshot = await run();
+          passed += 1;
+          console.log(`ok - ${name} (${Date.now() - uiStarted} ms)`);
+          console.log(`e2e: screenshot (CI artifact): ${screenshot}`);
+        } catch (error) {
+          failed += 1;
+          await onFailure();
+          console.log(`not ok - ${name}\n    ${String(error.stack ?? error)}`);
+        }
+      });
     }
   } finally {
     await browser.close().catch(() => undefined);

@@ -9,7 +9,9 @@ import "./comments.test";
 import "./pull.test";
 import "./history.test";
 import "./actions.test";
+import "./insert.test";
 import "./watch.test";
+import "./search.test";
 import "./daemon.test";
 
 export async function run(): Promise<void> {
