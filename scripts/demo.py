@@ -338,6 +338,22 @@ async def session(daemon: Daemon, writer: SecondWriter, work: Path) -> None:
     check((target / name).read_text(encoding="utf-8") == again, "the pulled file is not the latest content")
     say(f"{target / name} holds the latest content")
 
+    # 9 ------------------------------------------------------------------
+    step(9, "Search every snippet by content (the daemon's local index)")
+    query = "second writer"
+    deadline = time.monotonic() + CHANGE_TIMEOUT
+    while True:
+        found = await daemon.command("bbsnippets.search", query=query)
+        if any(hit["id"] == snippet_id and hit.get("line") for hit in found["results"]) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    hits = [hit for hit in found["results"] if hit["id"] == snippet_id and hit.get("line")]
+    check(hits, f"searching {query!r} did not find the snippet's changed line")
+    for hit in found["results"][:5]:
+        where = f"{hit['workspace']}/{hit['id']}:{hit['name']}:{hit.get('line', 1)}"
+        say(f"{where}: {hit['preview']}")
+    say(f"open a hit at its line: {hits[0]['uri']} (also workspace/symbol, and `snippet-daemon search`)")
+
 
 async def run_demo(work: Path, base_url: str, token: str) -> None:
     env = {
@@ -361,6 +377,7 @@ async def run_demo(work: Path, base_url: str, token: str) -> None:
         # Polling every second would spend the default budget (100 requests/hour, bursts of 8) within
         # the demo; against a local sandbox there is no rate limit to protect.
         "pollBudgetPerHour": 36000,
+        "indexRefreshSeconds": 1,
     }
     daemon = Daemon()
     writer = SecondWriter(base_url, token)

@@ -108,6 +108,7 @@ async def raw(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[RawDaemon]:
     daemon.send(frame(body_of({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize})))
     await daemon.answer(1)
     daemon.send(frame(body_of({"jsonrpc": "2.0", "method": "initialized", "params": {}})))
+    await daemon.check_alive()  # warmed up (credentials looked up): what a test measures is the recovery
     try:
         yield daemon
     finally:

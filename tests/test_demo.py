@@ -22,6 +22,7 @@ STEPS = (
     "Step 6: Watch the snippet",
     "Step 7: History and diff",
     "Step 8: Pull it into a folder",
+    "Step 9: Search every snippet by content",
     "Demo finished",
 )
 
