@@ -162,6 +162,19 @@ async function describeSnippet(services: Services, ref: SnippetRef): Promise<{ t
   return services.daemon.command("bbsnippets.open", { workspace: ref.workspace, id: ref.id });
 }
 
+/** The snippet an argument (or a prompt) names, and its web page; an error when Bitbucket gave it none. */
+async function webPage(services: Services, arg: unknown): Promise<{ ref: NamedSnippet; htmlUrl: string } | undefined> {
+  const ref = await namedSnippet(services, arg);
+  if (!ref) {
+    return undefined;
+  }
+  const { htmlUrl } = await describeSnippet(services, ref);
+  if (!htmlUrl) {
+    throw new DaemonError("Bitbucket gave this snippet no web link.", undefined);
+  }
+  return { ref, htmlUrl };
+}
+
 function fileUri(ref: SnippetRef, path: string): vscode.Uri {
   return vscode.Uri.parse(snippetUri.snippetUri(ref.workspace, ref.id, path));
 }
@@ -385,32 +398,24 @@ export function registerSnippetCommands(context: vscode.ExtensionContext, servic
   });
 
   command("copyLink", "Copying the link", async (arg) => {
-    const ref = await namedSnippet(services, arg);
-    if (!ref) {
+    const found = await webPage(services, arg);
+    if (!found) {
       return undefined;
     }
-    const { htmlUrl } = await describeSnippet(services, ref);
-    if (!htmlUrl) {
-      throw new DaemonError("Bitbucket gave this snippet no web link.", undefined);
-    }
-    const link = ref.path ? `${htmlUrl}#file-${ref.path}` : htmlUrl;
+    const link = found.ref.path ? `${found.htmlUrl}#file-${found.ref.path}` : found.htmlUrl;
     await vscode.env.clipboard.writeText(link);
-    if (!ref.scripted) {
+    if (!found.ref.scripted) {
       void prompts.notify("info", `Copied ${link}`);
     }
     return link;
   });
 
   command("openInBrowser", "Opening the snippet in the browser", async (arg) => {
-    const ref = await namedSnippet(services, arg);
-    if (!ref) {
+    const found = await webPage(services, arg);
+    if (!found) {
       return undefined;
     }
-    const { htmlUrl } = await describeSnippet(services, ref);
-    if (!htmlUrl) {
-      throw new DaemonError("Bitbucket gave this snippet no web link.", undefined);
-    }
-    await vscode.env.openExternal(vscode.Uri.parse(htmlUrl));
-    return htmlUrl;
+    await vscode.env.openExternal(vscode.Uri.parse(found.htmlUrl));
+    return found.htmlUrl;
   });
 }
