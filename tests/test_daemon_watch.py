@@ -269,8 +269,9 @@ async def test_rate_limited_polling_backs_off(sandbox: Sandbox, capabilities: st
         snippet_id, _ = await alice_creates(sandbox, {"a.txt": b"a\n"})
         await daemon.command("bbsnippets.watch", workspace=TEAM, id=snippet_id)
         sandbox.faults.rate_limit_next = 10_000
+        await asyncio.sleep(0.3)  # a list poll already on its way (watching brings one forward) lands first
         sandbox.clear_requests()
-        await asyncio.sleep(3.0)  # 15 intervals; backing off 0.2, 0.4, 0.8, 1.6 s leaves room for about 4
+        await asyncio.sleep(3.0)  # 15 intervals; backing off 0.4, 0.8, 1.6, 3.2 s leaves room for about 4
         refused = len(sandbox.requests)
         sandbox.faults.rate_limit_next = 0
         assert 1 <= refused <= 5, [(r.method, r.path, r.status) for r in sandbox.requests]
