@@ -62,7 +62,7 @@ class DocumentsHost(Protocol):
     def options(self) -> InitializationOptions: ...
 
     @property
-    def watcher(self) -> ForgetsSnippets | None: ...
+    def watcher(self) -> ForgetsSnippets: ...
 
     @property
     def search_index(self) -> IndexesContent: ...
@@ -269,9 +269,7 @@ class SnippetDocuments:
                 status=conflict.status,
             ) from None
         self.forget(workspace, snippet_id)
-        watcher = self._server.watcher
-        if watcher is not None:
-            watcher.forget(workspace, snippet_id)
+        self._server.watcher.forget(workspace, snippet_id)
 
     # ------------------------------------------------------------------ writing
 

@@ -25,7 +25,6 @@ import functools
 import hashlib
 import logging
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
@@ -37,6 +36,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from snippet_daemon.console import open_private, private_dir
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from snippet_daemon.bitbucket import Snippet, SnippetsClient
     from snippet_daemon.bitbucket.client import ListPage
     from snippet_daemon.protocol import InitializationOptions
@@ -116,11 +117,14 @@ class SnippetIndex:
         self.path = path
         private_dir(path.parent)
         os.close(open_private(path))  # 0600 before SQLite opens it: its -wal and -shm files take its mode
+        import sqlite3  # here, not at start-up: a daemon with indexing off never pays for it
+
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db: sqlite3.Connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             version = self._meta("schema")
             if version not in (None, SCHEMA_VERSION):
                 self._db.executescript("DROP TABLE snippets; DROP TABLE labels; DROP TABLE texts;")
@@ -132,10 +136,7 @@ class SnippetIndex:
             self._db.close()
 
     def _meta(self, key: str) -> str | None:
-        try:
-            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        except sqlite3.OperationalError:
-            return None
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
     def _set_meta(self, key: str, value: str) -> None:
@@ -473,7 +474,6 @@ class IndexOwner(Protocol):
 
     env: dict[str, str]
     api_url: str
-    last_activity: float
 
     @property
     def options(self) -> InitializationOptions: ...
@@ -504,7 +504,6 @@ class SearchIndex:
         self._client: SnippetsClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._pages: dict[str, tuple[float, ListPage]] = {}  # page 1 of a list, as the poller read it, and when
-        self._refreshed_at = float("-inf")
         self._refreshing: asyncio.Task[bool] | None = None
         self._opening = asyncio.Lock()
         self._changes: list[Callable[[], None]] = []  # index updates from the daemon's own reads, in order
@@ -513,10 +512,6 @@ class SearchIndex:
     @property
     def enabled(self) -> bool:
         return self._owner.options.indexing is not False
-
-    @property
-    def path(self) -> Path | None:
-        return self._index.path if self._index is not None else None
 
     def start(self) -> None:
         """Begin keeping the index fresh (after the client initialized and credentials were looked up)."""
@@ -594,9 +589,7 @@ class SearchIndex:
         fresh = self._clock() - max(self._owner.options.index_refresh_seconds, 1.0)
         pages = {ws: page for ws, (at, page) in self._pages.items() if at >= fresh}
         self._pages.clear()
-        complete = await indexer.refresh(await self.workspaces(), pages)
-        self._refreshed_at = self._clock()
-        return complete
+        return await indexer.refresh(await self.workspaces(), pages)
 
     async def search(self, query: str, workspace: str | None, limit: int) -> tuple[list[Hit], bool]:
         """Hits from the index as it is; the first search of a session waits for the names to be listed."""

@@ -110,6 +110,14 @@ async def test_first_index_and_refresh_cost_what_changed(sandbox: Sandbox) -> No
     try:
         first = await search_until(daemon, "body 104", lambda result: result["complete"])
         assert where(first) == [(ids[104], "f104.txt", 1)]
+        # The editor was shown the filling as work-done progress, from begin to end.
+        titles = {
+            report.title: [r.kind for r in reports]
+            for reports in daemon.client.progress_reports.values()
+            for report in reports[:1]
+            if report.kind == "begin"
+        }
+        assert titles["Indexing 105 snippets for search"][-1] == "end"
         lists = [r for r in sandbox.requests if r.path == "/2.0/snippets/demo"]
         reads = [r for r in sandbox.requests if r.path.startswith("/2.0/snippets/demo/")]
         assert (len(lists), len(reads)) == (2, 105)  # ⌈N/100⌉ + N
@@ -261,3 +269,21 @@ async def test_a_refresh_reuses_the_list_page_the_poller_just_read(sandbox: Sand
         assert [(hit.id, hit.line) for hit in hits] == [(created.id, 1)] and complete
     finally:
         await server.close()
+
+
+async def test_what_the_daemon_saves_is_searchable_at_once_and_binary_files_by_name_only(
+    daemon: Daemon, sandbox: Sandbox
+) -> None:
+    async with make_client(sandbox) as elsewhere:
+        created = await elsewhere.create_snippet(
+            "demo", {"notes.txt": b"old words\n", "logo.png": b"\x89PNG\x00 hidden wombat text"}, title="assets"
+        )
+    await search_until(daemon, "old words", lambda result: result["complete"] and result["results"])
+    assert (await search(daemon, "wombat"))["results"] == []  # not the bytes of a binary file...
+    assert where(await search(daemon, "logo")) == [(created.id, "logo.png", None)]  # ...but its name
+
+    await daemon.request("bbsnippets/writeFile", uri=f"bbsnippet://demo/{created.id}/notes.txt", text="new words\n")
+    sandbox.clear_requests()
+    assert where(await search(daemon, "new words")) == [(created.id, "notes.txt", 1)]  # the save fed the index
+    assert (await search(daemon, "old words"))["results"] == []
+    assert [r for r in sandbox.requests if r.path.startswith("/2.0/snippets/demo/")] == []  # for free

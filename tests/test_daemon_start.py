@@ -112,12 +112,13 @@ async def test_the_api_url_option_wins_over_the_environment(sandbox: Sandbox) ->
         await daemon.stop()
 
 
-def test_start_up_does_not_import_the_http_client_keyring_or_sandbox() -> None:
-    # Those cost ~400 ms; the daemon loads them on first use, after it has answered initialize.
+def test_start_up_does_not_import_the_http_client_keyring_sandbox_or_sqlite() -> None:
+    # Those cost ~400 ms; the daemon loads them on first use, after it has answered initialize
+    # (SQLite when the search index opens: never, with indexing off).
+    heavy = ("httpx", "keyring", "snippet_daemon.bitbucket", "snippet_daemon.sandbox", "sqlite3")
     probe = (
         "import sys; from snippet_daemon.server import create_server; create_server(); "
-        "print(sorted(m for m in ('httpx', 'keyring', 'snippet_daemon.bitbucket', 'snippet_daemon.sandbox') "
-        "if m in sys.modules))"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"

@@ -22,8 +22,8 @@ from snippet_daemon.sandbox import Sandbox
 from tests.conftest import make_client
 
 
-class NoSearchIndex:
-    """Searching is not what these tests are about: what documents hands the index is dropped."""
+class Unheeded:
+    """Watching and searching are not what these tests are about: what documents tells them is dropped."""
 
     def saw_content(self, snippet: Snippet, files: Mapping[str, bytes]) -> None:
         pass
@@ -38,8 +38,8 @@ class Host:
 
     options: InitializationOptions = field(default_factory=InitializationOptions)
     bitbucket: SnippetsClient | None = None
-    watcher: ForgetsSnippets | None = None
-    search_index: IndexesContent = field(default_factory=NoSearchIndex)
+    watcher: ForgetsSnippets = field(default_factory=Unheeded)
+    search_index: IndexesContent = field(default_factory=Unheeded)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     def client(self) -> SnippetsClient:

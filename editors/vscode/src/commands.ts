@@ -206,27 +206,30 @@ export function registerSnippetCommands(context: vscode.ExtensionContext, servic
   const { daemon, tree } = services;
   const command = <T>(name: string, what: string, handler: (...args: unknown[]) => Promise<T>) =>
     registerCommand(context, services, name, what, handler);
+  /** A command on the snippet its argument (or a prompt) names; `none` is its answer when none was chosen. */
+  const snippetCommand = <T, N = undefined>(
+    name: string,
+    what: string,
+    run: (ref: NamedSnippet, arg: unknown) => Promise<T>,
+    none?: N,
+  ) =>
+    command(name, what, async (arg) => {
+      const ref = await namedSnippet(services, arg);
+      return ref ? run(ref, arg) : none;
+    });
 
-  command("open", "Opening the snippet", async (arg) => {
-    const ref = await namedSnippet(services, arg);
-    if (!ref) {
-      return undefined;
-    }
+  snippetCommand("open", "Opening the snippet", async (ref) => {
     const opened = await daemon.command("bbsnippets.open", { workspace: ref.workspace, id: ref.id });
     await showSnippet(opened);
     return opened;
   });
 
-  command("openAsFolder", "Opening the snippet as a folder", async (arg) => {
-    const ref = await namedSnippet(services, arg);
-    if (!ref) {
-      return false;
-    }
+  snippetCommand("openAsFolder", "Opening the snippet as a folder", async (ref) => {
     const { title } = await describeSnippet(services, ref);
     const uri = vscode.Uri.parse(snippetUri.snippetUri(ref.workspace, ref.id));
     const end = vscode.workspace.workspaceFolders?.length ?? 0;
     return vscode.workspace.updateWorkspaceFolders(end, 0, { uri, name: `${title || ref.id} (snippet)` });
-  });
+  }, false);
 
   command("refresh", "Refreshing", async () => {
     tree.refresh();
@@ -241,11 +244,7 @@ export function registerSnippetCommands(context: vscode.ExtensionContext, servic
 
   command("showLog", "Showing the log", async () => services.log.show());
 
-  command("duplicate", "Duplicating the snippet", async (arg) => {
-    const ref = await namedSnippet(services, arg);
-    if (!ref) {
-      return undefined;
-    }
+  snippetCommand("duplicate", "Duplicating the snippet", async (ref, arg) => {
     let title = stringField(arg, "title");
     if (!ref.scripted) {
       const { title: current } = await describeSnippet(services, ref);
@@ -272,11 +271,7 @@ export function registerSnippetCommands(context: vscode.ExtensionContext, servic
     return copy;
   });
 
-  command("delete", "Deleting the snippet", async (arg) => {
-    const ref = await namedSnippet(services, arg);
-    if (!ref) {
-      return false;
-    }
+  snippetCommand("delete", "Deleting the snippet", async (ref) => {
     if (!ref.scripted) {
       const { title } = await describeSnippet(services, ref);
       const choice = await prompts.modal(`Delete the snippet "${title || ref.id}"?`, "It is deleted on Bitbucket with all its files, revisions and comments.", "Delete");
@@ -287,17 +282,13 @@ export function registerSnippetCommands(context: vscode.ExtensionContext, servic
     await daemon.command("bbsnippets.delete", { workspace: ref.workspace, id: ref.id });
     tree.refresh();
     return true;
-  });
+  }, false);
 
   for (const [name, watching] of [
     ["watch", true],
     ["unwatch", false],
   ] as const) {
-    command(name, watching ? "Watching the snippet" : "Unwatching the snippet", async (arg) => {
-      const ref = await namedSnippet(services, arg);
-      if (!ref) {
-        return undefined;
-      }
+    snippetCommand(name, watching ? "Watching the snippet" : "Unwatching the snippet", async (ref) => {
       const result = await daemon.command(watching ? "bbsnippets.watch" : "bbsnippets.unwatch", { workspace: ref.workspace, id: ref.id });
       tree.watching.set(snippetUri.snippetKey(ref.workspace, ref.id), result.watching);
       tree.refresh();
@@ -305,11 +296,7 @@ export function registerSnippetCommands(context: vscode.ExtensionContext, servic
     });
   }
 
-  command("addFile", "Adding a file", async (arg) => {
-    const ref = await namedSnippet(services, arg);
-    if (!ref) {
-      return undefined;
-    }
+  snippetCommand("addFile", "Adding a file", async (ref, arg) => {
     const name = ref.scripted ? stringField(arg, "name") : await prompts.input("File name", { placeHolder: "notes.md" });
     if (!name) {
       return undefined;
@@ -353,11 +340,7 @@ export function registerSnippetCommands(context: vscode.ExtensionContext, servic
     return true;
   });
 
-  command("renameTitle", "Renaming the snippet", async (arg) => {
-    const ref = await namedSnippet(services, arg);
-    if (!ref) {
-      return undefined;
-    }
+  snippetCommand("renameTitle", "Renaming the snippet", async (ref, arg) => {
     let title = stringField(arg, "title");
     if (!ref.scripted) {
       const { title: current } = await describeSnippet(services, ref);
@@ -371,11 +354,7 @@ export function registerSnippetCommands(context: vscode.ExtensionContext, servic
     return updated;
   });
 
-  command("toggleVisibility", "Changing the snippet's visibility", async (arg) => {
-    const ref = await namedSnippet(services, arg);
-    if (!ref) {
-      return undefined;
-    }
+  snippetCommand("toggleVisibility", "Changing the snippet's visibility", async (ref, arg) => {
     const isPrivate = booleanField(arg, "isPrivate") ?? !(await describeSnippet(services, ref)).isPrivate;
     const update = (allowSecrets: boolean) =>
       daemon.command("bbsnippets.update", { workspace: ref.workspace, id: ref.id, isPrivate, allowSecrets });

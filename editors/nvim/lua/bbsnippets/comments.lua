@@ -243,29 +243,26 @@ local function set_maps(buf, workspace, id)
   map("a", function()
     M.compose(workspace, id, {})
   end, "add a comment")
-  map("r", function()
-    local comment = comment_under_cursor(buf)
-    if comment then
-      M.compose(workspace, id, { parentId = comment.id })
-    end
+  --- A map acting on the comment under the cursor (nothing happens between comments).
+  local function on_comment(lhs, act, desc)
+    map(lhs, function()
+      local comment = comment_under_cursor(buf)
+      if comment then
+        act(comment)
+      end
+    end, desc)
+  end
+  on_comment("r", function(comment)
+    M.compose(workspace, id, { parentId = comment.id })
   end, "reply to the comment under the cursor")
-  map("e", function()
-    local comment = comment_under_cursor(buf)
-    if comment then
-      M.compose(workspace, id, { edit = comment })
-    end
+  on_comment("e", function(comment)
+    M.compose(workspace, id, { edit = comment })
   end, "edit the comment under the cursor")
-  map("d", function()
-    local comment = comment_under_cursor(buf)
-    if comment then
-      delete(workspace, id, comment)
-    end
+  on_comment("d", function(comment)
+    delete(workspace, id, comment)
   end, "delete the comment under the cursor")
-  map("<CR>", function()
-    local comment = comment_under_cursor(buf)
-    if comment then
-      go_to_line(workspace, id, comment)
-    end
+  on_comment("<CR>", function(comment)
+    go_to_line(workspace, id, comment)
   end, "go to the comment's line")
   map("R", function()
     M.refresh(workspace, id)

@@ -467,13 +467,25 @@ function M.add(name)
   vim.cmd.edit(vim.fn.fnameescape(uri.build(snippet.workspace, snippet.id, name)))
 end
 
---- `:BBSnippet rename {new-name}`: renames the current file (one request); the buffer follows.
----@param new_name string
-function M.rename(new_name)
+--- The current buffer and its state when it is a snippet file at HEAD; else a warning naming `command`.
+---@param command string the :BBSnippet subcommand asking
+---@return integer buf
+---@return bbsnippets.BufferState?
+local function head_file(command)
   local buf = vim.api.nvim_get_current_buf()
   local state = M.state(buf)
   if not (state and state.path) or state.revision then
-    client.notify(":BBSnippet rename works in a bbsnippet:// file buffer at HEAD", vim.log.levels.WARN)
+    client.notify((":BBSnippet %s works in a bbsnippet:// file buffer at HEAD"):format(command), vim.log.levels.WARN)
+    return buf, nil
+  end
+  return buf, state
+end
+
+--- `:BBSnippet rename {new-name}`: renames the current file (one request); the buffer follows.
+---@param new_name string
+function M.rename(new_name)
+  local buf, state = head_file("rename")
+  if not state then
     return
   end
   local old_uri = vim.api.nvim_buf_get_name(buf)
@@ -508,10 +520,8 @@ end
 
 --- `:BBSnippet delete-file`: deletes the current file from its snippet after a confirmation.
 function M.delete_file()
-  local buf = vim.api.nvim_get_current_buf()
-  local state = M.state(buf)
-  if not (state and state.path) or state.revision then
-    client.notify(":BBSnippet delete-file works in a bbsnippet:// file buffer at HEAD", vim.log.levels.WARN)
+  local buf, state = head_file("delete-file")
+  if not state then
     return
   end
   local name = vim.api.nvim_buf_get_name(buf)
