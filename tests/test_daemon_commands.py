@@ -611,21 +611,29 @@ def hostile_api(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield url, absolute
 
 
-async def test_pull_refuses_absolute_names_from_a_malicious_server(
-    sandbox: Sandbox, capabilities: str, hostile_api: tuple[str, Path], tmp_path: Path
-) -> None:
-    url, absolute = hostile_api
+async def pull_from(api_url: str, sandbox: Sandbox, capabilities: str, target: Path) -> dict[str, Any]:
+    """``bbsnippets.pull`` of the hostile server's snippet into ``target``, by a daemon pointed at it."""
     daemon = await start_daemon(
         sandbox,
         capabilities=capabilities,
         credentials={"BITBUCKET_ACCESS_TOKEN": "t0ken-x"},
-        env={"BITBUCKET_API_URL": url},
+        env={"BITBUCKET_API_URL": api_url},
     )
     try:
-        target = tmp_path / "work" / "chosen"
-        pulled = await daemon.command("bbsnippets.pull", workspace="ws", id="evil", targetDir=str(target))
+        pulled: dict[str, Any] = await daemon.command(
+            "bbsnippets.pull", workspace="ws", id="evil", targetDir=str(target)
+        )
     finally:
         await daemon.stop()
+    return pulled
+
+
+async def test_pull_refuses_absolute_names_from_a_malicious_server(
+    sandbox: Sandbox, capabilities: str, hostile_api: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, absolute = hostile_api
+    target = tmp_path / "work" / "chosen"
+    pulled = await pull_from(url, sandbox, capabilities, target)
     assert pulled["written"] == [str(target / "ok.txt")]
     assert sorted(pulled["skipped"]) == sorted([str(absolute), "../escape.txt", ".git/config"])
     assert not absolute.exists()
@@ -641,18 +649,9 @@ async def test_pull_reports_each_file_the_os_refuses_and_goes_on(
 ) -> None:
     files = {LONG_NAME: b"long", "clash": b"a file", "clash/inner.txt": b"under it", "ok.txt": b"fine\n"}
     files.update(dict.fromkeys(DISGUISED, b"fooled"))
+    target = tmp_path / "outer" / "chosen"
     with serving(files) as url:
-        daemon = await start_daemon(
-            sandbox,
-            capabilities=capabilities,
-            credentials={"BITBUCKET_ACCESS_TOKEN": "t0ken-x"},
-            env={"BITBUCKET_API_URL": url},
-        )
-        try:
-            target = tmp_path / "outer" / "chosen"
-            pulled = await daemon.command("bbsnippets.pull", workspace="ws", id="evil", targetDir=str(target))
-        finally:
-            await daemon.stop()
+        pulled = await pull_from(url, sandbox, capabilities, target)
     by_name = {entry["name"]: entry for entry in pulled["files"]}
     assert sorted(by_name) == sorted(files)
     # The others were written; the file system's refusals are reported on their files with the OS's reason.
