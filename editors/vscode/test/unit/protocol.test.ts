@@ -71,7 +71,7 @@ test("the manifest: every UI command is bitbucketSnippets.* and registered; no d
   for (const name of contributed) {
     assert.match(name, /^bitbucketSnippets\./);
     const short = name.slice("bitbucketSnippets.".length);
-    assert.ok(sources.includes(`"${name}"`) || new RegExp(`(command|registerCommand\\(context, services,)\\(?\\s*"${short.replace(".", "\\.")}"`).test(sources) || sources.includes(`["${short}",`), `${name} is registered`);
+    assert.ok(sources.includes(`"${name}"`) || new RegExp(`(command|snippetCommand|registerCommand\\(context, services,)\\(?\\s*"${short.replace(".", "\\.")}"`).test(sources) || sources.includes(`["${short}",`), `${name} is registered`);
   }
   for (const fixed of ["share", "open", "refresh", "pull", "signIn", "signOut", "restartServer", "showLog", "duplicate", "delete", "watch", "unwatch", "history", "addFile", "renameTitle", "toggleVisibility", "copyLink", "openInBrowser"]) {
     assert.ok(contributed.includes(`bitbucketSnippets.${fixed}`), fixed);
