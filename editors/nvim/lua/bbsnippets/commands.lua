@@ -175,7 +175,7 @@ M.subcommands = {
     end,
   },
   duplicate = {
-    usage = "duplicate [workspace]   a private copy of this snippet",
+    usage = "duplicate [workspace]   a private copy of this snippet (visible to the workspace's members)",
     run = function(opts)
       require("bbsnippets.snippets").duplicate(opts.fargs[2])
     end,
@@ -188,7 +188,7 @@ M.subcommands = {
     end,
   },
   visibility = {
-    usage = "visibility public|private",
+    usage = "visibility public|private   public: anyone sees it; private: the workspace's members",
     run = function(opts)
       require("bbsnippets.snippets").visibility(opts.fargs[2])
     end,
