@@ -90,7 +90,7 @@ M.subcommands = {
     end,
   },
   pull = {
-    usage = "pull [{workspace}/{id}] [dir]   write the files into a folder (default: the current one)",
+    usage = "pull [{workspace}/{id}] [dir]   write the files into a folder (default: ./{id}, a new one)",
     run = function(opts)
       require("bbsnippets.pull").command(vim.list_slice(opts.fargs, 2))
     end,
