@@ -1,10 +1,10 @@
 """``bbsnippets.link`` / ``status`` / ``push``: a local folder (or file) tied to a snippet, and sent back.
 
 The link itself (what is tracked, at which revision, the store in the daemon's data folder) is
-:mod:`snippet_daemon.links`, shared with the command line. Requests: ``link`` reads HEAD (1, or none when
-cached); ``status`` reads HEAD once, or not at all when the watcher keeps the cached copy current (polling on); ``push`` is ONE compare-and-swap PUT at the
-linked revision (+1 GET only after a lost answer, or to name the revision that won a conflict), none when
-nothing changed.
+:mod:`snippet_daemon.links`, shared with the command line. Requests: ``link`` reads HEAD once; ``status``
+reads HEAD once, or not at all when the watcher keeps the cached copy current (polling on); ``push`` is ONE
+compare-and-swap PUT at the linked revision (+1 GET only after a lost answer, or to name the revision that
+won a conflict), none when nothing changed.
 """
 
 from __future__ import annotations
