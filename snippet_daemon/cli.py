@@ -279,9 +279,15 @@ def cmd_pull(args: argparse.Namespace) -> int:
     target = Path(args.dir) if args.dir else Path.cwd() / snippet_id
 
     async def command(client: SnippetsClient) -> int:
-        from snippet_daemon.links import pull_and_link, store_for_client
+        from snippet_daemon.bitbucket import BitbucketError
+        from snippet_daemon.links import LinkStore, pull_and_link, store_for_client
 
-        store = await store_for_client(client, None, None)
+        store: LinkStore | None
+        try:
+            store = await store_for_client(client, None, None)
+        except BitbucketError as error:  # the pull goes on; the folder is not linked
+            _err(f"the folder will not be linked (status and push need a link): {error}")
+            store = None
         content = await client.get_snippet_content(workspace, snippet_id, args.revision)
         revision = content.snippet.revision
         report = pull_and_link(store, workspace, snippet_id, revision, content.files, target, overwrite=args.overwrite)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 async def pull(ls: SnippetServer, params: protocol.PullParams) -> protocol.PullResult:
-    from snippet_daemon.features.push import link_store
+    from snippet_daemon.features.push import optional_link_store
     from snippet_daemon.links import pull_and_link
 
     target = Path(params.target_dir).expanduser()
@@ -39,7 +39,7 @@ async def pull(ls: SnippetServer, params: protocol.PullParams) -> protocol.PullR
         else:
             entry = await ls.documents.head(params.workspace, params.id, refresh=True)
         progress(f"writing {len(entry.files)} files", 50)
-        store = await link_store(ls)
+        store = await optional_link_store(ls)
         report = await asyncio.to_thread(
             pull_and_link,
             store,

@@ -10,6 +10,7 @@ won a conflict), none when nothing changed.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -19,6 +20,8 @@ from snippet_daemon.protocol import ErrorKind, ProtocolError
 
 if TYPE_CHECKING:
     from snippet_daemon.server import Handler, SnippetServer
+
+log = logging.getLogger("snippet_daemon.push")
 
 
 @contextmanager
@@ -38,6 +41,17 @@ async def link_store(ls: SnippetServer) -> links.LinkStore:
         ls.workspace_for(await client.current_user_if_readable())
         nickname = ls.personal_workspace
     return await links.store_for_client(client, ls.env, nickname)
+
+
+async def optional_link_store(ls: SnippetServer) -> links.LinkStore | None:
+    """For pull: the links, or ``None`` (the pull goes on unlinked) when the account cannot be read."""
+    from snippet_daemon.bitbucket import BitbucketError
+
+    try:
+        return await link_store(ls)
+    except BitbucketError as error:
+        log.warning("the pulled folder is not linked: the account could not be read (%s)", error)
+        return None
 
 
 def status_result(link: links.Link, remote_revision: str | None) -> protocol.StatusResult:
