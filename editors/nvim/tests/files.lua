@@ -79,7 +79,7 @@ h.run(function()
   h.wait_for("the copy opened", function()
     return vim.api.nvim_buf_get_name(0) == uri.build(ctx.workspace, copy, "main.py")
   end)
-  h.equal('AWS_KEY = "AKIAQWERTYUIOP1234ZX"', h.text(0), "the copy holds the file")
+  h.equal('AWS_KEY = "AKIAQWERTYUIOP1234ZX"\n' .. key_line, h.text(0), "the copy holds the file")
   h.equal(vim.fn.getreg('"'):match("/(%w+)$"), copy, "its link in the register")
 
   -- the picker's other workspaces (bbsnippets.workspaces)
