@@ -467,6 +467,8 @@ export interface DidChangeParams {
   id: string;
   kind: "commit" | "comment" | "deleted";
   revision?: string;
+  /** The user watches this snippet: the daemon's window/showMessage about this change follows at once. */
+  watched: boolean;
 }
 
 // --------------------------------------------------------------------------- the typed command map

@@ -400,5 +400,6 @@ M.ErrorKind = {
 ---@field id string
 ---@field kind "commit"|"comment"|"deleted"
 ---@field revision? string
+---@field watched boolean
 
 return M
