@@ -397,6 +397,8 @@ class SnippetSummary:
     created_on: str | None
     updated_on: str | None
     html_url: str | None
+    # bbsnippets.list: the user watches it (from the daemon's own watch list: no request per snippet).
+    watching: bool = False
 
 
 @attrs.define

@@ -350,6 +350,8 @@ export interface SnippetSummary {
   createdOn?: string;
   updatedOn?: string;
   htmlUrl?: string;
+  // bbsnippets.list: the user watches it (from the daemon's own watch list: no request per snippet).
+  watching: boolean;
 }
 
 export interface ListResult {

@@ -282,6 +282,8 @@ M.ErrorKind = {
 ---@field createdOn? string
 ---@field updatedOn? string
 ---@field htmlUrl? string
+--- bbsnippets.list: the user watches it (from the daemon's own watch list: no request per snippet).
+---@field watching boolean
 
 ---@class bbsnippets.ListResult
 ---@field snippets bbsnippets.SnippetSummary[]

@@ -2,6 +2,7 @@
 
 import * as vscode from "vscode";
 
+import { WATCH } from "../../../src/protocol";
 import type { Node } from "../../../src/tree";
 import {
   TEAM,
@@ -39,10 +40,49 @@ test("the tree: workspaces, then snippets with a lock when private, then files",
   const item = api.tree.getTreeItem(node);
   assert.equal(item.label, "tree shape");
   assert.equal((item.iconPath as vscode.ThemeIcon).id, "globe");
-  assert.match(String(item.contextValue), /^snippet;public;watchUnknown$/);
+  assert.match(String(item.contextValue), /^snippet;public;unwatched$/);
   assert.equal(item.description, "just now");
   const files = await api.tree.getChildren(node);
   assert.deepEqual(files.map((file) => file.kind === "file" && api.tree.getTreeItem(file).contextValue), ["file;text"]);
+});
+
+/** The tree item menu entries whose `when` holds for this item (the view/item/context regexes of the manifest). */
+function menuFor(item: vscode.TreeItem): string[] {
+  const manifest = vscode.extensions.getExtension("snippet-daemon.bitbucket-snippets")!.packageJSON as {
+    contributes: { menus: { "view/item/context": { command: string; when: string }[] } };
+  };
+  return manifest.contributes.menus["view/item/context"]
+    .filter((entry) => {
+      const match = /viewItem =~ \/(.+)\/$/.exec(entry.when);
+      return match !== null && new RegExp(match[1]).test(String(item.contextValue));
+    })
+    .map((entry) => entry.command);
+}
+
+test("the tree says which snippets are watched, from the daemon's watch list (1 list request); the menu offers Watch xor Stop Watching", async () => {
+  const api = await extension();
+  const watched = await createSnippet(demo, "demo", { "w.txt": "w\n" }, "tree watched");
+  const plain = await createSnippet(demo, "demo", { "p.txt": "p\n" }, "tree not watched");
+  // Watched behind the tree's back (as another window, or the CLI, would): the list still says so.
+  await api.daemon.command(WATCH, watched);
+  await clearRequests();
+  const snippets = await api.tree.getChildren(await workspaceNode("demo"));
+  const listRequests = await requests();
+  assert.deepEqual(listRequests.map((request) => `${request.method} ${request.path}`), ["GET /2.0/snippets/demo"], describeRequests(listRequests));
+  const item = (seeded: { id: string }) => {
+    const node = snippets.find((candidate) => candidate.kind === "snippet" && candidate.snippet.id === seeded.id);
+    assert.ok(node);
+    return api.tree.getTreeItem(node);
+  };
+  assert.match(String(item(watched).contextValue), /;watched$/);
+  assert.match(String(item(watched).description), /watching/);
+  assert.ok(menuFor(item(watched)).includes("bitbucketSnippets.unwatch") && !menuFor(item(watched)).includes("bitbucketSnippets.watch"));
+  assert.match(String(item(plain).contextValue), /;unwatched$/);
+  assert.ok(menuFor(item(plain)).includes("bitbucketSnippets.watch") && !menuFor(item(plain)).includes("bitbucketSnippets.unwatch"));
+
+  // Stop Watching from the tree: the item turns into one that offers Watch.
+  await vscode.commands.executeCommand("bitbucketSnippets.unwatch", { kind: "snippet", snippet: { ...watched, title: "tree watched", isPrivate: true, watching: true } });
+  assert.ok(menuFor(item(watched)).includes("bitbucketSnippets.watch") && !menuFor(item(watched)).includes("bitbucketSnippets.unwatch"));
 });
 
 test("opening a 3-file snippet from the tree and showing its files: 1 request (its comments: 1 more, when asked)", async () => {
