@@ -342,6 +342,52 @@ class SnippetDocuments:
             self._server.run_task(self._flush_later(key), f"saving {workspace}/{snippet_id}", finish_on_shutdown=True)
         return future
 
+    async def write_at(
+        self,
+        workspace: str,
+        snippet_id: str,
+        changes: Changes,
+        *,
+        at_revision: str | None,
+        digests_after: Mapping[str, str] | None = None,
+    ) -> Snippet:
+        """ONE PUT of ``changes``, compare-and-swap at ``at_revision`` (``None``: unconditional), without
+        reading HEAD first: a push knows the revision its folder was linked at.
+
+        It goes after our saves of the snippet still on their way, and holds the snippet's write lock, so
+        writes land in the order they were asked for. A lost answer is settled as for a save: by the cached
+        HEAD's files when it is at ``at_revision``, else by ``digests_after`` (what the snippet holds after).
+        """
+        key = (workspace, snippet_id)
+        async with self.intake(workspace, snippet_id):  # after the writes received before it, before later ones
+            await self.settle(workspace, snippet_id)
+            return await self._write_at(key, changes, at_revision, digests_after)
+
+    async def _write_at(
+        self, key: Key, changes: Changes, at_revision: str | None, digests_after: Mapping[str, str] | None
+    ) -> Snippet:
+        from snippet_daemon.bitbucket import Conflict
+
+        workspace, snippet_id = key
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            head = self._heads.get(key)
+            known = head is not None and at_revision is not None and head.revision == at_revision
+            files_after = _applied(head.files, changes) if known and head is not None else None
+            try:
+                snippet = await self._server.client().update_snippet(
+                    workspace,
+                    snippet_id,
+                    files=changes,
+                    at_revision=at_revision,
+                    files_after=files_after,
+                    digests_after=None if files_after is not None else digests_after,
+                )
+            except Conflict:
+                self.invalidate(workspace, snippet_id)
+                raise
+            self._after_write(key, head if files_after is not None else None, snippet, changes, files_after)
+            return snippet
+
     def _settled(self, key: Key, write: _PendingWrite) -> None:
         unsettled = self._unsettled.get(key, [])
         if write in unsettled:

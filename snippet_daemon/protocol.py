@@ -55,6 +55,12 @@ LOGOUT = "bbsnippets.logout"
 WHOAMI = "bbsnippets.whoami"
 HEALTH = "bbsnippets.health"
 SEARCH = "bbsnippets.search"
+LINK = "bbsnippets.link"
+STATUS = "bbsnippets.status"
+PUSH = "bbsnippets.push"
+APPLY_PATCH = "bbsnippets.applyPatch"
+SHARE_DIFF = "bbsnippets.shareDiff"
+RESTORE = "bbsnippets.restore"
 
 # Requests (a file system over bbsnippet:// URIs).
 STAT = "bbsnippets/stat"
@@ -277,6 +283,55 @@ class PullParams:
 
 
 @attrs.define
+class LinkParams:
+    """Tie ``folder`` (absolute: a folder, or one file) to a snippet at its HEAD."""
+
+    folder: str
+    workspace: str
+    id: str
+
+
+@attrs.define
+class FolderParams:
+    folder: str  # absolute: a linked folder or file
+
+
+@attrs.define
+class PushParams:
+    folder: str
+    add: list[str] = attrs.Factory(list)  # names relative to the folder, sent although the snippet never had them
+    force: bool = False
+
+
+@attrs.define
+class ApplyPatchParams:
+    workspace: str
+    id: str
+    folder: str  # absolute; the patch's names are relative to it
+    path: str | None = None  # the snippet's .patch/.diff file; default: its only one
+    dry_run: bool = False
+
+
+@attrs.define
+class ShareDiffParams:
+    folder: str  # absolute; any folder inside a git repository
+    staged: bool = False
+    include_untracked: bool = False  # untracked files (not ignored ones) as new files
+    workspace: str | None = None
+    title: str | None = None
+    is_private: bool = True
+    allow_secrets: bool = False
+
+
+@attrs.define
+class RestoreParams:
+    workspace: str
+    id: str
+    revision: str
+    path: str | None = None  # one file; default: every file
+
+
+@attrs.define
 class LoginParams:
     kind: Literal["apiToken", "accessToken"]
     secret: str = attrs.field(repr=False)
@@ -451,6 +506,87 @@ class PullResult:
     files: list[PullFile] = attrs.Factory(list)  # one entry per snippet file, in name order
 
 
+FileState = Literal["unchanged", "modified", "deleted"]
+
+
+@attrs.define
+class TrackedFile:
+    name: str  # the snippet's file name
+    path: str  # where it is on disk
+    state: FileState
+
+
+@attrs.define
+class StatusResult:
+    workspace: str
+    id: str
+    revision: str  # the revision the folder is linked at
+    files: list[TrackedFile]
+    remote_revision: str | None = None  # present when the snippet moved since ``revision``
+    folder: str | None = None  # extension: the linked folder (or file), as the link holds it
+
+
+PushFileStatus = Literal["sent", "deleted"]
+
+
+@attrs.define
+class PushedFile:
+    name: str
+    status: PushFileStatus
+
+
+@attrs.define
+class PushResult:
+    revision: str
+    files: list[PushedFile]
+
+
+PatchFileStatus = Literal["applied", "created", "deleted", "failed", "refused"]
+# unsafePath: a name outside the folder (refused); binary: a binary change (refused); mismatch: the file is not
+# what the patch expects (failed); fileSystem: the OS refused a write (failed).
+PatchFileKind = Literal["unsafePath", "binary", "mismatch", "fileSystem"]
+
+
+@attrs.define
+class PatchedFile:
+    path: str  # where on disk (absolute); for a refused name, the name as the patch gives it
+    status: PatchFileStatus
+    kind: PatchFileKind | None = None
+    message: str | None = None
+    name: str | None = None  # extension: the name in the patch, relative to the folder
+
+
+@attrs.define
+class ApplyPatchResult:
+    applied: bool  # false: nothing changed on disk (also for a dry run that would fail)
+    files: list[PatchedFile]
+
+
+@attrs.define
+class LeftOutFile:
+    name: str
+    reason: str
+
+
+@attrs.define
+class ShareDiffResult:
+    workspace: str
+    id: str
+    title: str
+    is_private: bool
+    html_url: str | None
+    uri: str  # the .patch file's bbsnippet:// URI
+    name: str  # the .patch file's name in the snippet
+    files: list[str]  # the files the patch changes (relative to the repository)
+    left_out: list[LeftOutFile]  # binary changes, each with why
+
+
+@attrs.define
+class RestoreResult:
+    revision: str | None  # the new HEAD (the restored content as one new commit); unchanged when nothing differed
+    files: list[str] = attrs.Factory(list)  # the files the restore changed
+
+
 @attrs.define
 class AccountInfo:
     display_name: str
@@ -573,6 +709,8 @@ class DidChangeParams:
     id: str
     kind: Literal["commit", "comment", "deleted"]
     revision: str | None = None
+    # True when the user watches the snippet: a window/showMessage about this change follows at once.
+    watched: bool = False
 
 
 # --------------------------------------------------------------------------- the method table
@@ -624,6 +762,12 @@ METHODS: tuple[Method, ...] = (
     Method(WHOAMI, _C, NoParams, AccountResult, feature="account"),
     Method(HEALTH, _C, NoParams, HealthResult, feature="account"),
     Method(SEARCH, _C, SearchParams, SearchResult, feature="search"),
+    Method(LINK, _C, LinkParams, StatusResult, feature="push"),
+    Method(STATUS, _C, FolderParams, StatusResult, feature="push"),
+    Method(PUSH, _C, PushParams, PushResult, feature="push"),
+    Method(APPLY_PATCH, _C, ApplyPatchParams, ApplyPatchResult, feature="patch"),
+    Method(SHARE_DIFF, _C, ShareDiffParams, ShareDiffResult, feature="patch"),
+    Method(RESTORE, _C, RestoreParams, RestoreResult, feature="history"),
     Method(STAT, _R, UriParams, StatResult, feature="files"),
     Method(READ_DIRECTORY, _R, UriParams, ReadDirectoryResult, feature="files"),
     Method(READ_FILE, _R, UriParams, ReadFileResult, feature="files"),

@@ -32,6 +32,12 @@ export const LOGOUT = "bbsnippets.logout";
 export const WHOAMI = "bbsnippets.whoami";
 export const HEALTH = "bbsnippets.health";
 export const SEARCH = "bbsnippets.search";
+export const LINK = "bbsnippets.link";
+export const STATUS = "bbsnippets.status";
+export const PUSH = "bbsnippets.push";
+export const APPLY_PATCH = "bbsnippets.applyPatch";
+export const SHARE_DIFF = "bbsnippets.shareDiff";
+export const RESTORE = "bbsnippets.restore";
 
 // Requests (a file system over bbsnippet:// URIs).
 export const STAT = new RequestType<UriParams, StatResult, void>("bbsnippets/stat");
@@ -229,6 +235,60 @@ export interface PullParams {
   overwrite?: boolean;
 }
 
+/** Tie `folder` (absolute: a folder, or one file) to a snippet at its HEAD. */
+export interface LinkParams {
+  folder: string;
+  workspace: string;
+  id: string;
+}
+
+export interface FolderParams {
+  /** Absolute: a linked folder or file. */
+  folder: string;
+}
+
+export interface PushParams {
+  folder: string;
+  /** Names relative to the folder, sent although the snippet never had them. */
+  add?: string[];
+  /** Default false. */
+  force?: boolean;
+}
+
+export interface ApplyPatchParams {
+  workspace: string;
+  id: string;
+  /** Absolute; the patch's names are relative to it. */
+  folder: string;
+  /** The snippet's .patch/.diff file; default: its only one. */
+  path?: string;
+  /** Default false. */
+  dryRun?: boolean;
+}
+
+export interface ShareDiffParams {
+  /** Absolute; any folder inside a git repository. */
+  folder: string;
+  /** Default false. */
+  staged?: boolean;
+  /** Untracked files (not ignored ones) as new files (default false). */
+  includeUntracked?: boolean;
+  workspace?: string;
+  title?: string;
+  /** Default true. */
+  isPrivate?: boolean;
+  /** Default false. */
+  allowSecrets?: boolean;
+}
+
+export interface RestoreParams {
+  workspace: string;
+  id: string;
+  revision: string;
+  /** One file; default: every file. */
+  path?: string;
+}
+
 export interface LoginParams {
   kind: "apiToken" | "accessToken";
   secret: string;
@@ -393,6 +453,90 @@ export interface PullResult {
   files: PullFile[];
 }
 
+export type FileState = "unchanged" | "modified" | "deleted";
+
+export interface TrackedFile {
+  /** The snippet's file name. */
+  name: string;
+  /** Where it is on disk. */
+  path: string;
+  state: FileState;
+}
+
+export interface StatusResult {
+  workspace: string;
+  id: string;
+  /** The revision the folder is linked at. */
+  revision: string;
+  files: TrackedFile[];
+  /** Present when the snippet moved since `revision`. */
+  remoteRevision?: string;
+  /** Extension: the linked folder (or file), as the link holds it. */
+  folder?: string;
+}
+
+export type PushFileStatus = "sent" | "deleted";
+
+export interface PushedFile {
+  name: string;
+  status: PushFileStatus;
+}
+
+export interface PushResult {
+  revision: string;
+  files: PushedFile[];
+}
+
+export type PatchFileStatus = "applied" | "created" | "deleted" | "failed" | "refused";
+
+// unsafePath: a name outside the folder (refused); binary: a binary change (refused); mismatch: the file is not
+// what the patch expects (failed); fileSystem: the OS refused a write (failed).
+export type PatchFileKind = "unsafePath" | "binary" | "mismatch" | "fileSystem";
+
+export interface PatchedFile {
+  /** Where on disk (absolute); for a refused name, the name as the patch gives it. */
+  path: string;
+  status: PatchFileStatus;
+  kind?: PatchFileKind;
+  message?: string;
+  /** Extension: the name in the patch, relative to the folder. */
+  name?: string;
+}
+
+export interface ApplyPatchResult {
+  /** False: nothing changed on disk (also for a dry run that would fail). */
+  applied: boolean;
+  files: PatchedFile[];
+}
+
+export interface LeftOutFile {
+  name: string;
+  reason: string;
+}
+
+export interface ShareDiffResult {
+  workspace: string;
+  id: string;
+  title: string;
+  isPrivate: boolean;
+  htmlUrl?: string;
+  /** The .patch file's bbsnippet:// URI. */
+  uri: string;
+  /** The .patch file's name in the snippet. */
+  name: string;
+  /** The files the patch changes (relative to the repository). */
+  files: string[];
+  /** Binary changes, each with why. */
+  leftOut: LeftOutFile[];
+}
+
+export interface RestoreResult {
+  /** The new HEAD (the restored content as one new commit); unchanged when nothing differed. */
+  revision?: string;
+  /** The files the restore changed. */
+  files: string[];
+}
+
 export interface AccountInfo {
   displayName: string;
   nickname?: string;
@@ -511,6 +655,8 @@ export interface DidChangeParams {
   id: string;
   kind: "commit" | "comment" | "deleted";
   revision?: string;
+  // True when the user watches the snippet: a window/showMessage about this change follows at once.
+  watched: boolean;
 }
 
 // --------------------------------------------------------------------------- the typed command map
@@ -540,6 +686,12 @@ export interface Commands {
   [WHOAMI]: [NoParams, AccountResult];
   [HEALTH]: [NoParams, HealthResult];
   [SEARCH]: [SearchParams, SearchResult];
+  [LINK]: [LinkParams, StatusResult];
+  [STATUS]: [FolderParams, StatusResult];
+  [PUSH]: [PushParams, PushResult];
+  [APPLY_PATCH]: [ApplyPatchParams, ApplyPatchResult];
+  [SHARE_DIFF]: [ShareDiffParams, ShareDiffResult];
+  [RESTORE]: [RestoreParams, RestoreResult];
 }
 
 export type CommandName = keyof Commands;

@@ -32,6 +32,12 @@ M.LOGOUT = "bbsnippets.logout"
 M.WHOAMI = "bbsnippets.whoami"
 M.HEALTH = "bbsnippets.health"
 M.SEARCH = "bbsnippets.search"
+M.LINK = "bbsnippets.link"
+M.STATUS = "bbsnippets.status"
+M.PUSH = "bbsnippets.push"
+M.APPLY_PATCH = "bbsnippets.applyPatch"
+M.SHARE_DIFF = "bbsnippets.shareDiff"
+M.RESTORE = "bbsnippets.restore"
 
 -- Requests (a file system over bbsnippet:// URIs).
 M.STAT = "bbsnippets/stat"
@@ -191,6 +197,42 @@ M.ErrorKind = {
 ---@field revision? string
 ---@field overwrite? boolean default false
 
+--- Tie `folder` (absolute: a folder, or one file) to a snippet at its HEAD.
+---@class bbsnippets.LinkParams
+---@field folder string
+---@field workspace string
+---@field id string
+
+---@class bbsnippets.FolderParams
+---@field folder string absolute: a linked folder or file
+
+---@class bbsnippets.PushParams
+---@field folder string
+---@field add? string[] names relative to the folder, sent although the snippet never had them
+---@field force? boolean default false
+
+---@class bbsnippets.ApplyPatchParams
+---@field workspace string
+---@field id string
+---@field folder string absolute; the patch's names are relative to it
+---@field path? string the snippet's .patch/.diff file; default: its only one
+---@field dryRun? boolean default false
+
+---@class bbsnippets.ShareDiffParams
+---@field folder string absolute; any folder inside a git repository
+---@field staged? boolean default false
+---@field includeUntracked? boolean untracked files (not ignored ones) as new files (default false)
+---@field workspace? string
+---@field title? string
+---@field isPrivate? boolean default true
+---@field allowSecrets? boolean default false
+
+---@class bbsnippets.RestoreParams
+---@field workspace string
+---@field id string
+---@field revision string
+---@field path? string one file; default: every file
+
 ---@class bbsnippets.LoginParams
 ---@field kind "apiToken"|"accessToken"
 ---@field secret string
@@ -320,6 +362,67 @@ M.ErrorKind = {
 ---@field reasons table<string, string> name -> why it was skipped
 ---@field files bbsnippets.PullFile[] one entry per snippet file, in name order
 
+---@alias bbsnippets.FileState "unchanged"|"modified"|"deleted"
+
+---@class bbsnippets.TrackedFile
+---@field name string the snippet's file name
+---@field path string where it is on disk
+---@field state bbsnippets.FileState
+
+---@class bbsnippets.StatusResult
+---@field workspace string
+---@field id string
+---@field revision string the revision the folder is linked at
+---@field files bbsnippets.TrackedFile[]
+---@field remoteRevision? string present when the snippet moved since `revision`
+---@field folder? string extension: the linked folder (or file), as the link holds it
+
+---@alias bbsnippets.PushFileStatus "sent"|"deleted"
+
+---@class bbsnippets.PushedFile
+---@field name string
+---@field status bbsnippets.PushFileStatus
+
+---@class bbsnippets.PushResult
+---@field revision string
+---@field files bbsnippets.PushedFile[]
+
+---@alias bbsnippets.PatchFileStatus "applied"|"created"|"deleted"|"failed"|"refused"
+
+--- unsafePath: a name outside the folder (refused); binary: a binary change (refused); mismatch: the file is not
+--- what the patch expects (failed); fileSystem: the OS refused a write (failed).
+---@alias bbsnippets.PatchFileKind "unsafePath"|"binary"|"mismatch"|"fileSystem"
+
+---@class bbsnippets.PatchedFile
+---@field path string where on disk (absolute); for a refused name, the name as the patch gives it
+---@field status bbsnippets.PatchFileStatus
+---@field kind? bbsnippets.PatchFileKind
+---@field message? string
+---@field name? string extension: the name in the patch, relative to the folder
+
+---@class bbsnippets.ApplyPatchResult
+---@field applied boolean false: nothing changed on disk (also for a dry run that would fail)
+---@field files bbsnippets.PatchedFile[]
+
+---@class bbsnippets.LeftOutFile
+---@field name string
+---@field reason string
+
+---@class bbsnippets.ShareDiffResult
+---@field workspace string
+---@field id string
+---@field title string
+---@field isPrivate boolean
+---@field htmlUrl? string
+---@field uri string the .patch file's bbsnippet:// URI
+---@field name string the .patch file's name in the snippet
+---@field files string[] the files the patch changes (relative to the repository)
+---@field leftOut bbsnippets.LeftOutFile[] binary changes, each with why
+
+---@class bbsnippets.RestoreResult
+---@field revision? string the new HEAD (the restored content as one new commit); unchanged when nothing differed
+---@field files string[] the files the restore changed
+
 ---@class bbsnippets.AccountInfo
 ---@field displayName string
 ---@field nickname? string
@@ -408,5 +511,7 @@ M.ErrorKind = {
 ---@field id string
 ---@field kind "commit"|"comment"|"deleted"
 ---@field revision? string
+--- True when the user watches the snippet: a window/showMessage about this change follows at once.
+---@field watched boolean
 
 return M
