@@ -16,8 +16,9 @@ from snippet_daemon import protocol, uri
 from snippet_daemon.protocol import ErrorKind, ProtocolError
 
 if TYPE_CHECKING:
+    from snippet_daemon.features.common import Handler
     from snippet_daemon.index import Hit
-    from snippet_daemon.server import Handler, SnippetServer
+    from snippet_daemon.server import SnippetServer
 
 MAX_LIMIT = 500
 SYMBOL_LIMIT = 100
