@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from lsprotocol import types
 
 from snippet_daemon import __version__, logs
-from snippet_daemon.features import account, comments, files, history, pull, search, snippets, watch
+from snippet_daemon.features import account, comments, files, history, patch, pull, push, search, snippets, watch
 from snippet_daemon.server import SnippetServer
 
 log = logging.getLogger("snippet_daemon.server")
@@ -51,6 +51,8 @@ def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
             **history.HANDLERS,
             **pull.HANDLERS,
             **search.HANDLERS,
+            **push.HANDLERS,
+            **patch.HANDLERS,
         }
     )
     server.feature(types.WORKSPACE_SYMBOL)(search.workspace_symbol)
