@@ -13,6 +13,7 @@ server. Subcommands are thin over the same Bitbucket client the daemon uses:
     apply WS/ID[/FILE] [FOLDER]    apply a patch snippet to a folder, all or nothing
     share --diff                   a git repository's changes as a patch snippet
     sandbox                        a local Bitbucket-compatible server to try everything offline
+    mcp                            the snippets for AI agents (a Model Context Protocol server on stdio)
     migrate                        copy Bitbucket Server's Snippets add-on to a Cloud workspace
 
 Heavy modules (httpx, keyring, the sandbox) are imported inside the commands that need them,
@@ -552,6 +553,18 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    """An MCP server on stdio (stdout is its channel: nothing else may print there)."""
+    from snippet_daemon.mcp.server import run_stdio
+
+    env = dict(os.environ)
+    if args.budget_per_hour is not None:
+        from snippet_daemon.mcp.tools import BUDGET_ENV
+
+        env[BUDGET_ENV] = str(args.budget_per_hour)
+    return run_stdio(env)
+
+
 def cmd_server(args: argparse.Namespace) -> int:
     import gc
 
@@ -655,6 +668,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="for tests: serve /_sandbox/faults and /_sandbox/requests without credentials",
     )
     sandbox.set_defaults(handler=cmd_sandbox)
+
+    mcp = commands.add_parser("mcp", help="serve the snippets to AI agents (Model Context Protocol, stdio)")
+    mcp.add_argument(
+        "--budget-per-hour",
+        type=float,
+        metavar="N",
+        help="mcpBudgetPerHour: at most N Bitbucket requests an hour for the agent's calls (default 300)",
+    )
+    mcp.set_defaults(handler=cmd_mcp)
 
     from snippet_daemon.migrate.command import add_migrate_command
 
