@@ -326,7 +326,10 @@ class LinkStore:
         return link
 
     def put(self, link: Link) -> None:
+        """Record ``link`` (replacing the target's old one). The file is read again first: the daemon and a
+        command line may both have written it since this store last read it."""
         link.target = str(canonical(Path(link.target)))
+        self._links = None
         self._load()[link.target] = link
         self._save()
 
