@@ -489,6 +489,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         seed_demo=not args.no_demo,
         api_token=os.environ.get("SNIPPET_SANDBOX_API_TOKEN"),
         stream=sys.stdout,
+        control_routes=args.control,
     )
 
 
@@ -597,6 +598,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=7990)
     sandbox.add_argument("--data", metavar="DIR", help="where it keeps its data (default: a per-user data dir)")
     sandbox.add_argument("--no-demo", action="store_true", help="do not seed the demo snippets")
+    sandbox.add_argument(
+        "--control",
+        action="store_true",
+        help="for tests: serve /_sandbox/faults and /_sandbox/requests without credentials",
+    )
     sandbox.set_defaults(handler=cmd_sandbox)
 
     from snippet_daemon.migrate.command import add_migrate_command

@@ -98,6 +98,26 @@ def _text_of(data: bytes) -> str | None:
         return None
 
 
+MAX_QUERY_CHARS = 1000
+MAX_QUERY_WORDS = 32
+
+
+def query_problem(query: str) -> str | None:
+    """Why a search text cannot be searched (in words a user can act on), or None when it can."""
+    if "\x00" in query:
+        return "The search text holds a NUL character; remove it and search again."
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError:
+        return "The search text is not valid Unicode (it holds a lone surrogate); retype it and search again."
+    words = len(_terms(query))
+    if words > MAX_QUERY_WORDS:
+        return f"The search text has {words:,} words; search for at most {MAX_QUERY_WORDS} at once."
+    if len(query) > MAX_QUERY_CHARS:
+        return f"The search text is {len(query):,} characters long; search for at most {MAX_QUERY_CHARS:,}."
+    return None
+
+
 def _terms(query: str) -> list[str]:
     return [term for term in query.split() if term]
 

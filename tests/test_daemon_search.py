@@ -287,3 +287,24 @@ async def test_what_the_daemon_saves_is_searchable_at_once_and_binary_files_by_n
     assert where(await search(daemon, "new words")) == [(created.id, "notes.txt", 1)]  # the save fed the index
     assert (await search(daemon, "old words"))["results"] == []
     assert [r for r in sandbox.requests if r.path.startswith("/2.0/snippets/demo/")] == []  # for free
+
+
+# --------------------------------------------------------------------------- #19 item 11: search input
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [("retry\x00helper", "NUL"), ("retry \ud800", "surrogate"), (" ".join(["ab"] * 2000), "2,000 words")],
+    ids=["nul", "lone-surrogate", "2000-short-words"],
+)
+async def test_search_text_that_cannot_be_searched_is_an_invalid_argument_with_a_reason(
+    daemon: Daemon, query: str, reason: str
+) -> None:
+    with pytest.raises(DaemonError) as refused:
+        await search(daemon, query)
+    assert refused.value.kind == "invalidArgument" and reason in str(refused.value)
+
+    with pytest.raises(Exception) as symbol_refused:
+        await daemon.client.workspace_symbol_async(types.WorkspaceSymbolParams(query=query))
+    assert reason in str(symbol_refused.value) and "bug" not in str(symbol_refused.value)
+    assert (await search(daemon, "retry"))["results"] == []  # the daemon is fine

@@ -157,7 +157,7 @@ local function handlers()
     [protocol.DID_CHANGE] = function(_, params)
       require("bbsnippets.watch").on_did_change(params)
     end,
-    ["window/showMessage"] = function(_, params)
+    [vim.lsp.protocol.Methods.window_showMessage] = function(_, params)
       M.notify(params.message, MESSAGE_LEVELS[params.type] or vim.log.levels.INFO)
     end,
   }
@@ -242,7 +242,7 @@ end
 
 --- Sends one request (starting the daemon on first use). `callback(err, result)` always runs;
 --- errors whose kind is not in `opts.handles` have already been shown to the user.
----@param method string
+---@param method string a protocol request constant (protocol.READ_FILE, …)
 ---@param params table?
 ---@param callback? fun(err: bbsnippets.Error?, result: any)
 ---@param opts? bbsnippets.RequestOpts
@@ -286,13 +286,18 @@ function M.request(method, params, callback, opts)
 end
 
 --- `workspace/executeCommand` of one of the daemon's commands, with its one object argument.
----@param name string
+---@param name string a protocol command constant (protocol.LIST, …), never a string literal
 ---@param params table?
 ---@param callback? fun(err: bbsnippets.Error?, result: any)
 ---@param opts? bbsnippets.RequestOpts
 function M.command(name, params, callback, opts)
   local arguments = { params and next(params) and params or vim.empty_dict() }
-  M.request("workspace/executeCommand", { command = name, arguments = arguments }, callback, opts)
+  M.request(
+    vim.lsp.protocol.Methods.workspace_executeCommand,
+    { command = name, arguments = arguments },
+    callback,
+    opts
+  )
 end
 
 --- Waits for an asynchronous call (`M.request` or `M.command` as `call`), for reading and

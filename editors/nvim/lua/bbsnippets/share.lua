@@ -23,33 +23,9 @@ local function file_name(buf)
   return "snippet.txt"
 end
 
---- Asks whether to go on although the daemon found what looks like a credential.
----@param err bbsnippets.Error a secretDetected error
----@param on_yes fun()
-function M.confirm_secrets(err, on_yes)
-  local where = {}
-  for _, finding in ipairs(err.data.findings or {}) do
-    table.insert(where, ("%s line %d (%s)"):format(finding.path, finding.line, finding.rule))
-  end
-  ui.confirm(
-    ("This looks like a credential: %s. Publish it anyway?"):format(table.concat(where, "; ")),
-    "Share anyway",
-    on_yes,
-    function()
-      client.notify("not shared: remove the secret, or keep the snippet private", vim.log.levels.WARN)
-    end
-  )
-end
-
 ---@param params bbsnippets.CreateParams
 local function create(params)
-  client.command(protocol.CREATE, params, function(err, result)
-    if err and err.kind == protocol.ErrorKind.SECRET_DETECTED then
-      M.confirm_secrets(err, function()
-        create(vim.tbl_extend("force", params, { allowSecrets = true }))
-      end)
-      return
-    end
+  ui.secret_checked(protocol.CREATE, params, function(err, result)
     if err then
       return
     end
@@ -65,7 +41,7 @@ local function create(params)
         register
       )
     )
-  end, { handles = { protocol.ErrorKind.SECRET_DETECTED } })
+  end)
 end
 
 --- Shares `text` as the file `name`: asks the title, then the visibility, then creates the snippet.

@@ -1,4 +1,5 @@
---- Account commands: login (the secret is read with inputsecret() and never logged), logout, whoami.
+--- Account (the daemon's features/account.py): login (the secret is read with inputsecret() and
+--- never logged), logout, whoami. The health check is health.lua (:checkhealth bbsnippets).
 
 local client = require("bbsnippets.client")
 local protocol = require("bbsnippets.protocol")
