@@ -6,8 +6,14 @@ server. Subcommands are thin over the same Bitbucket client the daemon uses:
     login | logout | whoami        credentials in the OS keyring (or the environment)
     list [WORKSPACE]               the snippets of a workspace
     share FILE[:START-END]         a file, or some of its lines, as a new (private) snippet
-    pull WORKSPACE/ID [DIR]        a snippet's files into a folder, byte-exact and path-safe
+    pull WORKSPACE/ID [DIR]        a snippet's files into a folder, byte-exact and path-safe (and linked)
+    link FOLDER WORKSPACE/ID       tie a folder (or one file) to a snippet, for status and push
+    status FOLDER                  a linked folder's files against its snippet
+    push FOLDER                    send a linked folder's changes back, in one compare-and-swap write
+    apply WS/ID[/FILE] [FOLDER]    apply a patch snippet to a folder, all or nothing
+    share --diff                   a git repository's changes as a patch snippet
     sandbox                        a local Bitbucket-compatible server to try everything offline
+    mcp                            the snippets for AI agents (a Model Context Protocol server on stdio)
     migrate                        copy Bitbucket Server's Snippets add-on to a Cloud workspace
 
 Heavy modules (httpx, keyring, the sandbox) are imported inside the commands that need them,
@@ -292,6 +298,14 @@ def refuse_secrets(files: dict[str, bytes]) -> None:
 
 
 def cmd_share(args: argparse.Namespace) -> int:
+    if args.diff:
+        if len(args.files) > 1:
+            _err("--diff takes one folder (default: the current one).")
+            return EXIT_USAGE
+        return cmd_share_diff(args)
+    if not args.files:
+        _err("name the FILEs to share, - for standard input (or --diff to share a git repository's changes).")
+        return EXIT_USAGE
     try:
         files, default_title = read_share_files(args.files, args.name)
         if args.public and not args.allow_secrets:
@@ -353,11 +367,28 @@ def cmd_pull(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     async def command(client: SnippetsClient) -> int:
-        from snippet_daemon.pull import write_files
+        from snippet_daemon.bitbucket import BitbucketError
+        from snippet_daemon.links import LinkStore, pull_and_link, store_for_client
 
-        revision = args.revision or reference.revision
-        content = await client.get_snippet_content(reference.workspace, reference.id, revision)
-        return _print_pull_report(write_files(target, content.files, overwrite=args.overwrite))
+        store: LinkStore | None
+        try:
+            store = await store_for_client(client, None, None)
+        except BitbucketError as error:  # the pull goes on; the folder is not linked
+            _err(f"the folder will not be linked (status and push need a link): {error}")
+            store = None
+        content = await client.get_snippet_content(
+            reference.workspace, reference.id, args.revision or reference.revision
+        )
+        report = pull_and_link(
+            store,
+            reference.workspace,
+            reference.id,
+            content.snippet.revision,
+            content.files,
+            target,
+            overwrite=args.overwrite,
+        )
+        return _print_pull_report(report)
 
     return _run(command)
 
@@ -435,6 +466,183 @@ def cmd_delete(args: argparse.Namespace) -> int:
     return _run(command)
 
 
+# --------------------------------------------------------------------------- link / status / push / apply (#17)
+
+
+def _link_failure(error: Exception) -> CommandError:
+    return CommandError(str(error))
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    from snippet_daemon import links
+
+    try:
+        workspace, snippet_id = parse_snippet_ref(args.snippet)
+    except CommandError as error:
+        _err(str(error))
+        return EXIT_USAGE
+    target = links.canonical(Path(args.folder))
+
+    async def command(client: SnippetsClient) -> int:
+        store = await links.store_for_client(client, None, None)
+        content = await client.get_snippet_content(workspace, snippet_id)
+        try:
+            made = links.link_folder(workspace, snippet_id, content.snippet.revision or "", target, content.files)
+        except links.LinkError as error:
+            raise _link_failure(error) from None
+        store.put(made)
+        tracked = ", ".join(sorted(made.files)) or "no files yet (push --add NAME adds some)"
+        print(f"linked {target} to {workspace}/{snippet_id} at {made.revision[:12]}: {tracked}")
+        return _print_states(made, None)
+
+    return _run(command)
+
+
+def _print_states(link: object, remote_revision: str | None) -> int:
+    from snippet_daemon.links import Link, local_states
+
+    assert isinstance(link, Link)
+    changed = 0
+    for tracked in local_states(link):
+        if tracked.state != "unchanged":
+            changed += 1
+            print(f"{tracked.state:<10} {tracked.path}")
+    if remote_revision and remote_revision != link.revision:
+        print(
+            f"the snippet moved on Bitbucket (now {remote_revision[:12]}, linked at {link.revision[:12]}): "
+            "a push would conflict; pull into another folder to compare."
+        )
+    if not changed:
+        print("no local changes")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from snippet_daemon import links
+
+    async def command(client: SnippetsClient) -> int:
+        store = await links.store_for_client(client, None, None)
+        try:
+            found = store.find(links.canonical(Path(args.folder)))
+        except links.LinkError as error:
+            raise _link_failure(error) from None
+        remote = await client.get_snippet(found.workspace, found.id)
+        print(f"{found.target}: {found.workspace}/{found.id} at {found.revision[:12]}")
+        return _print_states(found, remote.revision)
+
+    return _run(command)
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from snippet_daemon import links
+    from snippet_daemon.bitbucket import Conflict
+
+    async def command(client: SnippetsClient) -> int:
+        store = await links.store_for_client(client, None, None)
+        try:
+            found = store.find(links.canonical(Path(args.folder)))
+            plan = links.plan_push(found, args.add or [])
+        except links.LinkError as error:
+            raise _link_failure(error) from None
+        if not plan.changes:
+            print(f"nothing to push: {found.target} matches {found.workspace}/{found.id} at {found.revision[:12]}")
+            return EXIT_OK
+        try:
+            snippet = await client.update_snippet(
+                found.workspace,
+                found.id,
+                files=plan.changes,
+                at_revision=None if args.force else found.revision,
+                digests_after=plan.digests_after,
+            )
+        except Conflict as conflict:
+            now = f" (now {conflict.remote_revision[:12]})" if conflict.remote_revision else ""
+            raise CommandError(
+                f"{found.workspace}/{found.id} changed on Bitbucket{now} since {found.target} was linked at "
+                f"{found.revision[:12]}: nothing was sent, and your files are as they were. Pull it into another "
+                "folder to compare, or push --force to replace what is there."
+            ) from None
+        revision = snippet.revision or found.revision
+        store.put(links.after_push(found, revision, plan))
+        for name, data in sorted(plan.changes.items()):
+            print(f"{'deleted' if data is None else 'sent':<10} {name}")
+        print(f"{found.workspace}/{found.id} is now at {revision[:12]}")
+        return EXIT_OK
+
+    return _run(command)
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from snippet_daemon import patches
+
+    try:
+        workspace, snippet_id = parse_snippet_ref(args.snippet)
+    except CommandError as error:
+        _err(str(error))
+        return EXIT_USAGE
+    path: str | None = None
+    prefix = f"{workspace}/{snippet_id}/"
+    if args.snippet.startswith(prefix) and len(args.snippet) > len(prefix):
+        path = args.snippet[len(prefix) :]
+    folder = Path(args.folder) if args.folder else Path.cwd()
+    if not folder.is_dir():
+        _err(f"{folder} is not a folder: name the folder to apply the patch in.")
+        return EXIT_USAGE
+
+    async def command(client: SnippetsClient) -> int:
+        content = await client.get_snippet_content(workspace, snippet_id)
+        try:
+            name = patches.choose_patch_file(content.files, path, f"{workspace}/{snippet_id}")
+            report = patches.apply_patch(folder, content.files[name], dry_run=args.dry_run)
+        except patches.PatchError as error:
+            raise CommandError(str(error)) from None
+        for outcome in report.files:
+            where = outcome.path if outcome.path is not None else outcome.name
+            line = f"{outcome.status:<10} {where}" + (f": {outcome.message}" if outcome.message else "")
+            print(line, file=sys.stdout if outcome.status not in ("failed", "refused") else sys.stderr)
+        if not report.applied:
+            _err("the patch was not applied: nothing changed (see above).")
+            return EXIT_ERROR
+        if args.dry_run:
+            print("dry run: the patch applies cleanly; nothing was written.")
+        return EXIT_OK
+
+    return _run(command)
+
+
+def cmd_share_diff(args: argparse.Namespace) -> int:
+    from snippet_daemon import patches
+
+    folder = Path(args.files[0]) if args.files else Path.cwd()
+    try:
+        shared = patches.git_diff(folder.resolve(), staged=args.staged, include_untracked=args.untracked)
+    except patches.GitError as error:
+        _err(str(error))
+        return EXIT_ERROR
+    for item in shared.left_out:
+        _err(f"left out {item.name}: {item.reason}")
+    if not shared.files:
+        _err(patches.nothing_to_share(shared, staged=args.staged))
+        return EXIT_ERROR
+    name = patches.patch_name(shared)
+    files = {name: shared.patch}
+    if args.public and not args.allow_secrets:
+        try:
+            refuse_secrets(files)
+        except CommandError as error:
+            _err(str(error))
+            return EXIT_ERROR
+    title = args.title if args.title is not None else patches.patch_title(shared, staged=args.staged)
+
+    async def command(client: SnippetsClient) -> int:
+        workspace = await _default_workspace(client, args.workspace)
+        snippet = await client.create_snippet(workspace, files, title=title, is_private=not args.public)
+        print(snippet.html_url or f"{workspace}/{snippet.id}")
+        return EXIT_OK
+
+    return _run(command)
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     """Refresh the local index (what changed since last time: a request or a few), then search it, grep style."""
 
@@ -493,6 +701,18 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    """An MCP server on stdio (stdout is its channel: nothing else may print there)."""
+    from snippet_daemon.mcp.server import run_stdio
+
+    env = dict(os.environ)
+    if args.budget_per_hour is not None:
+        from snippet_daemon.mcp.tools import BUDGET_ENV
+
+        env[BUDGET_ENV] = str(args.budget_per_hour)
+    return run_stdio(env)
+
+
 def cmd_server(args: argparse.Namespace) -> int:
     import gc
 
@@ -544,7 +764,12 @@ def build_parser() -> argparse.ArgumentParser:
         "the workspace can see it; public means anyone with the link, signed in or not. A public share is "
         "scanned for credentials first and refused (before anything is sent) when one is found.",
     )
-    share.add_argument("files", nargs="+", metavar="FILE[:START-END]|-", help="files, line ranges, or - for stdin")
+    share.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE[:START-END]|-",
+        help="files, line ranges, or - for stdin (with --diff: a folder)",
+    )
     share.add_argument("--title", help="the snippet's title (default: the file names and lines)")
     share.add_argument("--name", help="the file's name in the snippet (needed for -; default: FILE's name)")
     share.add_argument(
@@ -556,6 +781,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-secrets", action="store_true", help="publish even what looks like a credential (with --public)"
     )
     share.add_argument("--workspace", help="workspace slug (default: BITBUCKET_WORKSPACE or yours)")
+    share.add_argument("--diff", action="store_true", help="share the git repository's changes as one .patch file")
+    share.add_argument("--staged", action="store_true", help="with --diff: the staged changes")
+    share.add_argument("--untracked", action="store_true", help="with --diff: untracked files too, as new files")
     share.set_defaults(handler=cmd_share)
 
     pull = commands.add_parser("pull", help="write a snippet's files into a folder")
@@ -583,6 +811,27 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("--yes", action="store_true", help="do not ask first (needed when stdin is not a terminal)")
     delete.set_defaults(handler=cmd_delete)
 
+    link = commands.add_parser("link", help="tie a folder (or one file) to a snippet, for status and push")
+    link.add_argument("folder", metavar="FOLDER")
+    link.add_argument("snippet", metavar="WORKSPACE/ID", help="or the snippet's URL")
+    link.set_defaults(handler=cmd_link)
+
+    status = commands.add_parser("status", help="a linked folder's files against its snippet")
+    status.add_argument("folder", metavar="FOLDER")
+    status.set_defaults(handler=cmd_status)
+
+    push = commands.add_parser("push", help="send a linked folder's changes to its snippet (one write)")
+    push.add_argument("folder", metavar="FOLDER")
+    push.add_argument("--add", nargs="+", metavar="NAME", help="also send these files (relative to FOLDER)")
+    push.add_argument("--force", action="store_true", help="replace the snippet even if it changed meanwhile")
+    push.set_defaults(handler=cmd_push)
+
+    apply = commands.add_parser("apply", help="apply a patch snippet to a folder, all or nothing")
+    apply.add_argument("snippet", metavar="WS/ID[/FILE]", help="FILE: the .patch/.diff file (default: the only one)")
+    apply.add_argument("folder", nargs="?", metavar="FOLDER", help="where to apply it (default: here)")
+    apply.add_argument("--dry-run", action="store_true", help="say what would change, write nothing")
+    apply.set_defaults(handler=cmd_apply)
+
     search = commands.add_parser("search", help="search your snippets' titles, file names and text (grep style)")
     search.add_argument("query", help="text to find; every word must match (substrings of 3+ characters)")
     search.add_argument("--workspace", help="workspace slug (default: BITBUCKET_WORKSPACE or yours)")
@@ -604,6 +853,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="for tests: serve /_sandbox/faults and /_sandbox/requests without credentials",
     )
     sandbox.set_defaults(handler=cmd_sandbox)
+
+    mcp = commands.add_parser("mcp", help="serve the snippets to AI agents (Model Context Protocol, stdio)")
+    mcp.add_argument(
+        "--budget-per-hour",
+        type=float,
+        metavar="N",
+        help="mcpBudgetPerHour: at most N Bitbucket requests an hour for the agent's calls (default 300)",
+    )
+    mcp.set_defaults(handler=cmd_mcp)
 
     from snippet_daemon.migrate.command import add_migrate_command
 

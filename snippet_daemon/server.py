@@ -393,7 +393,7 @@ class SnippetServer(LanguageServer):
 
 def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
     """A server with every method of the contract bound to its feature (used by ``run_stdio`` and by tests)."""
-    from snippet_daemon.features import commands, comments, files, history, pull, search, watch
+    from snippet_daemon.features import commands, comments, files, history, patch, pull, push, search, watch
 
     server = SnippetServer(env)
 
@@ -423,6 +423,8 @@ def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
             **history.HANDLERS,
             **pull.HANDLERS,
             **search.HANDLERS,
+            **push.HANDLERS,
+            **patch.HANDLERS,
         }
     )
     server.feature(types.WORKSPACE_SYMBOL)(search.workspace_symbol)
