@@ -124,7 +124,7 @@ REFERENCE_FORMS = (
     "WORKSPACE/ID, or the snippet's web address (https://bitbucket.org/WORKSPACE/workspace/snippets/ID "
     "or https://bitbucket.org/snippets/WORKSPACE/ID)"
 )
-_PLAIN_REFERENCE = re.compile(r"([^/\s:?#]+)/([^/\s?#]+)/?")
+_PLAIN_REFERENCE = re.compile(r"([^/\s:?#]+)/([^/\s?#]+)(?:/(.*))?")
 _FILE_FRAGMENT = "file-"
 
 
@@ -145,7 +145,7 @@ def _not_a_reference(text: str, why: str = "") -> ProtocolError:
 
 
 def parse_reference(text: str, api_url: str | None = None) -> SnippetReference:
-    """``WORKSPACE/ID``, a ``bbsnippet://`` URI, or one of a snippet's web or API addresses as a
+    """``WORKSPACE/ID[/FILE]``, a ``bbsnippet://`` URI, or one of a snippet's web or API addresses as a
     :class:`SnippetReference`. The one parser every command and client uses (``bbsnippets.open {url}``,
     the CLI's verbs); :class:`ProtocolError` ``invalidArgument`` when ``text`` is none of them.
 
@@ -164,7 +164,7 @@ def parse_reference(text: str, api_url: str | None = None) -> SnippetReference:
         plain = _PLAIN_REFERENCE.fullmatch(stripped)
         if plain is None:
             raise _not_a_reference(text)
-        return SnippetReference(plain.group(1), plain.group(2))
+        return SnippetReference(plain.group(1), plain.group(2), plain.group(3) or None)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise _not_a_reference(text)
     known_hosts = set(BITBUCKET_WEB_HOSTS)

@@ -467,6 +467,7 @@ def test_open_prints_the_files_or_writes_them_to_a_folder_from_any_address(
             assert opened.stdout == "==> a.txt <==\nalpha\n\n==> b.txt <==\nbeta\n"
     only = cli(["open", f"demo/{snippet_id}", "--file", "b.txt"], env)
     assert only.returncode == 0 and only.stdout == "beta"
+    assert cli(["open", f"demo/{snippet_id}/b.txt"], env).stdout == "beta"  # WORKSPACE/ID/FILE, as apply takes
     missing = cli(["open", f"demo/{snippet_id}", "--file", "c.txt"], env)
     assert missing.returncode == 1 and "has no file 'c.txt'; its files: a.txt, b.txt" in missing.stderr
 
