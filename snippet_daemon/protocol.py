@@ -709,6 +709,8 @@ class DidChangeParams:
     id: str
     kind: Literal["commit", "comment", "deleted"]
     revision: str | None = None
+    # True when the user watches the snippet: a window/showMessage about this change follows at once.
+    watched: bool = False
 
 
 # --------------------------------------------------------------------------- the method table

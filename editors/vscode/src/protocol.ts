@@ -655,6 +655,8 @@ export interface DidChangeParams {
   id: string;
   kind: "commit" | "comment" | "deleted";
   revision?: string;
+  // True when the user watches the snippet: a window/showMessage about this change follows at once.
+  watched: boolean;
 }
 
 // --------------------------------------------------------------------------- the typed command map

@@ -511,5 +511,7 @@ M.ErrorKind = {
 ---@field id string
 ---@field kind "commit"|"comment"|"deleted"
 ---@field revision? string
+--- True when the user watches the snippet: a window/showMessage about this change follows at once.
+---@field watched boolean
 
 return M
