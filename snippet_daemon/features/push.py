@@ -19,7 +19,8 @@ from snippet_daemon import links, protocol
 from snippet_daemon.protocol import ErrorKind, ProtocolError
 
 if TYPE_CHECKING:
-    from snippet_daemon.server import Handler, SnippetServer
+    from snippet_daemon.features.common import Handler
+    from snippet_daemon.server import SnippetServer
 
 log = logging.getLogger("snippet_daemon.push")
 
