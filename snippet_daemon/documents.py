@@ -358,10 +358,17 @@ class SnippetDocuments:
         writes land in the order they were asked for. A lost answer is settled as for a save: by the cached
         HEAD's files when it is at ``at_revision``, else by ``digests_after`` (what the snippet holds after).
         """
+        key = (workspace, snippet_id)
+        async with self.intake(workspace, snippet_id):  # after the writes received before it, before later ones
+            await self.settle(workspace, snippet_id)
+            return await self._write_at(key, changes, at_revision, digests_after)
+
+    async def _write_at(
+        self, key: Key, changes: Changes, at_revision: str | None, digests_after: Mapping[str, str] | None
+    ) -> Snippet:
         from snippet_daemon.bitbucket import Conflict
 
-        key = (workspace, snippet_id)
-        await self.settle(workspace, snippet_id)
+        workspace, snippet_id = key
         async with self._locks.setdefault(key, asyncio.Lock()):
             head = self._heads.get(key)
             known = head is not None and at_revision is not None and head.revision == at_revision

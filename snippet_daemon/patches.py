@@ -124,7 +124,7 @@ def _path(raw: bytes, *, strip: bool = True) -> str | None:
     if raw == b"/dev/null":
         return None
     name = raw.decode("utf-8", errors="surrogateescape")
-    if strip:
+    if strip and not name.startswith("/"):  # an absolute name stays absolute, and is refused
         name = name.split("/", 1)[1] if "/" in name else name
     return name
 

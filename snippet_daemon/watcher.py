@@ -618,10 +618,11 @@ class Watcher:
             self._notify(key, "comment", None, f"New or changed comments on snippet {key[0]}/{key[1]}.")
 
     def _notify(self, key: Key, kind: ChangeKind, revision: str | None, message: str, *, watched: bool = False) -> None:
+        watched = watched or key in self.watched
         self._host.notify_did_change(
-            protocol.DidChangeParams(workspace=key[0], id=key[1], kind=kind, revision=revision)
+            protocol.DidChangeParams(workspace=key[0], id=key[1], kind=kind, revision=revision, watched=watched)
         )
-        if watched or key in self.watched:
+        if watched:
             self._host.show_message(message, types.MessageType.Info)
 
 

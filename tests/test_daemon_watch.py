@@ -61,7 +61,13 @@ async def test_a_commit_by_someone_else_is_notified_and_shown(daemon: Daemon, sa
     notification = await daemon.wait_for_change(about(snippet_id, "commit"), timeout=2 * INTERVAL + SLACK)
 
     assert time.monotonic() - started <= 2 * INTERVAL + SLACK
-    assert notification == {"workspace": TEAM, "id": snippet_id, "kind": "commit", "revision": changed.revision}
+    assert notification == {
+        "workspace": TEAM,
+        "id": snippet_id,
+        "kind": "commit",
+        "revision": changed.revision,
+        "watched": True,
+    }
     await asyncio.sleep(0.2)  # the showMessage follows the notification on the same channel
     assert any(snippet_id in message and "changed" in message for message in daemon.shown_messages)
     # Reading the file now gives what alice wrote.
@@ -174,7 +180,7 @@ async def test_a_deletion_by_someone_else_is_notified_and_polling_stops(daemon: 
         await alice.delete_snippet(TEAM, snippet_id)
     notification = await daemon.wait_for_change(about(snippet_id, "deleted"), timeout=2 * INTERVAL + SLACK)
 
-    assert notification == {"workspace": TEAM, "id": snippet_id, "kind": "deleted"}
+    assert notification == {"workspace": TEAM, "id": snippet_id, "kind": "deleted", "watched": True}
     await asyncio.sleep(0.2)
     assert any(snippet_id in message and "deleted" in message for message in daemon.shown_messages)
     # Nothing is left to watch: the poller goes quiet.

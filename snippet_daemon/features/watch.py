@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from snippet_daemon import protocol
 
 if TYPE_CHECKING:
-    from snippet_daemon.server import Handler, SnippetServer
+    from snippet_daemon.features.common import Handler
+    from snippet_daemon.server import SnippetServer
 
 
 async def watch(ls: SnippetServer, params: protocol.SnippetRef) -> protocol.WatchResult:

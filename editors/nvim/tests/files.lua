@@ -47,7 +47,7 @@ h.run(function()
   h.wait_message('is now titled "A better title"')
   h.will_select("^Share anyway$")
   vim.cmd("BBSnippet visibility public")
-  h.wait_message("is now public")
+  h.wait_message("is now public %(visible to anyone")
   assert(h.prompts[#h.prompts].prompt:find("main%.py line 1"), h.prompts[#h.prompts].prompt)
 
   -- :w of another credential into the now public snippet meets the same question (ui.lua's one
@@ -75,6 +75,7 @@ h.run(function()
   -- duplicate: a private copy, opened in buffers
   vim.cmd("BBSnippet duplicate")
   local copied = h.wait_message("duplicated " .. ctx.workspace .. "/" .. ctx.id .. " as ")
+  assert(copied.message:find("private (visible to the workspace's members)", 1, true), copied.message)
   local copy = copied.message:match(" as [^/]+/(%w+)")
   h.wait_for("the copy opened", function()
     return vim.api.nvim_buf_get_name(0) == uri.build(ctx.workspace, copy, "main.py")

@@ -38,6 +38,8 @@ export const PUSH = "bbsnippets.push";
 export const APPLY_PATCH = "bbsnippets.applyPatch";
 export const SHARE_DIFF = "bbsnippets.shareDiff";
 export const RESTORE = "bbsnippets.restore";
+export const LINKS = "bbsnippets.links";
+export const UNLINK = "bbsnippets.unlink";
 
 // Requests (a file system over bbsnippet:// URIs).
 export const STAT = new RequestType<UriParams, StatResult, void>("bbsnippets/stat");
@@ -245,6 +247,11 @@ export interface LinkParams {
 export interface FolderParams {
   /** Absolute: a linked folder or file. */
   folder: string;
+}
+
+export interface LinksParams {
+  /** Absolute: only the links of this folder and below; default: every link. */
+  under?: string;
 }
 
 export interface PushParams {
@@ -475,6 +482,25 @@ export interface StatusResult {
   folder?: string;
 }
 
+export interface LinkInfo {
+  /** The linked folder, or the one linked file. */
+  folder: string;
+  workspace: string;
+  id: string;
+  revision: string;
+  /** For a linked file: the snippet file it is. */
+  file?: string;
+}
+
+export interface LinksResult {
+  links: LinkInfo[];
+}
+
+export interface UnlinkResult {
+  /** False: it was not linked. */
+  unlinked: boolean;
+}
+
 export type PushFileStatus = "sent" | "deleted";
 
 export interface PushedFile {
@@ -655,6 +681,8 @@ export interface DidChangeParams {
   id: string;
   kind: "commit" | "comment" | "deleted";
   revision?: string;
+  // True when the user watches the snippet: a window/showMessage about this change follows at once.
+  watched: boolean;
 }
 
 // --------------------------------------------------------------------------- the typed command map
@@ -687,6 +715,8 @@ export interface Commands {
   [LINK]: [LinkParams, StatusResult];
   [STATUS]: [FolderParams, StatusResult];
   [PUSH]: [PushParams, PushResult];
+  [LINKS]: [LinksParams, LinksResult];
+  [UNLINK]: [FolderParams, UnlinkResult];
   [APPLY_PATCH]: [ApplyPatchParams, ApplyPatchResult];
   [SHARE_DIFF]: [ShareDiffParams, ShareDiffResult];
   [RESTORE]: [RestoreParams, RestoreResult];

@@ -58,22 +58,23 @@ function M.notify(message, level)
   vim.notify("bbsnippets: " .. message, level or vim.log.levels.INFO, { title = "bbsnippets" })
 end
 
---- The one place a failure becomes a message: the daemon's text (it says what to do) and its kind.
+--- The one place a failure becomes a message: the daemon's text, in words (it says what to do);
+--- the kind only chooses the level.
 ---@param err bbsnippets.Error
 function M.report(err)
   if err.kind == "daemon" then
     return -- the daemon's absence or exit was reported once already
   end
   if err.kind == nil then
-    M.notify(("%s (daemon error %s)"):format(err.message, tostring(err.code)), vim.log.levels.ERROR)
+    M.notify(
+      ("%s (snippet-daemon failed unexpectedly; its log: :lua vim.cmd.tabedit(vim.lsp.get_log_path()))"):format(
+        err.message
+      ),
+      vim.log.levels.ERROR
+    )
     return
   end
-  local level = WARNING_KINDS[err.kind] and vim.log.levels.WARN or vim.log.levels.ERROR
-  local text = err.message
-  if err.kind == protocol.ErrorKind.NOT_AUTHENTICATED then
-    text = text .. " In Neovim: :BBSnippet login."
-  end
-  M.notify(("%s [%s]"):format(text, err.kind), level)
+  M.notify(err.message, WARNING_KINDS[err.kind] and vim.log.levels.WARN or vim.log.levels.ERROR)
 end
 
 --- Runs `fn(...)`; a Lua error in the plugin becomes one message (the traceback goes to the LSP

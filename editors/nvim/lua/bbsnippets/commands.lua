@@ -90,7 +90,7 @@ M.subcommands = {
     end,
   },
   pull = {
-    usage = "pull [{workspace}/{id}] [dir]   write the files into a folder (default: the current one)",
+    usage = "pull [{workspace}/{id}] [dir]   write the files into a folder (default: ./{id}, a new one)",
     run = function(opts)
       require("bbsnippets.pull").command(vim.list_slice(opts.fargs, 2))
     end,
@@ -175,7 +175,7 @@ M.subcommands = {
     end,
   },
   duplicate = {
-    usage = "duplicate [workspace]   a private copy of this snippet",
+    usage = "duplicate [workspace]   a private copy of this snippet (visible to the workspace's members)",
     run = function(opts)
       require("bbsnippets.snippets").duplicate(opts.fargs[2])
     end,
@@ -188,7 +188,7 @@ M.subcommands = {
     end,
   },
   visibility = {
-    usage = "visibility public|private",
+    usage = "visibility public|private   public: anyone sees it; private: the workspace's members",
     run = function(opts)
       require("bbsnippets.snippets").visibility(opts.fargs[2])
     end,

@@ -383,7 +383,7 @@ function M.write(args)
     client.notify(("%s is not a file; write to bbsnippet://WORKSPACE/ID/PATH"):format(name), vim.log.levels.ERROR)
   elseif target.revision then
     client.notify(
-      ("%s is revision %s and cannot be changed; save to the file at HEAD (the same name without ?rev=) [readOnly]"):format(
+      ("%s is revision %s and cannot be changed; save to the file at HEAD (the same name without ?rev=)"):format(
         target.path,
         target.revision:sub(1, 12)
       ),

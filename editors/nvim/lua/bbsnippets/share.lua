@@ -1,5 +1,5 @@
 --- Share: a range or visual selection becomes a new snippet (bbsnippets.create), asked for a
---- title and then a visibility; the link goes to the clipboard (or the unnamed register).
+--- title and then who may see it; the link goes to the clipboard (or the unnamed register).
 
 local client = require("bbsnippets.client")
 local config = require("bbsnippets.config")
@@ -33,10 +33,10 @@ local function create(params)
     local link = result.htmlUrl or result.uri
     local register = ui.copy_link(link)
     client.notify(
-      ("shared %s/%s (%s): %s (in the %s register)"):format(
+      ("shared %s/%s, %s: %s (in the %s register)"):format(
         result.workspace,
         result.id,
-        result.isPrivate and "private" or "public",
+        ui.visibility(result.isPrivate),
         link,
         register
       )
@@ -53,23 +53,19 @@ function M.share(text, name, workspace)
     if title == nil then
       return -- cancelled
     end
-    local private_first = config.get().private_by_default
-    local choices = private_first and { "Private", "Public" } or { "Public", "Private" }
-    vim.ui.select(
-      choices,
-      { prompt = "Visibility of the new snippet", kind = "bbsnippets.visibility" },
-      function(choice)
-        if not choice then
-          return
-        end
-        create({
-          workspace = workspace,
-          title = title ~= "" and title or nil,
-          isPrivate = choice == "Private",
-          files = { { name = name, text = text } },
-        })
+    local private, public = ui.VISIBILITY.private, ui.VISIBILITY.public
+    local choices = config.get().private_by_default and { private, public } or { public, private }
+    vim.ui.select(choices, { prompt = "Who may see the new snippet?", kind = "bbsnippets.visibility" }, function(choice)
+      if not choice then
+        return
       end
-    )
+      create({
+        workspace = workspace,
+        title = title ~= "" and title or nil,
+        isPrivate = choice == private,
+        files = { { name = name, text = text } },
+      })
+    end)
   end)
 end
 

@@ -43,13 +43,17 @@ function M.visibility(visibility)
     return
   end
   if visibility ~= "public" and visibility ~= "private" then
-    client.notify(":BBSnippet visibility takes public or private", vim.log.levels.ERROR)
+    client.notify(
+      (":BBSnippet visibility takes public or private (%s; %s)"):format(ui.VISIBILITY.private, ui.VISIBILITY.public),
+      vim.log.levels.ERROR
+    )
     return
   end
+  local is_private = visibility == "private"
   update(
     snippet,
-    { isPrivate = visibility == "private" },
-    ("%s is now %s"):format(uri.ref(snippet.workspace, snippet.id), visibility)
+    { isPrivate = is_private },
+    ("%s is now %s"):format(uri.ref(snippet.workspace, snippet.id), ui.visibility(is_private))
   )
 end
 
@@ -97,9 +101,10 @@ function M.duplicate(to_workspace)
     ---@cast result bbsnippets.CreateResult
     local register = ui.copy_link(result.htmlUrl or result.uri)
     client.notify(
-      ("duplicated %s as %s (link in the %s register)"):format(
+      ("duplicated %s as %s, %s (link in the %s register)"):format(
         uri.ref(snippet.workspace, snippet.id),
         uri.ref(result.workspace, result.id),
+        ui.visibility(result.isPrivate),
         register
       )
     )

@@ -71,6 +71,22 @@ function M.secret_checked(method, params, on_done)
   end, { handles = { kind } })
 end
 
+--- Who sees a snippet of each visibility, in the words every prompt and message uses (on Bitbucket a
+--- private snippet is visible to the members of its workspace, not only to its author).
+M.VISIBILITY = {
+  private = "Private: visible to the workspace's members",
+  public = "Public: visible to anyone, also signed out",
+}
+
+--- "private (visible to the workspace's members)" or "public (visible to anyone, also signed out)".
+---@param is_private boolean
+---@return string
+function M.visibility(is_private)
+  local words = is_private and M.VISIBILITY.private or M.VISIBILITY.public
+  local name, who = words:match("^(%w+): (.*)$")
+  return ("%s (%s)"):format(name:lower(), who)
+end
+
 --- Puts a link in the clipboard register when Neovim has a clipboard, else the unnamed one.
 ---@param link string
 ---@return string register the register it went to
