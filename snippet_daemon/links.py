@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from snippet_daemon.bitbucket.models import content_digest
 from snippet_daemon.console import user_data_dir, write_private
 from snippet_daemon.error_kinds import ErrorKind
 
@@ -33,6 +32,14 @@ log = logging.getLogger("snippet_daemon.links")
 
 FileState = Literal["unchanged", "modified", "deleted"]
 STORE_VERSION = 1
+
+
+def content_digest(data: bytes) -> str:
+    """:func:`snippet_daemon.bitbucket.models.content_digest`, imported on first use: importing the Bitbucket
+    package at start-up would load httpx, which the daemon defers until it first talks to Bitbucket."""
+    from snippet_daemon.bitbucket.models import content_digest as digest
+
+    return digest(data)
 
 
 class LinkError(ValueError):
@@ -319,12 +326,28 @@ class LinkStore:
         return link
 
     def put(self, link: Link) -> None:
+        """Record ``link`` (replacing the target's old one). The file is read again first: the daemon and a
+        command line may both have written it since this store last read it."""
         link.target = str(canonical(Path(link.target)))
+        self._links = None
         self._load()[link.target] = link
         self._save()
 
-    def links(self) -> list[Link]:
-        return list(self._load().values())
+    def remove(self, target: Path) -> bool:
+        """Forget ``target``'s link; whether there was one."""
+        self._links = None
+        removed = self._load().pop(str(canonical(target)), None)
+        if removed is not None:
+            self._save()
+        return removed is not None
+
+    def links(self, under: Path | None = None) -> list[Link]:
+        """Every link, by target; ``under``: only those of that folder and below."""
+        found = sorted(self._load().values(), key=lambda link: link.target)
+        if under is None:
+            return found
+        root = canonical(under)
+        return [link for link in found if Path(link.target) == root or Path(link.target).is_relative_to(root)]
 
 
 def canonical(target: Path) -> Path:
