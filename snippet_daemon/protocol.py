@@ -457,6 +457,10 @@ class CommentsResult:
 @attrs.define
 class WatchResult:
     watching: bool
+    # False (with ``message``, to show) when watching.json could not be written: Bitbucket has the change, but
+    # this computer forgets it at the next start. Left out when it was saved.
+    saved: bool | None = None
+    message: str | None = None
 
 
 @attrs.define

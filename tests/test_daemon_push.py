@@ -253,3 +253,24 @@ async def test_links_are_listed_under_a_folder_and_unlinked(daemon: Daemon, sand
         await daemon.command("bbsnippets.status", folder=str(inside))
     assert caught.value.kind == "invalidArgument"
     assert (inside / "a.txt").read_bytes() == b"a\n"  # unlinking touches no file
+
+
+async def test_an_open_document_saved_after_a_push_conflicts_instead_of_undoing_it(
+    daemon: Daemon, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    snippet_id, _ = await create(sandbox, {"a.txt": b"a1\n", "b.txt": b"b1\n"})
+    folder = tmp_path / "linked"
+    await daemon.command("bbsnippets.pull", workspace="demo", id=snippet_id, targetDir=str(folder))
+    uri = f"bbsnippet://demo/{snippet_id}/a.txt"
+    opened = await daemon.request("bbsnippets/readFile", uri=uri)  # the editor holds a.txt as a1
+    assert opened["text"] == "a1\n"
+    (folder / "a.txt").write_bytes(b"pushed\n")
+    await daemon.command("bbsnippets.push", folder=str(folder))
+    with pytest.raises(DaemonError) as caught:
+        await daemon.request("bbsnippets/writeFile", uri=uri, text="a1, edited in the editor\n")
+    assert caught.value.kind == "conflict"
+    assert (await remote_files(sandbox, snippet_id))["a.txt"] == b"pushed\n"
+    # The other file, not pushed, still saves as usual.
+    await daemon.request("bbsnippets/readFile", uri=f"bbsnippet://demo/{snippet_id}/b.txt")
+    await daemon.request("bbsnippets/writeFile", uri=f"bbsnippet://demo/{snippet_id}/b.txt", text="b2\n")
+    assert await remote_files(sandbox, snippet_id) == {"a.txt": b"pushed\n", "b.txt": b"b2\n"}

@@ -404,6 +404,10 @@ export interface CommentsResult {
 
 export interface WatchResult {
   watching: boolean;
+  // False (with `message`, to show) when watching.json could not be written: Bitbucket has the change, but
+  // this computer forgets it at the next start. Left out when it was saved.
+  saved?: boolean;
+  message?: string;
 }
 
 export interface WatcherInfo {

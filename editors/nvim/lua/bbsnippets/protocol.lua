@@ -326,6 +326,10 @@ M.ErrorKind = {
 
 ---@class bbsnippets.WatchResult
 ---@field watching boolean
+--- False (with `message`, to show) when watching.json could not be written: Bitbucket has the change, but
+--- this computer forgets it at the next start. Left out when it was saved.
+---@field saved? boolean
+---@field message? string
 
 ---@class bbsnippets.WatcherInfo
 ---@field displayName string
