@@ -387,6 +387,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
             content.files,
             target,
             overwrite=args.overwrite,
+            private=content.snippet.is_private,
         )
         return _print_pull_report(report)
 
@@ -488,6 +489,7 @@ def cmd_link(args: argparse.Namespace) -> int:
         content = await client.get_snippet_content(workspace, snippet_id)
         try:
             made = links.link_folder(workspace, snippet_id, content.snippet.revision or "", target, content.files)
+            made.private = content.snippet.is_private
         except links.LinkError as error:
             raise _link_failure(error) from None
         store.put(made)
@@ -547,6 +549,16 @@ def cmd_push(args: argparse.Namespace) -> int:
         if not plan.changes:
             print(f"nothing to push: {found.target} matches {found.workspace}/{found.id} at {found.revision[:12]}")
             return EXIT_OK
+        if found.private is False and not args.allow_secrets:
+            from snippet_daemon.secrets import scan_files
+
+            findings = scan_files({name: data for name, data in plan.changes.items() if data is not None})
+            if findings:
+                listed = "; ".join(finding.describe() for finding in findings[:5])
+                raise CommandError(
+                    f"not pushed: {found.workspace}/{found.id} is public and this looks like a credential: {listed}. "
+                    "Remove it, or push --allow-secrets if it is not a secret."
+                )
         try:
             snippet = await client.update_snippet(
                 found.workspace,
@@ -824,6 +836,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("folder", metavar="FOLDER")
     push.add_argument("--add", nargs="+", metavar="NAME", help="also send these files (relative to FOLDER)")
     push.add_argument("--force", action="store_true", help="replace the snippet even if it changed meanwhile")
+    push.add_argument("--allow-secrets", action="store_true", help="push to a public snippet what looks like a secret")
     push.set_defaults(handler=cmd_push)
 
     apply = commands.add_parser("apply", help="apply a patch snippet to a folder, all or nothing")

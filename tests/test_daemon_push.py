@@ -274,3 +274,21 @@ async def test_an_open_document_saved_after_a_push_conflicts_instead_of_undoing_
     await daemon.request("bbsnippets/readFile", uri=f"bbsnippet://demo/{snippet_id}/b.txt")
     await daemon.request("bbsnippets/writeFile", uri=f"bbsnippet://demo/{snippet_id}/b.txt", text="b2\n")
     assert await remote_files(sandbox, snippet_id) == {"a.txt": b"pushed\n", "b.txt": b"b2\n"}
+
+
+FAKE_GITHUB_TOKEN = "gh" + "p_" + ("aB3dE5fG7hJ9kL2mN4pQ6rS8tU" * 2)[:36]  # its shape, split so no scanner flags it
+
+
+async def test_a_push_to_a_public_snippet_is_secret_scanned(daemon: Daemon, sandbox: Sandbox, tmp_path: Path) -> None:
+    async with make_client(sandbox) as client:
+        public = await client.create_snippet("demo", {"config.env": b"A=1\n"}, title="public", is_private=False)
+    folder = tmp_path / "public"
+    await daemon.command("bbsnippets.pull", workspace="demo", id=public.id, targetDir=str(folder))
+    (folder / "config.env").write_text(f"A=1\nTOKEN={FAKE_GITHUB_TOKEN}\n")
+    sandbox.clear_requests()
+    with pytest.raises(DaemonError) as caught:
+        await daemon.command("bbsnippets.push", folder=str(folder))
+    assert caught.value.kind == "secretDetected" and served(sandbox) == []
+    assert caught.value.data["findings"][0]["path"] == "config.env"
+    pushed = await daemon.command("bbsnippets.push", folder=str(folder), allowSecrets=True)
+    assert pushed["files"] == [{"name": "config.env", "status": "sent"}] and served(sandbox) == [("PUT", 200)]
