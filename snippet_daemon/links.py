@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from snippet_daemon.bitbucket.models import content_digest
 from snippet_daemon.console import user_data_dir, write_private
 from snippet_daemon.error_kinds import ErrorKind
 
@@ -33,6 +32,14 @@ log = logging.getLogger("snippet_daemon.links")
 
 FileState = Literal["unchanged", "modified", "deleted"]
 STORE_VERSION = 1
+
+
+def content_digest(data: bytes) -> str:
+    """:func:`snippet_daemon.bitbucket.models.content_digest`, imported on first use: importing the Bitbucket
+    package at start-up would load httpx, which the daemon defers until it first talks to Bitbucket."""
+    from snippet_daemon.bitbucket.models import content_digest as digest
+
+    return digest(data)
 
 
 class LinkError(ValueError):
@@ -57,6 +64,8 @@ class Link:
     files: dict[str, str]
     others: dict[str, str] = field(default_factory=dict)
     file: str | None = None
+    # whether the snippet was private when linked (a push to a public one is secret-scanned); None: not known
+    private: bool | None = None
 
     def path_of(self, name: str) -> Path:
         """Where the tracked snippet file ``name`` is on disk (names are checked before a link is made)."""
@@ -74,6 +83,8 @@ class Link:
         }
         if self.file is not None:
             data["file"] = self.file
+        if self.private is not None:
+            data["private"] = self.private
         return data
 
     @classmethod
@@ -82,6 +93,7 @@ class Link:
             files = data["files"]
             others = data.get("others", {})
             file = data.get("file")
+            private = data.get("private")
             assert isinstance(files, dict) and isinstance(others, dict)
             return cls(
                 workspace=str(data["workspace"]),
@@ -91,6 +103,7 @@ class Link:
                 files={str(k): str(v) for k, v in files.items()},
                 others={str(k): str(v) for k, v in others.items()},
                 file=str(file) if file is not None else None,
+                private=private if isinstance(private, bool) else None,
             )
         except (KeyError, AssertionError, TypeError):
             return None
@@ -176,7 +189,7 @@ def after_push(link: Link, revision: str, plan: PushPlan) -> Link:
             files.pop(name, None)
         else:
             files[name] = content_digest(data)
-    return Link(link.workspace, link.id, revision, link.target, files, others, link.file)
+    return Link(link.workspace, link.id, revision, link.target, files, others, link.file, link.private)
 
 
 def new_link(
@@ -243,6 +256,7 @@ def pull_and_link(
     target: Path,
     *,
     overwrite: bool = False,
+    private: bool | None = None,
 ) -> PullReport:
     """``pull`` for the daemon and the command line alike: write the files (:func:`~snippet_daemon.pull.write_files`)
     and link the folder at ``revision``, tracking every file now on disk under the snippet's name (written,
@@ -253,7 +267,9 @@ def pull_and_link(
     report = write_files(target, files, overwrite=overwrite)
     if store is not None and revision:
         tracked = [outcome.name for outcome in report.files if outcome.status in ("written", "unchanged", "kept")]
-        store.put(new_link(workspace, snippet_id, revision, target, files, tracked))
+        made = new_link(workspace, snippet_id, revision, target, files, tracked)
+        made.private = private
+        store.put(made)
     return report
 
 
@@ -319,12 +335,28 @@ class LinkStore:
         return link
 
     def put(self, link: Link) -> None:
+        """Record ``link`` (replacing the target's old one). The file is read again first: the daemon and a
+        command line may both have written it since this store last read it."""
         link.target = str(canonical(Path(link.target)))
+        self._links = None
         self._load()[link.target] = link
         self._save()
 
-    def links(self) -> list[Link]:
-        return list(self._load().values())
+    def remove(self, target: Path) -> bool:
+        """Forget ``target``'s link; whether there was one."""
+        self._links = None
+        removed = self._load().pop(str(canonical(target)), None)
+        if removed is not None:
+            self._save()
+        return removed is not None
+
+    def links(self, under: Path | None = None) -> list[Link]:
+        """Every link, by target; ``under``: only those of that folder and below."""
+        found = sorted(self._load().values(), key=lambda link: link.target)
+        if under is None:
+            return found
+        root = canonical(under)
+        return [link for link in found if Path(link.target) == root or Path(link.target).is_relative_to(root)]
 
 
 def canonical(target: Path) -> Path:
