@@ -360,6 +360,14 @@ class UriParams:
 
 
 @attrs.define
+class StatParams:
+    uri: str
+    # The client is about to write this file (VS Code: a save): a cached copy older than
+    # STAT_FRESH_SECONDS is read again first (one GET), so the answer shows another writer's change.
+    fresh: bool = False
+
+
+@attrs.define
 class WriteFileParams:
     uri: str
     base64: str | None = None
@@ -711,6 +719,8 @@ class StatResult:
     size: int
     mtime: int  # milliseconds since the epoch, as VS Code's FileStat
     readonly: bool
+    # A file at HEAD that someone else changed since this client read it: saving it now would be a conflict.
+    stale: bool = False
 
 
 @attrs.define
@@ -803,7 +813,7 @@ METHODS: tuple[Method, ...] = (
     Method(APPLY_PATCH, _C, ApplyPatchParams, ApplyPatchResult, feature="patch"),
     Method(SHARE_DIFF, _C, ShareDiffParams, ShareDiffResult, feature="patch"),
     Method(RESTORE, _C, RestoreParams, RestoreResult, feature="history"),
-    Method(STAT, _R, UriParams, StatResult, feature="files"),
+    Method(STAT, _R, StatParams, StatResult, feature="files"),
     Method(READ_DIRECTORY, _R, UriParams, ReadDirectoryResult, feature="files"),
     Method(READ_FILE, _R, UriParams, ReadFileResult, feature="files"),
     Method(WRITE_FILE, _R, WriteFileParams, WriteFileResult, feature="files"),

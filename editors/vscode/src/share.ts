@@ -13,6 +13,9 @@ import { CREATE, type CreateParams, type CreateResult, type FileInput } from "./
 import { readSettings } from "./settings";
 
 export const OPEN_IN_EDITOR = "Open in editor";
+/** What each visibility means on Bitbucket, wherever it is chosen. */
+export const PRIVATE_MEANS = "visible to the members of its workspace";
+export const PUBLIC_MEANS = "anyone, and search engines";
 export const COPY_LINK = "Copy link";
 export const OPEN_IN_BROWSER = "Open in browser";
 
@@ -79,8 +82,8 @@ export async function share(services: Services, arg: unknown, selected: unknown)
       return undefined;
     }
     const visibility = await prompts.pick("Who can see it?", [
-      { label: "Private", description: "only you and people you share the link with", value: true },
-      { label: "Public", description: "anyone, and search engines", value: false },
+      { label: "Private", description: PRIVATE_MEANS, value: true },
+      { label: "Public", description: PUBLIC_MEANS, value: false },
     ].sort((a, b) => Number(b.value === isPrivate) - Number(a.value === isPrivate)));
     if (visibility === undefined) {
       return undefined;
@@ -108,10 +111,10 @@ export async function share(services: Services, arg: unknown, selected: unknown)
 }
 
 async function offerLink(created: CreateResult): Promise<void> {
-  const visibility = created.isPrivate ? "private" : "public";
+  const visibility = created.isPrivate ? `private snippet (${PRIVATE_MEANS})` : "public snippet";
   const choice = await prompts.notify(
     "info",
-    `Shared as a ${visibility} snippet: ${created.htmlUrl ?? created.uri}`,
+    `Shared as a ${visibility}: ${created.htmlUrl ?? created.uri}`,
     COPY_LINK,
     OPEN_IN_BROWSER,
     OPEN_IN_EDITOR,

@@ -8,6 +8,7 @@ import * as vscode from "vscode";
 import { type NamedSnippet, OPEN_SNIPPET, type Services, booleanField, namedSnippet, registerCommand, stringField } from "./command";
 import { DaemonError, withSecretCheck } from "./errors";
 import * as prompts from "./prompts";
+import { PRIVATE_MEANS, PUBLIC_MEANS } from "./share";
 import { DELETE, DUPLICATE, OPEN, type OpenResult, type SnippetRef, UPDATE } from "./protocol";
 import * as snippetUri from "./uri";
 
@@ -198,6 +199,10 @@ export function registerSnippets(context: vscode.ExtensionContext, services: Ser
       booleanField(arg, "allowSecrets"),
     );
     tree.refresh();
+    if (updated && !ref.scripted) {
+      const now = updated.isPrivate ? `private: ${PRIVATE_MEANS}` : `public: ${PUBLIC_MEANS}`;
+      void prompts.notify("info", `"${updated.title || updated.id}" is now ${now}.`);
+    }
     return updated;
   });
 

@@ -149,7 +149,8 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
       const failure = toDaemonError(error);
       this.log.warn(`the Snippets view: ${failure.message}`);
       if (failure.kind === ErrorKind.NOT_AUTHENTICATED) {
-        return [{ kind: "message", text: "Sign in to see your snippets", command: { command: SIGN_IN, title: "Sign in" } }];
+        // Signed out: an empty view shows the manifest's viewsWelcome (how to sign in, with a button).
+        return node ? [{ kind: "message", text: "Sign in to see your snippets", command: { command: SIGN_IN, title: "Sign in" } }] : [];
       }
       return [{ kind: "message", text: failure.message, command: { command: SHOW_LOG, title: "Show log" } }];
     }

@@ -252,6 +252,12 @@ M.ErrorKind = {
 ---@class bbsnippets.UriParams
 ---@field uri string
 
+---@class bbsnippets.StatParams
+---@field uri string
+--- The client is about to write this file (VS Code: a save): a cached copy older than
+--- STAT_FRESH_SECONDS is read again first (one GET), so the answer shows another writer's change.
+---@field fresh? boolean default false
+
 ---@class bbsnippets.WriteFileParams
 ---@field uri string
 ---@field base64? string
@@ -515,6 +521,8 @@ M.ErrorKind = {
 ---@field size integer
 ---@field mtime integer milliseconds since the epoch, as VS Code's FileStat
 ---@field readonly boolean
+--- A file at HEAD that someone else changed since this client read it: saving it now would be a conflict.
+---@field stale boolean
 
 ---@class bbsnippets.DirectoryEntry
 ---@field name string

@@ -20,6 +20,19 @@ import {
   waitFor,
 } from "./harness";
 
+/** STAT_FRESH_SECONDS (documents.py): a copy older than this is read again before a save. */
+const STAT_FRESH_MS = 3000;
+
+/**
+ * What a save costs by the age of the daemon's copy, read between readStarted and readEnded, saved between
+ * saveStarted and saveEnded: certainly younger than 3 s, `fresh`; certainly older, `aged`; on a machine so
+ * slow that it cannot be told, either.
+ */
+function assertCost(actual: string[], [readStarted, readEnded, saveStarted, saveEnded]: number[], fresh: string[], aged: string[], why: string): void {
+  const expected = saveEnded - readStarted < STAT_FRESH_MS ? [fresh] : saveStarted - readEnded > STAT_FRESH_MS ? [aged] : [fresh, aged];
+  assert.ok(expected.some((cost) => JSON.stringify(cost) === JSON.stringify(actual)), `${why}: ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+}
+
 async function workspaceNode(slug: string): Promise<Node> {
   const api = await extension();
   const roots = await api.tree.getChildren();
@@ -136,10 +149,12 @@ test("opening a 3-file snippet from the tree and showing its files: 1 request (i
   }
 });
 
-test("edit and save a snippet file: Bitbucket has the new text, for exactly 1 PUT", async () => {
+test("edit and save a snippet file: Bitbucket has the new text, for 1 PUT, plus 1 GET when the copy is older than 3 s", async () => {
   const api = await extension();
   const seeded = await createSnippet(demo, "demo", { "notes.md": "first\n", "other.txt": "untouched\n" }, "to edit");
+  const openStarted = Date.now();
   const opened = (await vscode.commands.executeCommand("bitbucketSnippets.open", seeded)) as { files: { uri: string }[] };
+  const openEnded = Date.now();
   assert.equal(opened.files.length, 2);
   const uri = vscode.Uri.parse(opened.files.find((file) => file.uri.endsWith("notes.md"))!.uri);
   const document = await vscode.workspace.openTextDocument(uri);
@@ -149,12 +164,16 @@ test("edit and save a snippet file: Bitbucket has the new text, for exactly 1 PU
   edit.insert(uri, new vscode.Position(1, 0), "second ✓\n");
   assert.ok(await vscode.workspace.applyEdit(edit));
   assert.ok(document.isDirty);
+  const saveStarted = Date.now();
   assert.ok(await document.save(), "saved");
+  const saveEnded = Date.now();
   assert.equal(document.isDirty, false);
   const recorded = await requests();
-  assert.equal(recorded.length, 1, describeRequests(recorded));
+  // 1 PUT, plus 1 GET when the daemon's copy (read by the open) is older than 3 s at the save.
+  assertCost(recorded.map((request) => request.method), [openStarted, openEnded, saveStarted, saveEnded], ["PUT"], ["GET", "PUT"], describeRequests(recorded));
+  const put = recorded[recorded.length - 1];
   // A compare-and-swap PUT names the revision it was read at: /snippets/ws/id/{revision}.
-  assert.match(`${recorded[0].method} ${recorded[0].path}`, new RegExp(`^PUT /2\\.0/snippets/demo/${seeded.id}/[0-9a-f]{40}$`), describeRequests(recorded));
+  assert.match(`${put.method} ${put.path}`, new RegExp(`^PUT /2\\.0/snippets/demo/${seeded.id}/[0-9a-f]{40}$`), describeRequests(recorded));
   assert.equal(await fileOnBitbucket(seeded, "notes.md"), "first\nsecond ✓\n");
   assert.equal(await fileOnBitbucket(seeded, "other.txt"), "untouched\n");
   // Text edited back to what Bitbucket has: the save makes no request and no revision.
@@ -166,8 +185,21 @@ test("edit and save a snippet file: Bitbucket has the new text, for exactly 1 PU
   remove.delete(uri, new vscode.Range(0, 0, 0, 1));
   await vscode.workspace.applyEdit(remove);
   assert.ok(document.isDirty);
+  const noopStarted = Date.now();
   assert.ok(await document.save());
-  assert.deepEqual(await requests(), [], "a no-op save costs nothing");
+  const noop = await requests();
+  // No PUT; the copy our save left is fresh unless this machine took 3 s to get here.
+  assertCost(noop.map((request) => request.method), [saveStarted, saveEnded, noopStarted, Date.now()], [], ["GET"], "a no-op save writes nothing");
+  // A copy older than 3 s (documents.STAT_FRESH_SECONDS) is read again before the save: 1 PUT, plus 1 GET.
+  await new Promise((resolve) => setTimeout(resolve, 3300));
+  await clearRequests();
+  const later = new vscode.WorkspaceEdit();
+  later.insert(uri, new vscode.Position(2, 0), "third\n");
+  await vscode.workspace.applyEdit(later);
+  assert.ok(await document.save());
+  const checkedThenSaved = await requests();
+  assert.deepEqual(checkedThenSaved.map((request) => request.method), ["GET", "PUT"], describeRequests(checkedThenSaved));
+  assert.equal(await fileOnBitbucket(seeded, "notes.md"), "first\nsecond ✓\nthird\n");
   void api;
 });
 

@@ -7,14 +7,19 @@ import * as vscode from "vscode";
 
 import { answer, assert, context, demo, extension, forgetPrompts, shown, test, waitFor, waitForPrompt } from "./harness";
 
-test("no credentials: the status bar says Sign in, and a command offers it", async () => {
+test("no credentials: active once VS Code has started, the status bar says Sign in, the view welcomes with Sign in, a command offers it", async () => {
+  const ours = vscode.extensions.getExtension("snippet-daemon.bitbucket-snippets");
+  assert.ok(ours);
+  // Nobody opened the Snippets view or a snippet: the extension activates by itself (onStartupFinished).
+  await waitFor("the extension to activate on its own", () => ours.isActive, 30000);
   const api = await extension();
   assert.equal(api.daemon.state, "running");
   await waitFor("the status bar item", () => api.status.item.text.includes("Sign in"));
   assert.equal(api.status.item.command, "bitbucketSnippets.signIn");
-  const roots = await api.tree.getChildren();
-  assert.equal(roots.length, 1);
-  assert.equal(roots[0].kind === "message" && roots[0].command?.command, "bitbucketSnippets.signIn");
+  // An empty view shows the welcome content: how to sign in, with the button.
+  assert.deepEqual(await api.tree.getChildren(), []);
+  const welcome = (ours.packageJSON as { contributes: { viewsWelcome: { view: string; contents: string; when: string }[] } }).contributes.viewsWelcome;
+  assert.ok(welcome.some((entry) => entry.view === "bitbucketSnippets.snippets" && entry.when === "!bitbucketSnippets.signedIn" && entry.contents.includes("[Sign in](command:bitbucketSnippets.signIn)")));
 
   const file = path.join(context.folder, "hello.txt");
   fs.writeFileSync(file, "hello\n");
