@@ -31,7 +31,7 @@ import { type CommandName, type CommandParams, type CommandResult, DID_CHANGE, t
 import { type Settings, initializationOptions, openSettings } from "./settings";
 
 export const INSTALL_STEPS_URL = "https://pypi.org/project/snippet-daemon/";
-const INSTALL_HINT = "Install it with `pipx install snippet-daemon` (or set bitbucketSnippets.server.command).";
+const INSTALL_HINT = "See the install steps (or set bitbucketSnippets.server.command).";
 
 /** A LanguageClient that leaves every user-facing message to us (its own pop-ups would double ours). */
 class QuietLanguageClient extends LanguageClient {
@@ -177,7 +177,7 @@ export class Daemon implements vscode.Disposable {
       .then((choice) => {
         if (choice === "Show install steps") {
           void vscode.env.openExternal(vscode.Uri.parse(INSTALL_STEPS_URL));
-          void prompts.notify("info", "Install the daemon with: pipx install snippet-daemon, then run Bitbucket Snippets: Restart the Snippet Daemon.");
+          void prompts.notify("info", "Install the daemon as the README's Install section says, then run Bitbucket Snippets: Restart the Snippet Daemon.");
         } else if (choice === "Open settings") {
           void openSettings();
         }

@@ -69,7 +69,7 @@ export function reportFailure<T>(services: Services, what: string, error: unknow
         await openSettings();
         break;
       case Action.SHOW_INSTALL_STEPS:
-        void prompts.notify("info", "Install the daemon with: pipx install snippet-daemon");
+        void prompts.notify("info", "Install the daemon as the README's Install section says, then run Bitbucket Snippets: Restart the Snippet Daemon.");
         break;
     }
   });

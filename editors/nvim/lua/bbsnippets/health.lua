@@ -75,7 +75,7 @@ local function report_without_health(health_err)
   health.warn(
     ("this daemon has no bbsnippets.health (%s): keyring and API checks are partial"):format(health_err.message),
     {
-      "update snippet-daemon (pipx upgrade snippet-daemon)",
+      "update snippet-daemon: pipx install ./snippet-daemon (from a clone)",
     }
   )
   health.start("bbsnippets: Bitbucket")
@@ -125,7 +125,7 @@ function M.check()
   local cmd = config.cmd(opts)
   if vim.fn.executable(cmd[1]) ~= 1 then
     health.error(("`%s` not found"):format(cmd[1]), {
-      "install it: pipx install snippet-daemon",
+      "install it: pipx install ./snippet-daemon (from a clone)",
       'or set the cmd option: vim.g.bbsnippets = { cmd = { "/path/to/snippet-daemon" } }',
     })
     return
@@ -136,7 +136,7 @@ function M.check()
   end, 30000)
   if err and err.kind == "daemon" then
     health.error("the daemon did not start", {
-      "pipx install snippet-daemon (or fix the cmd option)",
+      "reinstall it: pipx install ./snippet-daemon from a clone (or fix the cmd option)",
       "its log: :lua vim.cmd.tabedit(vim.lsp.get_log_path())",
     })
     return
