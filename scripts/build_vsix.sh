@@ -16,7 +16,11 @@ if [ ! -f "$wheel" ] || [ -n "$(find snippet_daemon pyproject.toml -newer "$whee
     { tail -30 dist-build.log >&2; echo "vsix: building the wheel failed" >&2; exit 1; }
   rm -rf build dist-build.log
 fi
-.venv/bin/python scripts/bundle_daemon.py --wheel "$wheel"
+bundle=editors/vscode/bundled/bundle.json
+if [ ! -f "$bundle" ] || [ "$wheel" -nt "$bundle" ] || [ requirements/constraints.txt -nt "$bundle" ] ||
+   [ scripts/bundle_daemon.py -nt "$bundle" ]; then
+  .venv/bin/python scripts/bundle_daemon.py --wheel "$wheel"
+fi
 target=$(.venv/bin/python scripts/bundle_daemon.py --print-target)
 cd editors/vscode
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

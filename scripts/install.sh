@@ -35,11 +35,21 @@ fi
 
 python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
-  "$python" -m venv .venv
+  # A venv without its own pip is made in a blink; the outer pip (22.3 or newer) installs into it.
+  if "$python" -m pip install --help 2>/dev/null | grep -q -- "--python "; then
+    "$python" -m venv --without-pip .venv
+  else
+    "$python" -m venv .venv
+  fi
+fi
+if .venv/bin/python -m pip --version >/dev/null 2>&1; then
+  pip=(.venv/bin/python -m pip)
+else
+  pip=("$python" -m pip --python .venv/bin/python)
 fi
 pip_quiet() { # pip, its log shown only when it fails
   local log=$1; shift
-  if ! .venv/bin/python -m pip --disable-pip-version-check "$@" >"$log" 2>&1; then
+  if ! "${pip[@]}" --disable-pip-version-check "$@" >"$log" 2>&1; then
     tail -40 "$log" >&2
     echo "install: pip $* failed (whole log: $log)" >&2
     exit 1
@@ -64,7 +74,8 @@ if [ "$stage" = package ]; then
 fi
 dist_stamp=.venv/.installed-dist
 if fresh "$dist_stamp" requirements/constraints.txt; then
-  pip_quiet .venv/install.log install -c requirements/constraints.txt build setuptools
+  # pip itself too: scripts/bundle_daemon.py runs the venv's pip
+  pip_quiet .venv/install.log install -c requirements/constraints.txt pip build setuptools
   touch "$dist_stamp"
 fi
 if [ "$stage" = dist ]; then
@@ -148,6 +159,7 @@ if [ ! -f "$host_stamp" ] || [ "$host_dir/package-lock.json" -nt "$host_stamp" ]
       npm_quiet .npm-rebuild.log npm rebuild --no-audit --no-fund )
   touch "$host_stamp"
 fi
-( cd "$vscode_dir" && npm_quiet .build.log npm run --silent build && npm_quiet .build.log npm run --silent build:tests &&
-  npm_quiet .package.log npx vsce package --no-dependencies --out dist/bitbucket-snippets.vsix )
+( cd "$vscode_dir" && npm_quiet .build.log npm run --silent build:tests )
+# The .vsix with its bundled daemon (make vsix): the e2e tests install it as a user would.
+npm_quiet "$vscode_dir/.vsix.log" scripts/build_vsix.sh
 # ---- VS Code client (editors/vscode) ---------------------------------------------------- end

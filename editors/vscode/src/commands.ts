@@ -7,7 +7,7 @@
 
 import * as vscode from "vscode";
 
-import type { Daemon } from "./client";
+import { type Daemon, showInstallSteps } from "./client";
 import { Action, DaemonError, describeFindings, toDaemonError, userMessage } from "./errors";
 import type { SnippetFileSystem } from "./files";
 import type { Log } from "./log";
@@ -69,7 +69,7 @@ export function reportFailure<T>(services: Services, what: string, error: unknow
         await openSettings();
         break;
       case Action.SHOW_INSTALL_STEPS:
-        void prompts.notify("info", "Install the daemon as the README's Install section says, then run Bitbucket Snippets: Restart the Snippet Daemon.");
+        await showInstallSteps();
         break;
     }
   });

@@ -226,6 +226,12 @@ M.subcommands = {
       require("bbsnippets.commands.account").whoami()
     end,
   },
+  install = {
+    usage = 'install   the daemon into a venv under stdpath("data") (:h bbsnippets-install)',
+    run = function()
+      require("bbsnippets.install").command()
+    end,
+  },
 }
 
 ---@return string[]
