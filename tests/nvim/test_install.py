@@ -50,7 +50,10 @@ async def test_install_from_a_fresh_clone_then_open_and_write(sandbox: Sandbox, 
     )
     venv = tmp_path / "xdg-data" / "nvim" / "bbsnippets" / "venv"
     assert (venv / "bin" / "snippet-daemon").is_file()
-    assert not (clone / "build").exists(), "the install left nothing in the clone"
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored"], cwd=clone, capture_output=True, text=True, check=True
+    ).stdout
+    assert status == "", f"the install wrote into the clone:\n{status}"
     async with make_client(sandbox) as client:
         content = await client.get_snippet_content(WORKSPACE, snippet.id)
     assert content.files["app.py"] == b"print('before')\nprint('after :BBSnippet install')\n"

@@ -44,6 +44,7 @@ end
 
 ---@class bbsnippets.InstallSource
 ---@field spec string what pip installs (a folder, a wheel, a requirement)
+---@field repository? boolean `spec` is the clone the plugin sits in
 ---@field constraints? string requirements/constraints.txt when installing from the repository
 ---@field describe string for messages
 
@@ -59,6 +60,7 @@ function M.source(install_source, plugin_dir)
     local constraints = vim.fs.joinpath(repo, "requirements", "constraints.txt")
     return {
       spec = repo,
+      repository = true,
       constraints = vim.fn.filereadable(constraints) == 1 and constraints or nil,
       describe = "the repository " .. repo,
     }
@@ -102,7 +104,7 @@ end
 ---@class bbsnippets.InstallStep
 ---@field title string
 ---@field cmd string[]
----@field env? table<string, string>
+---@field cleanup? string a temporary folder to delete once the step is over
 
 --- The commands that install the daemon into the venv.
 ---@param python string
@@ -117,16 +119,33 @@ function M.steps(python, source)
     vim.fn.delete(venv, "rf") -- a broken venv (its Python gone) is made anew
     table.insert(steps, { title = "creating " .. venv, cmd = { python, "-m", "venv", venv } })
   end
+  local spec = source.spec
+  if source.repository then
+    -- pip builds a folder in place (build/, *.egg-info): it builds a copy of the package's files instead, so
+    -- nothing is written into the user's clone.
+    spec = vim.fn.tempname()
+    table.insert(steps, {
+      title = "copying the package's files",
+      cmd = {
+        python,
+        "-c",
+        "import shutil, sys; shutil.copytree(sys.argv[1], sys.argv[2], ignore=shutil.ignore_patterns("
+          .. "'.*', 'editors', 'tests', 'bench', 'build', 'dist', '*.egg-info', '__pycache__', 'node_modules'))",
+        source.spec,
+        spec,
+      },
+    })
+  end
   local pip = { venv_python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", "--upgrade" }
   if source.constraints then
     vim.list_extend(pip, { "-c", source.constraints })
   end
-  table.insert(pip, source.spec)
-  -- No bytecode left in the clone's folder by the build; pip's own output only when it fails.
-  table.insert(
-    steps,
-    { title = "installing from " .. source.describe, cmd = pip, env = { PYTHONDONTWRITEBYTECODE = "1" } }
-  )
+  table.insert(pip, spec)
+  table.insert(steps, {
+    title = "installing from " .. source.describe,
+    cmd = pip,
+    cleanup = source.repository and spec or nil,
+  })
   table.insert(steps, { title = "checking it starts", cmd = { M.daemon_path(venv), "--version" } })
   return steps
 end
@@ -161,7 +180,10 @@ end
 local function run_blocking(steps)
   local last
   for _, step in ipairs(steps) do
-    last = vim.system(step.cmd, { text = true, env = step.env }):wait()
+    last = vim.system(step.cmd, { text = true }):wait()
+    if step.cleanup then
+      vim.fn.delete(step.cleanup, "rf")
+    end
     if last.code ~= 0 then
       error(failure(step, last), 0)
     end
@@ -187,8 +209,11 @@ local function run_background(steps, done)
     )
     vim.system(
       step.cmd,
-      { text = true, env = step.env },
+      { text = true },
       vim.schedule_wrap(function(result)
+        if step.cleanup then
+          vim.fn.delete(step.cleanup, "rf")
+        end
         if result.code ~= 0 then
           return done(false, failure(step, result))
         end
