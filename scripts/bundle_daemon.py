@@ -32,7 +32,6 @@ CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
 DEFAULT_OUT = ROOT / "editors" / "vscode" / "bundled" / "libs"
 
 
-
 def manylinux(arch: str, glibc_minor: int = 28) -> list[str]:
     """Every manylinux tag a glibc 2.`glibc_minor` system runs (pip does not widen a named one by itself)."""
     tags = [f"manylinux_2_{minor}_{arch}" for minor in range(glibc_minor, 4, -1)]
