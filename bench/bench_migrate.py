@@ -82,7 +82,7 @@ def main() -> int:
     web = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("BITBUCKET_")}
     env.update(SNIPPET_SANDBOX_API_TOKEN=API_TOKEN, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
-    serve = ["sandbox", "--port", str(port), "--data", str(work / "sb"), "--no-demo"]
+    serve = ["sandbox", "--port", str(port), "--data", str(work / "sb"), "--no-demo", "--control"]
     sandbox = subprocess.Popen(
         [sys.executable, "-m", "snippet_daemon", *serve],
         env=env,

@@ -12,7 +12,13 @@ own earlier saves do not count as "moved on" for a file they did not touch (savi
 and then ``b.py``, both read at r1, is not a conflict), which is why each cached HEAD remembers
 the files our own writes changed since each older revision; a file our own write made or changed
 is held by the client at that write's revision. Identical content makes no request.
-Writes to one snippet that arrive within ``writeBatchMilliseconds`` share one PUT. A save asked for
+Writes to one snippet take effect in the order the daemon received them. A handler holds the snippet's
+:meth:`SnippetDocuments.intake` from receipt until its write is queued, and works out its changes from what
+the snippet will be once the writes queued before it land (:meth:`SnippetDocuments.expected_files`): a
+rename moves the bytes of the save before it even while that save is on its way, and fails if that save
+fails. Writes to one snippet that arrive within ``writeBatchMilliseconds`` share one PUT; a batch is sent in
+order, except that a write may go before an earlier one touching none of its files (the write at HEAD
+first: it can only succeed before the others move HEAD). A save asked for
 while an earlier save of the same file is still on its way builds on that save, not on what the
 client last read. A forced (unconditional) save may have landed on changes we never saw, so the
 cached HEAD is dropped after it rather than guessed at.
@@ -29,7 +35,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -99,6 +105,11 @@ class _PendingWrite:
     done: asyncio.Future[str | None]
     # files that an earlier write of ours, not yet settled when this one was asked for, also changes
     follows: frozenset[str] = frozenset()
+    # earlier writes whose bytes this one's changes were worked out from (a rename of a file being saved)
+    after: tuple[_PendingWrite, ...] = ()
+
+    def failed(self) -> bool:
+        return self.done.done() and (self.done.cancelled() or self.done.exception() is not None)
 
 
 def _applied(files: Mapping[str, bytes], changes: Changes) -> dict[str, bytes]:
@@ -128,6 +139,7 @@ class SnippetDocuments:
         self._pending: dict[Key, list[_PendingWrite]] = {}
         self._unsettled: dict[Key, list[_PendingWrite]] = {}  # queued or in flight
         self._locks: dict[Key, asyncio.Lock] = {}
+        self._intakes: dict[Key, asyncio.Lock] = {}
 
     # ------------------------------------------------------------------ reading
 
@@ -252,6 +264,10 @@ class SnippetDocuments:
         A snippet someone changed meanwhile is not deleted blindly (``conflict``); its stale copy is
         forgotten, so that deleting again is deliberate (and would otherwise fail forever).
         """
+        async with self.intake(workspace, snippet_id):  # after the writes received before it, before later ones
+            await self._delete_snippet(workspace, snippet_id)
+
+    async def _delete_snippet(self, workspace: str, snippet_id: str) -> None:
         from snippet_daemon.bitbucket import Conflict
 
         await self.settle(workspace, snippet_id)  # a save on its way moves the revision to delete at
@@ -273,28 +289,104 @@ class SnippetDocuments:
 
     # ------------------------------------------------------------------ writing
 
+    def intake(self, workspace: str, snippet_id: str) -> asyncio.Lock:
+        """Held by a write from its receipt until it is queued (:meth:`enqueue`): writes queue in receipt order.
+
+        A lock is fair (first come, first served), and a request's handler takes it before its first wait."""
+        return self._intakes.setdefault((workspace, snippet_id), asyncio.Lock())
+
+    def expected_files(self, workspace: str, snippet_id: str, head: CachedSnippet) -> dict[str, bytes]:
+        """The snippet's files as they will be once our writes queued or on their way land."""
+        files = dict(head.files)
+        for write in self._unsettled.get((workspace, snippet_id), []):
+            if not write.done.done():
+                files = _applied(files, write.changes)
+        return files
+
     async def write(
         self, workspace: str, snippet_id: str, changes: Changes, *, base: str | None = None, force: bool = False
     ) -> str | None:
-        """Apply ``changes`` (or unconditionally with ``force``); the new revision.
+        """Apply ``changes`` (or unconditionally with ``force``); the new revision (see :meth:`enqueue`)."""
+        return await self.enqueue(workspace, snippet_id, changes, base=base, force=force)
+
+    def enqueue(
+        self,
+        workspace: str,
+        snippet_id: str,
+        changes: Changes,
+        *,
+        base: str | None = None,
+        force: bool = False,
+        moving: frozenset[str] = frozenset(),
+    ) -> asyncio.Future[str | None]:
+        """Queue ``changes`` (or unconditionally with ``force``); the future answers the new revision.
 
         A compare-and-swap: each file as of ``base`` when given, else as of the revision the client
         last read (or we last wrote) it at (:meth:`remember_read`); a file it never read, as of the
         cached HEAD. Writes to one snippet arriving within the batch window go out together in one PUT.
+        ``moving``: files whose bytes these changes carry elsewhere (a rename): the write fails if an earlier
+        write of them fails, since what it moves would then be what never landed.
         """
         key = (workspace, snippet_id)
         future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         unsettled = self._unsettled.setdefault(key, [])
         follows = frozenset(name for name in changes if any(name in earlier.changes for earlier in unsettled))
+        after = tuple(earlier for earlier in unsettled if moving & earlier.changes.keys() and not earlier.done.done())
         bases = {name: base or self._read_at.get((workspace, snippet_id, name)) for name in changes}
-        write = _PendingWrite(dict(changes), bases, force, future, follows)
+        write = _PendingWrite(dict(changes), bases, force, future, follows, after)
         unsettled.append(write)
         future.add_done_callback(lambda _: self._settled(key, write))
         pending = self._pending.setdefault(key, [])
         pending.append(write)
         if len(pending) == 1:
             self._server.run_task(self._flush_later(key), f"saving {workspace}/{snippet_id}", finish_on_shutdown=True)
-        return await future
+        return future
+
+    async def write_at(
+        self,
+        workspace: str,
+        snippet_id: str,
+        changes: Changes,
+        *,
+        at_revision: str | None,
+        digests_after: Mapping[str, str] | None = None,
+    ) -> Snippet:
+        """ONE PUT of ``changes``, compare-and-swap at ``at_revision`` (``None``: unconditional), without
+        reading HEAD first: a push knows the revision its folder was linked at.
+
+        It goes after our saves of the snippet still on their way, and holds the snippet's write lock, so
+        writes land in the order they were asked for. A lost answer is settled as for a save: by the cached
+        HEAD's files when it is at ``at_revision``, else by ``digests_after`` (what the snippet holds after).
+        """
+        key = (workspace, snippet_id)
+        async with self.intake(workspace, snippet_id):  # after the writes received before it, before later ones
+            await self.settle(workspace, snippet_id)
+            return await self._write_at(key, changes, at_revision, digests_after)
+
+    async def _write_at(
+        self, key: Key, changes: Changes, at_revision: str | None, digests_after: Mapping[str, str] | None
+    ) -> Snippet:
+        from snippet_daemon.bitbucket import Conflict
+
+        workspace, snippet_id = key
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            head = self._heads.get(key)
+            known = head is not None and at_revision is not None and head.revision == at_revision
+            files_after = _applied(head.files, changes) if known and head is not None else None
+            try:
+                snippet = await self._server.client().update_snippet(
+                    workspace,
+                    snippet_id,
+                    files=changes,
+                    at_revision=at_revision,
+                    files_after=files_after,
+                    digests_after=None if files_after is not None else digests_after,
+                )
+            except Conflict:
+                self.invalidate(workspace, snippet_id)
+                raise
+            self._after_write(key, head if files_after is not None else None, snippet, changes, files_after)
+            return snippet
 
     def _settled(self, key: Key, write: _PendingWrite) -> None:
         unsettled = self._unsettled.get(key, [])
@@ -330,7 +422,6 @@ class SnippetDocuments:
     async def _flush(self, key: Key, writes: list[_PendingWrite]) -> None:
         from snippet_daemon.bitbucket import Conflict
 
-        groups: dict[str | None, list[_PendingWrite]] = {}
         try:
             head = await self.head(*key)
         except asyncio.CancelledError:
@@ -339,28 +430,57 @@ class SnippetDocuments:
         except Exception as error:
             _fail(writes, error)
             return
-        for write in writes:
-            groups.setdefault(self._cas_revision(key, head, write), []).append(write)
-        # The group at HEAD first (it can only succeed before the others move HEAD), forced ones last.
-        order = sorted(groups, key=lambda revision: 0 if revision == head.revision else 2 if revision is None else 1)
-        for index, at_revision in enumerate(order):
-            group = groups[at_revision]
+        at_head = head.revision
+        remaining = _in_sending_order(writes, lambda write: _rank(self._cas_revision(key, head, write), at_head))
+        current: CachedSnippet | None = head
+        while remaining:
+            if current is None:  # a forced write went before: what it produced is read back (one GET)
+                try:
+                    current = await self.head(*key)
+                except asyncio.CancelledError:
+                    _fail(remaining, _interrupted(_NOT_SENT))
+                    raise
+                except Exception as error:
+                    _fail(remaining, error)
+                    return
+            group, at_revision = self._next_group(key, current, remaining)
+            remaining = remaining[len(group) :]
+            if not group:  # the first one moves what an earlier write failed to save
+                _fail([remaining.pop(0)], _earlier_failed())
+                continue
             try:
                 revision = await self._put(key, group, at_revision)
             except asyncio.CancelledError:
                 self.invalidate(*key)  # whether the PUT on its way landed is unknown: read HEAD again
                 _fail(group, _interrupted(_CUT_SHORT))
-                for later in order[index + 1 :]:
-                    _fail(groups[later], _interrupted(_NOT_SENT))
+                _fail(remaining, _interrupted(_NOT_SENT))
                 raise
             except Exception as error:
                 if isinstance(error, Conflict):
                     self.invalidate(*key)  # the next read fetches what won
                 _fail(group, error)
+                current = self._heads.get(key)
                 continue
             for write in group:
                 if not write.done.done():
                     write.done.set_result(revision)
+            current = self._heads.get(key)
+
+    def _next_group(
+        self, key: Key, head: CachedSnippet, remaining: list[_PendingWrite]
+    ) -> tuple[list[_PendingWrite], str | None]:
+        """The writes at the front of ``remaining`` that one PUT can carry (same compare-and-swap revision)."""
+        group: list[_PendingWrite] = []
+        at_revision: str | None = None
+        for write in remaining:
+            if any(earlier.failed() for earlier in write.after):
+                break
+            revision = self._cas_revision(key, head, write)
+            if group and revision != at_revision:
+                break
+            group.append(write)
+            at_revision = revision
+        return group, at_revision
 
     def _cas_revision(self, key: Key, head: CachedSnippet, write: _PendingWrite) -> str | None:
         """The revision to compare-and-swap at; ``None`` means unconditional (force).
@@ -441,6 +561,39 @@ _CUT_SHORT = (
     "The daemon stopped while this save was on its way: it may or may not have landed. The editor still has "
     "the text: reload the file, then save again."
 )
+
+
+def _rank(cas_revision: str | None, head_revision: str | None) -> int:
+    """0: a compare-and-swap at HEAD; 1: at an older revision (it will conflict); 2: forced."""
+    return 2 if cas_revision is None else 0 if cas_revision == head_revision else 1
+
+
+def _in_sending_order(writes: list[_PendingWrite], rank_of: Callable[[_PendingWrite], int]) -> list[_PendingWrite]:
+    """The writes in the order received, but for a write at HEAD going before earlier ones at an older revision
+    or forced, and a forced one after later ones, when they touch none of its files (so the outcome is the
+    same): a write at HEAD can only succeed before the others move HEAD, and one after a forced write costs
+    a read of what the forced one produced."""
+    rank = {id(write): rank_of(write) for write in writes}
+    left = list(writes)
+    ordered: list[_PendingWrite] = []
+    while left:
+        chosen = 0
+        for index, write in enumerate(left):
+            if rank[id(write)] < rank[id(left[chosen])] and not any(
+                write.changes.keys() & earlier.changes.keys() for earlier in left[:index]
+            ):
+                chosen = index
+        ordered.append(left.pop(chosen))
+    return ordered
+
+
+def _earlier_failed() -> Exception:
+    from snippet_daemon.bitbucket import Conflict
+
+    return Conflict(
+        "Not renamed: the save of the file before it did not land, so its text is not on Bitbucket to move. "
+        "Save the file again, then rename it."
+    )
 
 
 def _fail(writes: list[_PendingWrite], error: BaseException) -> None:

@@ -27,7 +27,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +37,8 @@ from snippet_daemon.console import open_private, private_dir
 
 if TYPE_CHECKING:
     import sqlite3
+
+    from lsprotocol.types import MessageType
 
     from snippet_daemon.bitbucket import Snippet, SnippetsClient
     from snippet_daemon.bitbucket.client import ListPage
@@ -98,6 +100,26 @@ def _text_of(data: bytes) -> str | None:
         return None
 
 
+MAX_QUERY_CHARS = 1000
+MAX_QUERY_WORDS = 32
+
+
+def query_problem(query: str) -> str | None:
+    """Why a search text cannot be searched (in words a user can act on), or None when it can."""
+    if "\x00" in query:
+        return "The search text holds a NUL character; remove it and search again."
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError:
+        return "The search text is not valid Unicode (it holds a lone surrogate); retype it and search again."
+    words = len(_terms(query))
+    if words > MAX_QUERY_WORDS:
+        return f"The search text has {words:,} words; search for at most {MAX_QUERY_WORDS} at once."
+    if len(query) > MAX_QUERY_CHARS:
+        return f"The search text is {len(query):,} characters long; search for at most {MAX_QUERY_CHARS:,}."
+    return None
+
+
 def _terms(query: str) -> list[str]:
     return [term for term in query.split() if term]
 
@@ -111,25 +133,49 @@ def _like(term: str) -> str:
 
 
 class SnippetIndex:
-    """The index file: what is known of each snippet, and the full-text tables. Safe across threads."""
+    """The index file (or, with ``path`` None, an index in memory for this session only): what is known of each
+    snippet, and the full-text tables. Safe across threads. Every change is one transaction: a failure (a full
+    disk, say) leaves nothing half-written, and in particular nothing marked indexed whose text is not stored."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | None) -> None:
         self.path = path
-        private_dir(path.parent)
-        os.close(open_private(path))  # 0600 before SQLite opens it: its -wal and -shm files take its mode
+        self.problem: str | None = None  # why it lives in memory only (the file could not be used), if it does
+        if path is not None:
+            private_dir(path.parent)
+            os.close(open_private(path))  # 0600 before SQLite opens it: its -wal and -shm files take its mode
         import sqlite3  # here, not at start-up: a daemon with indexing off never pays for it
 
         self._lock = threading.Lock()
-        self._db: sqlite3.Connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            version = self._meta("schema")
-            if version not in (None, SCHEMA_VERSION):
-                self._db.executescript("DROP TABLE snippets; DROP TABLE labels; DROP TABLE texts;")
-            self._db.executescript(_SCHEMA)
-            self._set_meta("schema", SCHEMA_VERSION)
+        self._db: sqlite3.Connection = sqlite3.connect(
+            ":memory:" if path is None else path, check_same_thread=False, isolation_level=None
+        )
+        try:
+            with self._lock:
+                if path is not None:
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                    self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                version = self._meta("schema")
+                if version not in (None, SCHEMA_VERSION):
+                    self._db.executescript("DROP TABLE snippets; DROP TABLE labels; DROP TABLE texts;")
+                self._db.executescript(_SCHEMA)
+                self._set_meta("schema", SCHEMA_VERSION)
+                self._db.execute("SELECT count(*) FROM texts").fetchone()  # a damaged table says so now, not later
+        except BaseException:
+            self._db.close()
+            raise
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One transaction (under ``isolation_level=None`` there is none unless begun): all of it, or nothing."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
@@ -148,7 +194,7 @@ class SnippetIndex:
         """Titles and file names from a list page, searchable at once. Returns ``(id, updated_on)`` of the
         snippets whose contents are not indexed as of their ``updated_on``."""
         stale: list[tuple[str, str | None]] = []
-        with self._lock, self._db:
+        with self._lock, self._transaction():
             for snippet in snippets:
                 row = self._db.execute(
                     "SELECT title, updated_on, files, indexed_on FROM snippets WHERE workspace = ? AND id = ?",
@@ -192,7 +238,7 @@ class SnippetIndex:
         """A snippet's contents at its ``updated_on``: its text becomes searchable (and the old text stops)."""
         workspace, snippet_id = snippet.workspace, snippet.id
         names = sorted(files)
-        with self._lock, self._db:
+        with self._lock, self._transaction():
             self._put_labels(workspace, snippet_id, snippet.title, snippet.updated_on, names, snippet.updated_on)
             self._db.execute("DELETE FROM texts WHERE workspace = ? AND id = ?", (workspace, snippet_id))
             rows = []
@@ -203,7 +249,7 @@ class SnippetIndex:
             self._db.executemany("INSERT INTO texts (workspace, id, name, body) VALUES (?, ?, ?, ?)", rows)
 
     def forget(self, workspace: str, snippet_id: str) -> None:
-        with self._lock, self._db:
+        with self._lock, self._transaction():
             self._forget(workspace, snippet_id)
 
     def _forget(self, workspace: str, snippet_id: str) -> None:
@@ -212,7 +258,7 @@ class SnippetIndex:
 
     def keep_only(self, workspace: str, ids: set[str]) -> list[str]:
         """After reading a workspace's whole list: forget the snippets it no longer has. Returns their ids."""
-        with self._lock, self._db:
+        with self._lock, self._transaction():
             known = [row[0] for row in self._db.execute("SELECT id FROM snippets WHERE workspace = ?", (workspace,))]
             gone = [snippet_id for snippet_id in known if snippet_id not in ids]
             for snippet_id in gone:
@@ -240,7 +286,7 @@ class SnippetIndex:
         return float(value) if value else None
 
     def read_full_list(self, workspace: str, when: float) -> None:
-        with self._lock:
+        with self._lock, self._transaction():
             self._set_meta(f"full-list:{workspace}", repr(when))
 
     def tidy(self) -> None:
@@ -323,14 +369,74 @@ def index_path(cache_dir: Path, api_url: str, account: str) -> Path:
     return cache_dir / f"index-{key}.sqlite3"
 
 
+def is_damage(error: BaseException) -> bool:
+    """Whether an SQLite error says the index file is damaged (not merely full or locked)."""
+    return getattr(error, "sqlite_errorname", None) in ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+
+
+def credential_key(secret: str) -> str:
+    """Who a token is when the account cannot be read (``GET /user`` is 403): the token itself, hashed."""
+    return "credential:" + hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+async def account_identity(client: SnippetsClient) -> str:
+    """The identity an index belongs to: the login (API token), else the account ``GET /user`` names (one
+    request), else the credential itself (hashed): never a name two people share."""
+    credentials = client.credentials
+    if credentials is not None and credentials.username:
+        return credentials.username
+    found = await client.current_user_if_readable()
+    if found is not None and (found.uuid or found.nickname):
+        return str(found.uuid or found.nickname)
+    return credential_key(credentials.secret if credentials is not None else "")
+
+
+def set_aside(path: Path) -> Path:
+    """Move a damaged index (file or whatever stands in its place) and its journal files out of the way;
+    the new name, kept for whoever wants to look. OSError when it cannot be moved."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}-{os.getpid()}")
+    path.rename(aside)
+    for suffix in ("-wal", "-shm"):
+        journal = path.with_name(path.name + suffix)
+        with contextlib.suppress(OSError):
+            journal.rename(aside.with_name(aside.name + suffix))
+    return aside
+
+
+def open_index_file(path: Path) -> SnippetIndex:
+    """The index at ``path``; a damaged one is set aside and rebuilt; one that cannot be written (a read-only
+    folder, a full disk) gives an index in memory for this session, whose ``problem`` says why."""
+    import sqlite3
+
+    try:
+        return SnippetIndex(path)
+    except (sqlite3.Error, OSError) as error:
+        first = error
+    if os.path.lexists(path):
+        try:
+            aside = set_aside(path)
+        except OSError as error:
+            log.warning("index: %s is damaged (%s) and cannot be moved aside: %s", path, first, error)
+        else:
+            log.warning("index: %s was damaged (%s); set aside as %s, rebuilding it", path, first, aside.name)
+            try:
+                return SnippetIndex(path)
+            except (sqlite3.Error, OSError) as error:
+                first = error
+    index = SnippetIndex(None)
+    index.problem = (
+        f"The search index cannot be written in {path.parent} ({first}). Search works from what this session "
+        "indexes, kept in memory; check that folder's permissions and free space."
+    )
+    log.warning("index: %s", index.problem)
+    return index
+
+
 async def open_index(cache_dir: Path, client: SnippetsClient) -> SnippetIndex:
-    """The index of the account ``client`` speaks for: named by its login, or (an OAuth token has none) by
-    the account ``GET /user`` names (one request)."""
-    account = client.credentials.username if client.credentials else None
-    if not account:
-        found = await client.current_user_if_readable()
-        account = (found.uuid or found.nickname) if found else None
-    return await asyncio.to_thread(SnippetIndex, index_path(cache_dir, client.api_url, account or "account"))
+    """The index of the account ``client`` speaks for (see :func:`account_identity`)."""
+    account = await account_identity(client)
+    return await asyncio.to_thread(open_index_file, index_path(cache_dir, client.api_url, account))
 
 
 # --------------------------------------------------------------------------- keeping it fresh
@@ -371,12 +477,20 @@ class Indexer:
         """Names from the lists, then the contents that changed. ``first_pages``: page 1 of a workspace's
         list (``sort=-updated_on``) that someone read just now (the poller), so it is not read twice.
         Returns whether everything is indexed (False: the budget ran out; the rest waits for the next one)."""
+        import sqlite3
+
         chosen = list(workspaces)
         async with self._lock:
-            listed_all = True
-            for workspace in chosen:
-                listed_all = await self._list(workspace, (first_pages or {}).get(workspace)) and listed_all
-            self.complete = await self._fetch_contents(chosen) and listed_all
+            self.complete = False
+            try:
+                listed_all = True
+                for workspace in chosen:
+                    listed_all = await self._list(workspace, (first_pages or {}).get(workspace)) and listed_all
+                self.complete = await self._fetch_contents(chosen) and listed_all
+            except (sqlite3.Error, OSError) as error:  # local trouble (a full disk): nothing marked done, retried
+                if is_damage(error):
+                    raise  # the index file is damaged: whoever owns it sets it aside
+                log.warning("index: could not store what was read (%s); tried again at the next refresh", error)
             return self.complete
 
     async def _list(self, workspace: str, first_page: ListPage | None) -> bool:
@@ -428,12 +542,15 @@ class Indexer:
         queue = list(reversed(pending))  # pop() takes the newest first
         total, done = len(pending), 0
         title = f"Indexing {total} snippets for search"
+        import sqlite3
+
         async with _progress(self._progress if total > 5 else None, title) as report:
 
             async def worker() -> bool:
                 nonlocal done
                 from snippet_daemon.bitbucket import NotFound
 
+                stored_all = True
                 while queue:
                     if not self.budget.take():
                         return False
@@ -441,20 +558,33 @@ class Indexer:
                     try:
                         content = await self.client.get_snippet_content(workspace, snippet_id)
                     except NotFound:
-                        await asyncio.to_thread(self.index.forget, workspace, snippet_id)
+                        change: Callable[[], None] = functools.partial(self.index.forget, workspace, snippet_id)
                     else:
-                        await asyncio.to_thread(self.index.saw_content, content.snippet, content.files)
+                        change = functools.partial(self.index.saw_content, content.snippet, content.files)
+                    try:
+                        await asyncio.to_thread(change)
+                    except (sqlite3.Error, OSError) as error:  # a full disk: this one stays pending, for later
+                        if is_damage(error):
+                            raise
+                        log.warning("index: could not store %s/%s (%s); retried later", workspace, snippet_id, error)
+                        stored_all = False
                     done += 1
                     report(f"{done} of {total}", 100 * done // total)
-                return True
+                return stored_all
 
             finished = await asyncio.gather(*(worker() for _ in range(min(FETCH_CONCURRENCY, total))))
         if not all(finished):
-            log.info("index: the request budget is spent; %d contents wait for the next refresh", total - done)
+            log.info("index: %d of %d contents wait for the next refresh", total - done, total)
             return False
         if total >= TIDY_AFTER:
             await asyncio.to_thread(self.index.tidy)
         return True
+
+
+def _retrieved(future: asyncio.Future[bool]) -> None:
+    """A refresh nobody waited for (a search started it) logs its failure instead of losing it."""
+    if not future.cancelled() and future.exception() is not None:
+        log.info("index: refresh failed, tried again later: %s", future.exception())
 
 
 @contextlib.asynccontextmanager
@@ -490,6 +620,8 @@ class IndexOwner(Protocol):
 
     def work_done(self, title: str) -> AbstractAsyncContextManager[Callable[[str, int | None], None]]: ...
 
+    def show_message(self, message: str, kind: MessageType = ...) -> None: ...
+
 
 class SearchIndex:
     """The index as the daemon runs it: one file per account, refreshed in the background every
@@ -508,6 +640,7 @@ class SearchIndex:
         self._opening = asyncio.Lock()
         self._changes: list[Callable[[], None]] = []  # index updates from the daemon's own reads, in order
         self._feeding: asyncio.Task[None] | None = None
+        self._refreshed_at: float | None = None  # when the last refresh finished (the clock's time)
 
     @property
     def enabled(self) -> bool:
@@ -542,16 +675,21 @@ class SearchIndex:
 
     async def _open_once(self) -> tuple[SnippetIndex, Indexer]:
         if self._index is None or self._indexer is None:
+            from lsprotocol.types import MessageType
+
             from snippet_daemon.bitbucket import RetryPolicy, SnippetsClient
             from snippet_daemon.console import user_cache_dir
             from snippet_daemon.watcher import TokenBucket
 
             main = self._owner.client()
             self._index = await open_index(user_cache_dir(self._owner.env), main)
+            if self._index.problem:  # said once per index opened: it searches what it can meanwhile
+                self._owner.show_message(self._index.problem, MessageType.Warning)
             # Its own connection that never sleeps on 429: a refresh stops, and the next one goes on.
-            self._client = SnippetsClient(
-                main.credentials, main.api_url, retry=RetryPolicy(rate_limit_budget=0, transient_attempts=1)
-            )
+            if self._client is None:  # (kept when a damaged index file is rebuilt)
+                self._client = SnippetsClient(
+                    main.credentials, main.api_url, retry=RetryPolicy(rate_limit_budget=0, transient_attempts=1)
+                )
             budget = TokenBucket(
                 self._owner.options.index_budget_per_hour, capacity=self._owner.options.index_budget_per_hour
             )
@@ -577,19 +715,56 @@ class SearchIndex:
 
     async def refresh(self) -> bool:
         """One refresh (shared with any already running); whether everything is indexed."""
+        return await asyncio.shield(self._start_refresh())
+
+    def _start_refresh(self) -> asyncio.Future[bool]:
         if self._refreshing is None or self._refreshing.done():
             self._refreshing = asyncio.ensure_future(self._refresh())
-        return await asyncio.shield(self._refreshing)
+            self._refreshing.add_done_callback(_retrieved)
+        return self._refreshing
+
+    def _freshness(self) -> float:
+        """How old the index may be when someone searches: the poll interval (the refresh period when nothing
+        polls, and never more than it)."""
+        period = max(self._owner.options.index_refresh_seconds, 0.05)
+        poll = self._owner.options.poll_interval_seconds
+        return min(poll, period) if poll > 0 else period
 
     async def _refresh(self) -> bool:
         opened = await self._open()
         if opened is None:
             return False
         _, indexer = opened
-        fresh = self._clock() - max(self._owner.options.index_refresh_seconds, 1.0)
+        fresh = self._clock() - max(self._freshness(), 1.0)
         pages = {ws: page for ws, (at, page) in self._pages.items() if at >= fresh}
         self._pages.clear()
-        return await indexer.refresh(await self.workspaces(), pages)
+        import sqlite3
+
+        try:
+            complete = await indexer.refresh(await self.workspaces(), pages)
+        except sqlite3.Error as error:
+            if not is_damage(error):
+                raise
+            await self._set_damaged_aside(error)
+            opened = await self._open()
+            if opened is None:
+                return False
+            complete = await opened[1].refresh(await self.workspaces())
+        self._refreshed_at = self._clock()
+        return complete
+
+    async def _set_damaged_aside(self, error: BaseException) -> None:
+        """The index file turned out damaged while in use: close it, set it aside; the next use rebuilds it."""
+        log.warning("index: the index file is damaged (%s); setting it aside and rebuilding it", error)
+        index, self._index, self._indexer = self._index, None, None
+        if index is None:
+            return
+        await asyncio.to_thread(index.close)
+        if index.path is not None:
+            try:
+                await asyncio.to_thread(set_aside, index.path)
+            except OSError as moving:
+                log.warning("index: the damaged index %s cannot be moved aside: %s", index.path, moving)
 
     async def search(self, query: str, workspace: str | None, limit: int) -> tuple[list[Hit], bool]:
         """Hits from the index as it is; the first search of a session waits for the names to be listed."""
@@ -604,8 +779,23 @@ class SearchIndex:
                 await indexer.refresh([workspace])  # a workspace outside the chosen ones: indexed on demand
             else:
                 await self.refresh()
-        hits = await asyncio.to_thread(index.search, query, chosen, limit)
-        return hits, indexer.complete
+        elif self._refreshed_at is None or self._clock() - self._refreshed_at >= self._freshness():
+            # Older than the poll interval: one refresh starts (shared by every search meanwhile), and until it
+            # is in, the answer says it may be incomplete.
+            self._start_refresh()
+        import sqlite3
+
+        try:
+            hits = await asyncio.to_thread(index.search, query, chosen, limit)
+        except sqlite3.Error as error:
+            if not is_damage(error):
+                raise
+            if self._index is index:
+                await self._set_damaged_aside(error)
+            self._start_refresh()  # rebuilt from Bitbucket; meanwhile nothing is found
+            return [], False
+        refreshing = self._refreshing is not None and not self._refreshing.done()
+        return hits, indexer.complete and not refreshing
 
     # ------------------------------------------------------------------ fed by the daemon's own reads and writes
 

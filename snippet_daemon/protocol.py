@@ -1,12 +1,12 @@
 """The daemon's custom LSP protocol: every method name, parameter and result type, in one place.
 
 This module is the single source of truth for the contract documented in ``docs/protocol.md``;
-``editors/vscode/src/protocol.ts`` and ``editors/nvim/lua/bbsnippets/protocol.lua`` mirror it
-(``tests/test_contract.py`` holds the docs and both mirrors to it). Names are fixed once published:
-add, never rename. Sections: names, errors (kinds, codes, typed ``data``), settings, command
-parameters, request parameters, results, and :data:`METHODS`, the table that binds each method's
-name, kind, params and result types (as rust-analyzer's ``lsp/ext.rs`` does); the server registers
-its handlers and ``executeCommandProvider`` from it.
+``editors/vscode/src/protocol.ts`` and ``editors/nvim/lua/bbsnippets/protocol.lua`` are generated from it
+by ``scripts/gen_protocol.py``, comments and order included (``tests/test_contract.py`` regenerates and
+compares). Names are fixed once published: add, never rename. Sections: names, errors (kinds, codes, typed
+``data``), settings, command parameters, request parameters, results, and :data:`METHODS`, the table that binds
+each method's name, kind, params and result types and feature (as rust-analyzer's ``lsp/ext.rs`` does); the
+server registers its handlers and ``executeCommandProvider`` from it.
 
 On the wire everything is camelCase (``snippetId``, ``isPrivate``); in Python the attrs fields
 are snake_case. :func:`structure` turns a client's JSON into one of the parameter classes (a
@@ -55,6 +55,14 @@ LOGOUT = "bbsnippets.logout"
 WHOAMI = "bbsnippets.whoami"
 HEALTH = "bbsnippets.health"
 SEARCH = "bbsnippets.search"
+LINK = "bbsnippets.link"
+STATUS = "bbsnippets.status"
+PUSH = "bbsnippets.push"
+APPLY_PATCH = "bbsnippets.applyPatch"
+SHARE_DIFF = "bbsnippets.shareDiff"
+RESTORE = "bbsnippets.restore"
+LINKS = "bbsnippets.links"
+UNLINK = "bbsnippets.unlink"
 
 # Requests (a file system over bbsnippet:// URIs).
 STAT = "bbsnippets/stat"
@@ -162,7 +170,7 @@ class InitializationOptions:
     client_name: str | None = None
     # The local search index: on or off, which workspaces besides the default one (["*"]: every workspace
     # bbsnippets.workspaces lists), the most requests an hour it may spend, and how often it reads lists itself.
-    indexing: bool | None = None  # None: SNIPPET_DAEMON_INDEXING, else on
+    indexing: bool | None = None  # absent: SNIPPET_DAEMON_INDEXING, else on
     index_workspaces: list[str] = attrs.Factory(list)
     index_budget_per_hour: float = 300.0
     index_refresh_seconds: float = 300.0
@@ -229,7 +237,7 @@ class DuplicateParams:
 
 @attrs.define
 class SearchParams:
-    query: str
+    query: str  # every word must match (case-insensitive substrings)
     workspace: str | None = None  # default: every indexed workspace
     limit: int = 50
 
@@ -271,9 +279,63 @@ class DiffParams:
 class PullParams:
     workspace: str
     id: str
-    target_dir: str
+    target_dir: str  # absolute
     revision: str | None = None
     overwrite: bool = False
+
+
+@attrs.define
+class LinkParams:
+    """Tie ``folder`` (absolute: a folder, or one file) to a snippet at its HEAD."""
+
+    folder: str
+    workspace: str
+    id: str
+
+
+@attrs.define
+class FolderParams:
+    folder: str  # absolute: a linked folder or file
+
+
+@attrs.define
+class LinksParams:
+    under: str | None = None  # absolute: only the links of this folder and below; default: every link
+
+
+@attrs.define
+class PushParams:
+    folder: str
+    add: list[str] = attrs.Factory(list)  # names relative to the folder, sent although the snippet never had them
+    force: bool = False
+
+
+@attrs.define
+class ApplyPatchParams:
+    workspace: str
+    id: str
+    folder: str  # absolute; the patch's names are relative to it
+    path: str | None = None  # the snippet's .patch/.diff file; default: its only one
+    dry_run: bool = False
+
+
+@attrs.define
+class ShareDiffParams:
+    folder: str  # absolute; any folder inside a git repository
+    staged: bool = False
+    include_untracked: bool = False  # untracked files (not ignored ones) as new files
+    workspace: str | None = None
+    title: str | None = None
+    is_private: bool = True
+    allow_secrets: bool = False
+
+
+@attrs.define
+class RestoreParams:
+    workspace: str
+    id: str
+    revision: str
+    path: str | None = None  # one file; default: every file
 
 
 @attrs.define
@@ -285,7 +347,7 @@ class LoginParams:
 
 @attrs.define
 class NoParams:
-    pass
+    """The argument of commands that take none (from Lua: ``vim.empty_dict()``)."""
 
 
 # --------------------------------------------------------------------------- request parameters
@@ -395,6 +457,10 @@ class CommentsResult:
 @attrs.define
 class WatchResult:
     watching: bool
+    # False (with ``message``, to show) when watching.json could not be written: Bitbucket has the change, but
+    # this computer forgets it at the next start. Left out when it was saved.
+    saved: bool | None = None
+    message: str | None = None
 
 
 @attrs.define
@@ -418,7 +484,7 @@ class CommitInfo:
 
 @attrs.define
 class HistoryResult:
-    commits: list[CommitInfo]
+    commits: list[CommitInfo]  # newest first
 
 
 @attrs.define
@@ -443,12 +509,112 @@ class PullFile:
 
 @attrs.define
 class PullResult:
-    written: list[str]
-    skipped: list[str]
+    written: list[str]  # absolute paths
+    skipped: list[str]  # snippet file names
     # Extensions: why each skipped file was skipped, and files already identical.
     unchanged: list[str] = attrs.Factory(list)
-    reasons: dict[str, str] = attrs.Factory(dict)
+    reasons: dict[str, str] = attrs.Factory(dict)  # name -> why it was skipped
     files: list[PullFile] = attrs.Factory(list)  # one entry per snippet file, in name order
+
+
+FileState = Literal["unchanged", "modified", "deleted"]
+
+
+@attrs.define
+class TrackedFile:
+    name: str  # the snippet's file name
+    path: str  # where it is on disk
+    state: FileState
+
+
+@attrs.define
+class StatusResult:
+    workspace: str
+    id: str
+    revision: str  # the revision the folder is linked at
+    files: list[TrackedFile]
+    remote_revision: str | None = None  # present when the snippet moved since ``revision``
+    folder: str | None = None  # extension: the linked folder (or file), as the link holds it
+
+
+@attrs.define
+class LinkInfo:
+    folder: str  # the linked folder, or the one linked file
+    workspace: str
+    id: str
+    revision: str
+    file: str | None = None  # for a linked file: the snippet file it is
+
+
+@attrs.define
+class LinksResult:
+    links: list[LinkInfo]
+
+
+@attrs.define
+class UnlinkResult:
+    unlinked: bool  # false: it was not linked
+
+
+PushFileStatus = Literal["sent", "deleted"]
+
+
+@attrs.define
+class PushedFile:
+    name: str
+    status: PushFileStatus
+
+
+@attrs.define
+class PushResult:
+    revision: str
+    files: list[PushedFile]
+
+
+PatchFileStatus = Literal["applied", "created", "deleted", "failed", "refused"]
+# unsafePath: a name outside the folder (refused); binary: a binary change (refused); mismatch: the file is not
+# what the patch expects (failed); fileSystem: the OS refused a write (failed).
+PatchFileKind = Literal["unsafePath", "binary", "mismatch", "fileSystem"]
+
+
+@attrs.define
+class PatchedFile:
+    path: str  # where on disk (absolute); for a refused name, the name as the patch gives it
+    status: PatchFileStatus
+    kind: PatchFileKind | None = None
+    message: str | None = None
+    name: str | None = None  # extension: the name in the patch, relative to the folder
+
+
+@attrs.define
+class ApplyPatchResult:
+    applied: bool  # false: nothing changed on disk (also for a dry run that would fail)
+    files: list[PatchedFile]
+
+
+@attrs.define
+class LeftOutFile:
+    name: str
+    reason: str
+
+
+@attrs.define
+class ShareDiffResult:
+    workspace: str
+    id: str
+    title: str
+    is_private: bool
+    html_url: str | None
+    uri: str  # the .patch file's bbsnippet:// URI
+    name: str  # the .patch file's name in the snippet
+    files: list[str]  # the files the patch changes (relative to the repository)
+    left_out: list[LeftOutFile]  # binary changes, each with why
+
+
+@attrs.define
+class RestoreResult:
+    revision: str | None  # the new HEAD (the restored content as one new commit); unchanged when nothing differed
+    files: list[str] = attrs.Factory(list)  # the files the restore changed
 
 
 @attrs.define
@@ -478,7 +644,7 @@ class SearchHit:
 
 @attrs.define
 class SearchResult:
-    results: list[SearchHit]
+    results: list[SearchHit]  # title and file-name hits first, then content hits
     complete: bool  # false while contents are still being indexed (titles and names are searchable at once)
 
 
@@ -533,7 +699,7 @@ class HealthResult:
 
 @attrs.define
 class Empty:
-    pass
+    """The result of requests and commands that answer nothing."""
 
 
 @attrs.define
@@ -558,7 +724,7 @@ class ReadDirectoryResult:
 @attrs.define
 class ReadFileResult:
     base64: str
-    text: str | None = None
+    text: str | None = None  # when the file is UTF-8 without NUL
     revision: str | None = None  # extension: the revision the content was read at
 
 
@@ -573,6 +739,8 @@ class DidChangeParams:
     id: str
     kind: Literal["commit", "comment", "deleted"]
     revision: str | None = None
+    # True when the user watches the snippet: a window/showMessage about this change follows at once.
+    watched: bool = False
 
 
 # --------------------------------------------------------------------------- the method table
@@ -586,12 +754,14 @@ class MethodKind(enum.StrEnum):
 
 @attrs.frozen
 class Method:
-    """One method of the contract: its wire name, how it is called, and its params and result types."""
+    """One method of the contract: its wire name, how it is called, its params and result types, and its feature."""
 
     name: str
     kind: MethodKind
     params: type[Any]
     result: type[Any] | None = None  # None for notifications
+    # The feature that serves it: features/<feature>.py, and <feature>.ts / <feature>.lua in the clients.
+    feature: str = attrs.field(kw_only=True)
 
 
 _C, _R, _N = MethodKind.COMMAND, MethodKind.REQUEST, MethodKind.NOTIFICATION
@@ -599,36 +769,44 @@ _C, _R, _N = MethodKind.COMMAND, MethodKind.REQUEST, MethodKind.NOTIFICATION
 # Every method the daemon answers or sends. Registration and ``executeCommandProvider`` come from this
 # table, and tests/test_contract.py holds docs/protocol.md and the editor mirrors to it.
 METHODS: tuple[Method, ...] = (
-    Method(CREATE, _C, CreateParams, CreateResult),
-    Method(LIST, _C, ListParams, ListResult),
-    Method(OPEN, _C, OpenParams, OpenResult),
-    Method(UPDATE, _C, UpdateParams, OpenResult),
-    Method(DELETE, _C, SnippetRef, Deleted),
-    Method(DUPLICATE, _C, DuplicateParams, CreateResult),
-    Method(WORKSPACES, _C, NoParams, WorkspacesResult),
-    Method(COMMENTS_LIST, _C, SnippetRef, CommentsResult),
-    Method(COMMENTS_ADD, _C, CommentAddParams, CommentInfo),
-    Method(COMMENTS_EDIT, _C, CommentEditParams, CommentInfo),
-    Method(COMMENTS_DELETE, _C, CommentDeleteParams, Deleted),
-    Method(WATCH, _C, SnippetRef, WatchResult),
-    Method(UNWATCH, _C, SnippetRef, WatchResult),
-    Method(WATCH_STATUS, _C, SnippetRef, WatchResult),
-    Method(WATCHERS, _C, SnippetRef, WatchersResult),
-    Method(HISTORY, _C, SnippetRef, HistoryResult),
-    Method(DIFF, _C, DiffParams, DiffResult),
-    Method(PULL, _C, PullParams, PullResult),
-    Method(LOGIN, _C, LoginParams, AccountResult),
-    Method(LOGOUT, _C, NoParams, Empty),
-    Method(WHOAMI, _C, NoParams, AccountResult),
-    Method(HEALTH, _C, NoParams, HealthResult),
-    Method(SEARCH, _C, SearchParams, SearchResult),
-    Method(STAT, _R, UriParams, StatResult),
-    Method(READ_DIRECTORY, _R, UriParams, ReadDirectoryResult),
-    Method(READ_FILE, _R, UriParams, ReadFileResult),
-    Method(WRITE_FILE, _R, WriteFileParams, WriteFileResult),
-    Method(DELETE_FILE, _R, DeleteParams, Empty),
-    Method(RENAME, _R, RenameParams, Empty),
-    Method(DID_CHANGE, _N, DidChangeParams),
+    Method(CREATE, _C, CreateParams, CreateResult, feature="snippets"),
+    Method(LIST, _C, ListParams, ListResult, feature="snippets"),
+    Method(OPEN, _C, OpenParams, OpenResult, feature="snippets"),
+    Method(UPDATE, _C, UpdateParams, OpenResult, feature="snippets"),
+    Method(DELETE, _C, SnippetRef, Deleted, feature="snippets"),
+    Method(DUPLICATE, _C, DuplicateParams, CreateResult, feature="snippets"),
+    Method(WORKSPACES, _C, NoParams, WorkspacesResult, feature="snippets"),
+    Method(COMMENTS_LIST, _C, SnippetRef, CommentsResult, feature="comments"),
+    Method(COMMENTS_ADD, _C, CommentAddParams, CommentInfo, feature="comments"),
+    Method(COMMENTS_EDIT, _C, CommentEditParams, CommentInfo, feature="comments"),
+    Method(COMMENTS_DELETE, _C, CommentDeleteParams, Deleted, feature="comments"),
+    Method(WATCH, _C, SnippetRef, WatchResult, feature="watch"),
+    Method(UNWATCH, _C, SnippetRef, WatchResult, feature="watch"),
+    Method(WATCH_STATUS, _C, SnippetRef, WatchResult, feature="watch"),
+    Method(WATCHERS, _C, SnippetRef, WatchersResult, feature="watch"),
+    Method(HISTORY, _C, SnippetRef, HistoryResult, feature="history"),
+    Method(DIFF, _C, DiffParams, DiffResult, feature="history"),
+    Method(PULL, _C, PullParams, PullResult, feature="pull"),
+    Method(LOGIN, _C, LoginParams, AccountResult, feature="account"),
+    Method(LOGOUT, _C, NoParams, Empty, feature="account"),
+    Method(WHOAMI, _C, NoParams, AccountResult, feature="account"),
+    Method(HEALTH, _C, NoParams, HealthResult, feature="account"),
+    Method(SEARCH, _C, SearchParams, SearchResult, feature="search"),
+    Method(LINK, _C, LinkParams, StatusResult, feature="push"),
+    Method(STATUS, _C, FolderParams, StatusResult, feature="push"),
+    Method(PUSH, _C, PushParams, PushResult, feature="push"),
+    Method(LINKS, _C, LinksParams, LinksResult, feature="push"),
+    Method(UNLINK, _C, FolderParams, UnlinkResult, feature="push"),
+    Method(APPLY_PATCH, _C, ApplyPatchParams, ApplyPatchResult, feature="patch"),
+    Method(SHARE_DIFF, _C, ShareDiffParams, ShareDiffResult, feature="patch"),
+    Method(RESTORE, _C, RestoreParams, RestoreResult, feature="history"),
+    Method(STAT, _R, UriParams, StatResult, feature="files"),
+    Method(READ_DIRECTORY, _R, UriParams, ReadDirectoryResult, feature="files"),
+    Method(READ_FILE, _R, UriParams, ReadFileResult, feature="files"),
+    Method(WRITE_FILE, _R, WriteFileParams, WriteFileResult, feature="files"),
+    Method(DELETE_FILE, _R, DeleteParams, Empty, feature="files"),
+    Method(RENAME, _R, RenameParams, Empty, feature="files"),
+    Method(DID_CHANGE, _N, DidChangeParams, feature="watch"),
 )
 
 METHODS_BY_NAME: dict[str, Method] = {method.name: method for method in METHODS}

@@ -23,7 +23,8 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     from snippet_daemon.sandbox import Sandbox
 
-    with Sandbox(data_dir=tmp_path / "sandbox-data", port=0) as server:
+    # started for tests: its control routes (/_sandbox/faults, /_sandbox/requests) answer without credentials
+    with Sandbox(data_dir=tmp_path / "sandbox-data", port=0, control_routes=True) as server:
         yield server
 
 

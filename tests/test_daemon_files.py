@@ -578,3 +578,42 @@ async def test_files_of_several_megabytes_round_trip_exactly(daemon: Daemon, san
     await write(daemon, base + "big.bin", changed)
     _, files = await remote(sandbox, workspace, snippet_id)
     assert files["big.bin"] == changed and files["big.txt"] == text
+
+
+# --------------------------------------------------------------------------- #19 item 1: writes keep their order
+
+
+async def test_save_rename_save_land_in_the_order_sent(daemon: Daemon, sandbox: Sandbox) -> None:
+    """An editor that renames and autosaves: save a.txt, rename b.txt -> d.txt, save a new b.txt, a few ms apart.
+    The rename moves the OLD b.txt text; the new b.txt is a file of its own; every ok is a state that happened."""
+    ws, sid = await create(daemon, {"a.txt": b"a1\n", "b.txt": b"old b\n"})
+    for name in ("a.txt", "b.txt"):
+        await read(daemon, snippet_uri(ws, sid, name))
+    sandbox.faults.latency_ms = 50
+    sends = []
+    for call in (
+        write(daemon, snippet_uri(ws, sid, "a.txt"), b"a2\n"),
+        rename(daemon, snippet_uri(ws, sid, "b.txt"), snippet_uri(ws, sid, "d.txt")),
+        write(daemon, snippet_uri(ws, sid, "b.txt"), b"new b\n", create=True, overwrite=True),
+    ):
+        sends.append(asyncio.create_task(call))
+        await asyncio.sleep(0.005)
+    answers = await asyncio.gather(*sends, return_exceptions=True)
+    sandbox.faults.latency_ms = 0
+
+    assert not [answer for answer in answers if isinstance(answer, BaseException)], answers
+    assert (await remote(sandbox, ws, sid))[1] == {"a.txt": b"a2\n", "d.txt": b"old b\n", "b.txt": b"new b\n"}
+    assert await read(daemon, snippet_uri(ws, sid, "d.txt")) == b"old b\n"
+
+
+async def test_a_rename_of_a_file_whose_save_failed_is_not_answered_ok(daemon: Daemon, sandbox: Sandbox) -> None:
+    ws, sid = await create(daemon, {"b.txt": b"old b\n"})
+    await read(daemon, snippet_uri(ws, sid, "b.txt"))
+    async with make_client(sandbox) as other:  # someone else changed b.txt: our save of it is a conflict
+        await other.update_snippet(ws, sid, files={"b.txt": b"their b\n"})
+    saving = asyncio.create_task(write(daemon, snippet_uri(ws, sid, "b.txt"), b"my b\n"))
+    await asyncio.sleep(0.005)
+    renaming = asyncio.create_task(rename(daemon, snippet_uri(ws, sid, "b.txt"), snippet_uri(ws, sid, "d.txt")))
+    await fails("conflict", saving)
+    await fails("conflict", renaming)
+    assert (await remote(sandbox, ws, sid))[1] == {"b.txt": b"their b\n"}

@@ -234,7 +234,7 @@ async def test_contents_wait_for_the_budget_but_names_are_searchable_at_once(san
 
 
 def test_indexing_follows_the_option_then_the_environment() -> None:
-    from snippet_daemon.server import create_server
+    from snippet_daemon.app import create_server
 
     server = create_server({"SNIPPET_DAEMON_INDEXING": "off"})
     server.configure({})
@@ -247,7 +247,7 @@ def test_indexing_follows_the_option_then_the_environment() -> None:
 
 
 async def test_a_refresh_reuses_the_list_page_the_poller_just_read(sandbox: Sandbox, tmp_path: Path) -> None:
-    from snippet_daemon.server import create_server
+    from snippet_daemon.app import create_server
     from tests.daemon import user_env
 
     server = create_server(
@@ -287,3 +287,169 @@ async def test_what_the_daemon_saves_is_searchable_at_once_and_binary_files_by_n
     assert where(await search(daemon, "new words")) == [(created.id, "notes.txt", 1)]  # the save fed the index
     assert (await search(daemon, "old words"))["results"] == []
     assert [r for r in sandbox.requests if r.path.startswith("/2.0/snippets/demo/")] == []  # for free
+
+
+# --------------------------------------------------------------------------- #19 item 11: search input
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [("retry\x00helper", "NUL"), ("retry \ud800", "surrogate"), (" ".join(["ab"] * 2000), "2,000 words")],
+    ids=["nul", "lone-surrogate", "2000-short-words"],
+)
+async def test_search_text_that_cannot_be_searched_is_an_invalid_argument_with_a_reason(
+    daemon: Daemon, query: str, reason: str
+) -> None:
+    with pytest.raises(DaemonError) as refused:
+        await search(daemon, query)
+    assert refused.value.kind == "invalidArgument" and reason in str(refused.value)
+
+    with pytest.raises(Exception) as symbol_refused:
+        await daemon.client.workspace_symbol_async(types.WorkspaceSymbolParams(query=query))
+    assert reason in str(symbol_refused.value) and "bug" not in str(symbol_refused.value)
+    assert (await search(daemon, "retry"))["results"] == []  # the daemon is fine
+
+
+# --------------------------------------------------------------------------- #19 item 3: an index per identity
+
+
+async def test_tokens_that_cannot_read_the_account_never_share_an_index(tmp_path: Path) -> None:
+    """Two OAuth tokens without read:user (GET /user is 403): each daemon's index is its own; Bob's search never
+    returns a line of Alice's private snippet."""
+    from snippet_daemon.sandbox.accounts import ALL_SCOPES, SCOPE_READ_USER, new_user
+    from tests.daemon import user_env
+
+    scopes = set(ALL_SCOPES) - {SCOPE_READ_USER}
+    users = [new_user("alice", "Alice", scopes), new_user("bob", "Bob", scopes)]
+    with Sandbox(data_dir=tmp_path / "data", users=users) as sandbox:
+        async with make_client(sandbox, 0, kind="accessToken") as alice_client:
+            await alice_client.create_snippet("alice", {"notes.txt": b"quartz-lantern 4711\n"}, title="mine")
+        options = {**INDEXING, "workspace": "alice"}
+        alice = await start_daemon(sandbox, user=0, credentials=user_env(sandbox, 0, "accessToken"), options=options)
+        try:
+            found = await search_until(alice, "quartz-lantern", lambda result: result["results"])
+            assert found["results"][0]["preview"] == "quartz-lantern 4711"
+        finally:
+            await alice.stop()
+        bob = await start_daemon(sandbox, user=1, credentials=user_env(sandbox, 1, "accessToken"), options=options)
+        try:
+            try:
+                seen = (await search(bob, "quartz-lantern"))["results"]
+            except DaemonError as error:  # he may not list her workspace at all
+                seen = []
+                assert error.kind in ("forbidden", "notFound"), error
+            assert seen == []
+        finally:
+            await bob.stop()
+        assert len(list(cache_dir(sandbox).glob("index-*.sqlite3"))) == 2
+
+
+# --------------------------------------------------------------------------- #19 item 4: a full disk
+
+
+def _index_files(sandbox: Sandbox) -> list[Path]:
+    return [path for path in cache_dir(sandbox).glob("index-*") if path.is_file()]
+
+
+async def test_a_full_disk_leaves_search_incomplete_and_is_retried(sandbox: Sandbox) -> None:
+    import resource
+
+    daemon = await start_daemon(sandbox, options=INDEXING)
+    try:
+        async with make_client(sandbox) as elsewhere:
+            await elsewhere.create_snippet("demo", {"small.txt": b"tiny-alpha\n"}, title="small")
+            await search_until(daemon, "tiny-alpha", lambda result: result["complete"] and result["results"])
+            pid = daemon.client._server.pid  # type: ignore[union-attr]
+            largest = max(path.stat().st_size for path in _index_files(sandbox))
+            # The disk is full: no index file may grow (SQLite sees EFBIG, as with ENOSPC).
+            resource.prlimit(pid, resource.RLIMIT_FSIZE, (largest + 4096, resource.RLIM_INFINITY))
+            big = "".join(f"line {n} of the huge-bravo text, padding padding padding\n" for n in range(20_000))
+            await elsewhere.create_snippet("demo", {"big.txt": big.encode()}, title="big")
+        deadline = asyncio.get_running_loop().time() + 15
+        while not any("could not store" in message for message in daemon.log_messages):
+            assert asyncio.get_running_loop().time() < deadline, daemon.log_messages
+            await search(daemon, "tiny-alpha")  # searches keep refreshing the index
+            await asyncio.sleep(0.1)
+        result = await search(daemon, "huge-bravo")
+        assert result["complete"] is False  # its text is not in, so the answer does not claim to be complete
+
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        found = await search_until(daemon, "huge-bravo", lambda result: result["complete"] and result["results"])
+        assert found["results"][0]["name"] == "big.txt"
+    finally:
+        await daemon.stop()
+
+
+# --------------------------------------------------------------------------- #19 item 5: a damaged index
+
+
+def _damage(path: Path, how: str) -> None:
+    from snippet_daemon.index import SnippetIndex
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if how == "garbage":
+        path.write_bytes(b"this is not a database\n" * 500)
+    elif how == "truncated":
+        index = SnippetIndex(path)
+        for number in range(200):
+            index._db.execute(
+                "INSERT INTO texts (workspace, id, name, body) VALUES (?, ?, ?, ?)",
+                ("demo", str(number), "f", f"filler text number {number} " * 40),
+            )
+        index.close()
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif how == "directory":
+        (path / "inside").mkdir(parents=True)
+    else:  # a cache folder nothing can be written in: read-only (that does not stop root), and in fact a file
+        path.parent.rmdir()
+        path.parent.write_bytes(b"")
+        path.parent.chmod(0o400)
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncated", "directory", "unwritable folder"])
+async def test_a_damaged_index_is_set_aside_and_rebuilt(sandbox: Sandbox, how: str) -> None:
+    from snippet_daemon.index import index_path
+
+    path = index_path(cache_dir(sandbox), sandbox.base_url, sandbox.users[0].email)
+    _damage(path, how)
+    async with make_client(sandbox) as elsewhere:
+        await elsewhere.create_snippet("demo", {"kept.txt": b"marble-comet\n"}, title="kept")
+    daemon = await start_daemon(sandbox, options=INDEXING)
+    try:
+        found = await search_until(daemon, "marble-comet", lambda result: result["complete"] and result["results"])
+        assert found["results"][0]["name"] == "kept.txt"
+        await search(daemon, "marble-comet")
+        warnings = [message for message in daemon.shown_messages if "search index" in message]
+        if how == "unwritable folder":
+            assert len(warnings) == 1 and "cannot be written" in warnings[0]  # said once, why, and what to do
+            assert not path.exists()
+        else:
+            assert warnings == []
+            assert path.is_file() and list(path.parent.glob(path.name + ".damaged-*"))  # the old one kept aside
+    finally:
+        await daemon.stop()
+
+
+# --------------------------------------------------------------------------- #19 item 13: fresh on search
+
+
+async def test_a_search_older_than_the_poll_interval_refreshes_once_and_says_so(sandbox: Sandbox) -> None:
+    options = {"indexing": True, "indexRefreshSeconds": 300, "pollIntervalSeconds": 0.5}
+    daemon = await start_daemon(sandbox, options=options)
+    try:
+        first = await search(daemon, "violet")  # the first search of a session waits for the list
+        assert first["results"] == [] and first["complete"]
+        async with make_client(sandbox) as colleague:
+            shared = await colleague.create_snippet("demo", {"plan.txt": b"violet-harbor\n"}, title="shared")
+        await asyncio.sleep(0.6)  # older than the poll interval (the refresh period is 5 minutes)
+        sandbox.clear_requests()
+        sandbox.faults.latency_ms = 200  # the refresh is still on its way while these searches answer
+        answers = await asyncio.gather(*(search(daemon, "violet") for _ in range(3)))
+        assert all(answer["complete"] is False for answer in answers)
+        found = await search_until(daemon, "violet-harbor", lambda result: result["complete"] and result["results"])
+        sandbox.faults.latency_ms = 0
+        assert found["results"][0]["id"] == shared.id
+        lists = [r for r in sandbox.requests if r.method == "GET" and r.path == "/2.0/snippets/demo"]
+        assert len(lists) == 1, lists  # one list request, shared by the searches of that moment
+    finally:
+        await daemon.stop()

@@ -55,7 +55,7 @@ from snippet_daemon.bitbucket.errors import (
     ServerError,
     error_from_response,
 )
-from snippet_daemon.bitbucket.models import Account, Comment, Commit, Snippet, SnippetContent, Workspace
+from snippet_daemon.bitbucket.models import Account, Comment, Commit, Snippet, SnippetContent, Workspace, content_digest
 from snippet_daemon.bitbucket.multipart import MultipartError, decode_snippet_body, encode_related
 
 log = logging.getLogger("snippet_daemon.bitbucket")
@@ -568,6 +568,7 @@ class SnippetsClient:
         files: Mapping[str, bytes | None] | None = None,
         at_revision: str | None = None,
         files_after: Mapping[str, bytes] | None = None,
+        digests_after: Mapping[str, str] | None = None,
     ) -> Snippet:
         """A differential PUT: only what is given changes.
 
@@ -580,7 +581,8 @@ class SnippetsClient:
         ``at_revision`` with ``files`` applied). A compare-and-swap whose first answer was lost is
         sent again and meets 405 if that first try landed: then HEAD is read (1 request), and if it
         holds exactly these files the write landed and HEAD is the answer. Otherwise, or without
-        ``files_after``, it is a :class:`Conflict`.
+        ``files_after``, it is a :class:`Conflict`. ``digests_after`` stands in for ``files_after`` when
+        only the files' :func:`~snippet_daemon.bitbucket.models.content_digest` are known (a push).
         """
         metadata: dict[str, Any] = {}
         if not isinstance(title, _Unset):
@@ -601,8 +603,13 @@ class SnippetsClient:
                 "PUT", url, what=what, content=body, headers_extra={"Content-Type": content_type}, delivery=delivery
             )
         except Conflict as conflict:
-            if delivery.may_have_landed and at_revision and files_after is not None:
-                return await self._landed_or_conflict(conflict, workspace, snippet_id, metadata, files_after)
+            if delivery.may_have_landed and at_revision and (files_after is not None or digests_after is not None):
+                expected = (
+                    {name: content_digest(data) for name, data in files_after.items()}
+                    if files_after is not None
+                    else dict(digests_after or {})
+                )
+                return await self._landed_or_conflict(conflict, workspace, snippet_id, metadata, expected)
             await self._learn_remote_revision(conflict, workspace, snippet_id)
             raise
         return Snippet.from_json(data, workspace)
@@ -613,7 +620,7 @@ class SnippetsClient:
         workspace: str,
         snippet_id: str,
         metadata: Mapping[str, Any],
-        files_after: Mapping[str, bytes],
+        digests_after: Mapping[str, str],
     ) -> Snippet:
         """A compare-and-swap sent again met 405: its own first try, or another writer? HEAD says (1 request)."""
         try:
@@ -625,7 +632,8 @@ class SnippetsClient:
             ) from None
         title = metadata.get("title", head.snippet.title) or ""  # None clears it
         is_private = metadata.get("is_private", head.snippet.is_private)
-        ours = head.files == dict(files_after) and (head.snippet.title, head.snippet.is_private) == (title, is_private)
+        held = {name: content_digest(data) for name, data in head.files.items()}
+        ours = held == dict(digests_after) and (head.snippet.title, head.snippet.is_private) == (title, is_private)
         if ours:
             log.info("the answer to saving %s/%s was lost; HEAD %s is that save", workspace, snippet_id, head.revision)
             return head.snippet

@@ -6,12 +6,18 @@ Snippet ids are strings (the spec says integer; the API sends ``"kypj"``).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 _HEX = re.compile(r"^[0-9a-f]{7,64}$")
+
+
+def content_digest(data: bytes) -> str:
+    """A file's content as a short, stable fingerprint (SHA-256, hex): what a link remembers of each file."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def _str(value: Any) -> str | None:

@@ -9,7 +9,7 @@ snippet there too. A file name may contain ``/``; its leading parts then appear 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable, Mapping
 from typing import TYPE_CHECKING, Literal
 
 from snippet_daemon import protocol, uri
@@ -24,7 +24,8 @@ from snippet_daemon.features.common import (
 from snippet_daemon.protocol import ErrorKind, ProtocolError
 
 if TYPE_CHECKING:
-    from snippet_daemon.server import Handler, SnippetServer
+    from snippet_daemon.features.common import Handler
+    from snippet_daemon.server import SnippetServer
     from snippet_daemon.uri import SnippetUri
 
 FILE: Literal["file"] = "file"
@@ -39,20 +40,24 @@ async def _entry(ls: SnippetServer, target: SnippetUri) -> CachedSnippet:
 
 def _under(entry: CachedSnippet, directory: str) -> list[str]:
     """File names inside ``directory`` (``""`` = the snippet itself)."""
+    return _under_names(entry.files, directory)
+
+
+def _under_names(files: Iterable[str], directory: str) -> list[str]:
     prefix = f"{directory}/" if directory else ""
-    return [name for name in entry.files if name.startswith(prefix)]
+    return [name for name in files if name.startswith(prefix)]
 
 
 def _not_found(target: SnippetUri) -> ProtocolError:
     return ProtocolError(ErrorKind.NOT_FOUND, f"{target} does not exist (it may have been renamed or deleted).")
 
 
-def _check_parents(entry: CachedSnippet, target: SnippetUri, path: str, gone: Iterable[str] = ()) -> None:
+def _check_parents(files: Mapping[str, bytes], target: SnippetUri, path: str, gone: Iterable[str] = ()) -> None:
     """A file cannot also be a directory: ``a.txt/b`` next to the file ``a.txt`` is refused here, not by Bitbucket."""
     parts = path.split("/")
     for end in range(1, len(parts)):
         parent = "/".join(parts[:end])
-        if parent in entry.files and parent not in gone:
+        if parent in files and parent not in gone:
             raise ProtocolError(
                 ErrorKind.INVALID_ARGUMENT, f"{target}: {parent} is a file in this snippet, so it cannot hold files."
             )
@@ -126,7 +131,7 @@ def _writable(target: SnippetUri, action: str) -> None:
         raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{target} is not a file URI (bbsnippet://WS/ID/PATH).")
 
 
-async def _save(
+def _queue_save(
     ls: SnippetServer,
     target: SnippetUri,
     entry: CachedSnippet,
@@ -134,10 +139,15 @@ async def _save(
     *,
     force: bool,
     allow_secrets: bool,
-) -> str | None:
+    moving: frozenset[str] = frozenset(),
+) -> Awaitable[str | None]:
     if not entry.snippet.is_private:
         refuse_secrets({name: data for name, data in changes.items() if data is not None}, allow_secrets=allow_secrets)
-    return await ls.documents.write(target.workspace, target.snippet_id, changes, force=force)
+    return ls.documents.enqueue(target.workspace, target.snippet_id, changes, force=force, moving=moving)
+
+
+# Each write below holds the snippet's intake from its first line until it is queued, and checks against the
+# files as they will be once the writes received before it land: writes take effect in the order received.
 
 
 async def write_file(ls: SnippetServer, params: protocol.WriteFileParams) -> protocol.WriteFileResult:
@@ -146,18 +156,20 @@ async def write_file(ls: SnippetServer, params: protocol.WriteFileParams) -> pro
     path = target.file_path
     check_file_name(path)
     data = decode_content(protocol.WRITE_FILE, params.text, params.base64)
-    entry = await ls.documents.head(target.workspace, target.snippet_id)
-    exists = path in entry.files
-    if not exists and not params.create:
-        raise _not_found(target)
-    if exists and not params.overwrite:
-        raise ProtocolError(ErrorKind.FILE_EXISTS, f"{target} already exists; pass overwrite: true to replace it.")
-    if not exists and _under(entry, path):
-        raise ProtocolError(ErrorKind.FILE_EXISTS, f"{target} is a directory of files in this snippet.")
-    if not exists:
-        _check_parents(entry, target, path)
-    revision = await _save(ls, target, entry, {path: data}, force=params.force, allow_secrets=params.allow_secrets)
-    return protocol.WriteFileResult(revision=revision)
+    async with ls.documents.intake(target.workspace, target.snippet_id):
+        entry = await ls.documents.head(target.workspace, target.snippet_id)
+        files = ls.documents.expected_files(target.workspace, target.snippet_id, entry)
+        exists = path in files
+        if not exists and not params.create:
+            raise _not_found(target)
+        if exists and not params.overwrite:
+            raise ProtocolError(ErrorKind.FILE_EXISTS, f"{target} already exists; pass overwrite: true to replace it.")
+        if not exists and _under_names(files, path):
+            raise ProtocolError(ErrorKind.FILE_EXISTS, f"{target} is a directory of files in this snippet.")
+        if not exists:
+            _check_parents(files, target, path)
+        saved = _queue_save(ls, target, entry, {path: data}, force=params.force, allow_secrets=params.allow_secrets)
+    return protocol.WriteFileResult(revision=await saved)
 
 
 async def delete(ls: SnippetServer, params: protocol.DeleteParams) -> protocol.Empty:
@@ -166,14 +178,17 @@ async def delete(ls: SnippetServer, params: protocol.DeleteParams) -> protocol.E
         await ls.documents.delete_snippet(target.workspace, target.snippet_id)
         return protocol.Empty()
     _writable(target, "delete")
-    entry = await ls.documents.head(target.workspace, target.snippet_id)
-    path = target.file_path
-    names = [path] if path in entry.files else _under(entry, path)
-    if not names:
-        raise _not_found(target)
-    if len(names) > 1 and not params.recursive:
-        raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{target} is a directory; pass recursive: true.")
-    await ls.documents.write(target.workspace, target.snippet_id, dict.fromkeys(names))
+    async with ls.documents.intake(target.workspace, target.snippet_id):
+        entry = await ls.documents.head(target.workspace, target.snippet_id)
+        files = ls.documents.expected_files(target.workspace, target.snippet_id, entry)
+        path = target.file_path
+        names = [path] if path in files else _under_names(files, path)
+        if not names:
+            raise _not_found(target)
+        if len(names) > 1 and not params.recursive:
+            raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{target} is a directory; pass recursive: true.")
+        deleted = ls.documents.enqueue(target.workspace, target.snippet_id, dict.fromkeys(names))
+    await deleted
     return protocol.Empty()
 
 
@@ -187,24 +202,26 @@ async def rename(ls: SnippetServer, params: protocol.RenameParams) -> protocol.E
             "A file can only be renamed within its snippet; copy it (readFile + writeFile) to move it to another.",
         )
     check_file_name(new.file_path)
-    # The bytes to move come from the cache: let a save of them still on its way land first.
-    await ls.documents.settle(old.workspace, old.snippet_id)
-    entry = await ls.documents.head(old.workspace, old.snippet_id)
-    if old.file_path in entry.files:
-        moves = {old.file_path: new.file_path}
-    else:
-        moves = {name: new.file_path + name[len(old.file_path) :] for name in _under(entry, old.file_path)}
-    if not moves:
-        raise _not_found(old)
-    for destination in moves.values():
-        _check_parents(entry, new, destination, gone=moves.keys())
-    clashes = [target for target in moves.values() if target in entry.files and target not in moves]
-    if clashes and not params.overwrite:
-        raise ProtocolError(ErrorKind.FILE_EXISTS, f"{new} already exists; pass overwrite: true to replace it.")
-    changes: Changes = dict.fromkeys(moves)
-    for source, destination in moves.items():
-        changes[destination] = entry.files[source]
-    await _save(ls, old, entry, changes, force=False, allow_secrets=True)
+    async with ls.documents.intake(old.workspace, old.snippet_id):
+        entry = await ls.documents.head(old.workspace, old.snippet_id)
+        # The bytes to move are those the saves received before this rename leave, landed or on their way.
+        files = ls.documents.expected_files(old.workspace, old.snippet_id, entry)
+        if old.file_path in files:
+            moves = {old.file_path: new.file_path}
+        else:
+            moves = {name: new.file_path + name[len(old.file_path) :] for name in _under_names(files, old.file_path)}
+        if not moves:
+            raise _not_found(old)
+        for destination in moves.values():
+            _check_parents(files, new, destination, gone=moves.keys())
+        clashes = [target for target in moves.values() if target in files and target not in moves]
+        if clashes and not params.overwrite:
+            raise ProtocolError(ErrorKind.FILE_EXISTS, f"{new} already exists; pass overwrite: true to replace it.")
+        changes: Changes = dict.fromkeys(moves)
+        for source, destination in moves.items():
+            changes[destination] = files[source]
+        renamed = _queue_save(ls, old, entry, changes, force=False, allow_secrets=True, moving=frozenset(moves))
+    await renamed
     return protocol.Empty()
 
 

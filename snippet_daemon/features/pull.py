@@ -3,6 +3,8 @@
 The same rules as ``snippet-daemon pull`` (:mod:`snippet_daemon.pull`): unsafe names are refused,
 a different existing file is kept unless ``overwrite``, a file the OS refuses fails alone; each file is
 reported in ``files`` with its status, so a client can offer to overwrite exactly the ``exists`` ones.
+The folder is then linked to the snippet at the revision pulled (:func:`snippet_daemon.links.pull_and_link`,
+as the command line does), so ``bbsnippets.status`` and ``bbsnippets.push`` work on it.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from snippet_daemon import protocol
 from snippet_daemon.protocol import ErrorKind, ProtocolError
 
 if TYPE_CHECKING:
-    from snippet_daemon.server import Handler, SnippetServer
+    from snippet_daemon.features.common import Handler
+    from snippet_daemon.server import SnippetServer
 
 
 async def pull(ls: SnippetServer, params: protocol.PullParams) -> protocol.PullResult:
-    from snippet_daemon.pull import write_files
+    from snippet_daemon.features.push import optional_link_store
+    from snippet_daemon.links import pull_and_link
 
     target = Path(params.target_dir).expanduser()
     if not target.is_absolute():
@@ -36,7 +40,17 @@ async def pull(ls: SnippetServer, params: protocol.PullParams) -> protocol.PullR
         else:
             entry = await ls.documents.head(params.workspace, params.id, refresh=True)
         progress(f"writing {len(entry.files)} files", 50)
-        report = await asyncio.to_thread(write_files, target, entry.files, overwrite=params.overwrite)
+        store = await optional_link_store(ls)
+        report = await asyncio.to_thread(
+            pull_and_link,
+            store,
+            params.workspace,
+            params.id,
+            entry.revision,
+            entry.files,
+            target,
+            overwrite=params.overwrite,
+        )
         progress("done", 100)
     return protocol.PullResult(
         written=[str(outcome.path) for outcome in report.files if outcome.status == "written"],

@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from snippet_daemon import protocol, uri
+from snippet_daemon.index import query_problem
 from snippet_daemon.protocol import ErrorKind, ProtocolError
+from snippet_daemon.transport import to_rpc_error
 
 if TYPE_CHECKING:
+    from snippet_daemon.features.common import Handler
     from snippet_daemon.index import Hit
-    from snippet_daemon.server import Handler, SnippetServer
+    from snippet_daemon.server import SnippetServer
 
 MAX_LIMIT = 500
 SYMBOL_LIMIT = 100
@@ -38,6 +41,9 @@ def _hit(hit: Hit) -> protocol.SearchHit:
 async def search(ls: SnippetServer, params: protocol.SearchParams) -> protocol.SearchResult:
     if not params.query.strip():
         raise ProtocolError(ErrorKind.INVALID_ARGUMENT, "bbsnippets.search: query is empty; give some text to find.")
+    problem = query_problem(params.query)
+    if problem is not None:
+        raise ProtocolError(ErrorKind.INVALID_ARGUMENT, problem)
     if not ls.search_index.enabled:
         raise ProtocolError(
             ErrorKind.INVALID_ARGUMENT,
@@ -54,6 +60,9 @@ async def workspace_symbol(ls: SnippetServer, params: types.WorkspaceSymbolParam
     if not params.query.strip() or not ls.search_index.enabled:
         return []
     ls.touch()
+    problem = query_problem(params.query)
+    if problem is not None:  # as bbsnippets.search answers it: the picker shows why
+        raise to_rpc_error(ProtocolError(ErrorKind.INVALID_ARGUMENT, problem))
     try:
         hits, _ = await ls.search_index.search(params.query, None, SYMBOL_LIMIT)
     except ProtocolError:

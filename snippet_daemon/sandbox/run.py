@@ -62,12 +62,13 @@ def run_sandbox(
     seed_demo: bool,
     api_token: str | None,
     stream: TextIO,
+    control_routes: bool = False,
 ) -> int:
     """Serve until Ctrl+C or SIGTERM, then stop cleanly. Returns the process exit code."""
     users = default_users()
     if api_token:
         users[0].api_token = api_token
-    sandbox = Sandbox(data_dir, host=host, port=port, users=users)
+    sandbox = Sandbox(data_dir, host=host, port=port, users=users, control_routes=control_routes)
     try:
         sandbox.start()
     except OSError as error:

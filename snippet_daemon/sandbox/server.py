@@ -1,8 +1,14 @@
 """The HTTP side of the sandbox: a real threaded HTTP/1.1 server, and :class:`Sandbox`, its handle.
 
 ``/2.0/...`` goes to :mod:`.api` after the injected faults (:mod:`.faults`) had their say and is
-recorded; ``/_sandbox/...`` are unauthenticated admin routes for tests and demos driven from another
-process (request log, faults); anything else is a web page (:mod:`.webpages`).
+recorded; ``/_sandbox/...`` are control routes for tests and demos driven from another process (request
+log, faults); anything else is a web page (:mod:`.webpages`).
+
+It is a local service, and a browser on the same machine must not be able to drive it: the control routes
+answer only when the sandbox was started for tests (``control_routes=True``, ``snippet-daemon sandbox
+--control``) or to a request carrying a sandbox user's credentials; only loopback ``Host`` values (and the
+host it was told to serve) are answered, which closes the DNS-rebinding path; and a request body is read only
+once the request is authenticated, so anonymous uploads cost nothing.
 
 Like Bitbucket's front end this speaks keep-alive HTTP/1.1 with an exact ``Content-Length`` on
 every answer, accepts chunked request bodies, and sends an empty ``text/html`` body with 204s.
@@ -40,6 +46,8 @@ logger = logging.getLogger("snippet_daemon.sandbox")
 MAX_BODY = 64 * 1024 * 1024
 MAX_RECORDED = 100_000  # oldest recorded requests are forgotten beyond this
 _HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
+_HOST_NAME = re.compile(r"(?P<name>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?")
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "[::1]"})
 
 
 _UNAVAILABLE = ApiResponse(503, b'{"type": "error", "error": {"message": "The sandbox is stopping"}}', JSON_TYPE)
@@ -117,6 +125,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def handle_expect_100(self) -> bool:
+        if not self._body_welcome():
+            return True  # no "100 Continue": the answer comes without the body being read
         accepted = super().handle_expect_100()
         self.wfile.flush()  # the writer is buffered: "100 Continue" must not wait for the answer
         return accepted
@@ -234,24 +244,63 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and response.body:
             self.wfile.write(response.body)
 
+    def _body_welcome(self) -> bool:
+        """Whether this request's body would be read (an authenticated API or control request)."""
+        if not self._host_allowed():
+            return False
+        path = self.path.split("?", 1)[0]
+        sandbox = self.server.sandbox
+        if path.startswith("/_sandbox/") and sandbox.control_routes:
+            return True
+        if not (path == "/2.0" or path.startswith(("/2.0/", "/_sandbox/"))):
+            return False
+        services = sandbox._services()
+        return services is not None and services[1].authenticate(self.headers.get("Authorization")).user is not None
+
+    def _has_body(self) -> bool:
+        length = (self.headers.get("Content-Length") or "0").strip()
+        return length != "0" or "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+
+    def _refuse_body(self) -> bytes:
+        """No body is read: if one was announced, the connection closes after the answer (it is still on the wire)."""
+        if self._has_body():
+            self.close_connection = True
+        return b""
+
+    def _host_allowed(self) -> bool:
+        host = self.headers.get("Host")
+        if host is None:
+            return True  # HTTP/1.0 without Host: no browser sends that
+        match = _HOST_NAME.fullmatch(host.strip())
+        if match is None:
+            return False
+        name = match.group("name").lower()
+        if name in _LOOPBACK_NAMES or name == self.server.sandbox.host.lower():
+            return True
+        return re.fullmatch(r"127(\.\d{1,3}){3}", name) is not None
+
     def _handle(self) -> None:
         started = time.monotonic()
         self.server.busy(1)
         try:
+            if not self._host_allowed():
+                self._refuse_body()
+                self.close_connection = True
+                self._send(json_response(421, error_json("This sandbox only answers requests addressed to localhost")))
+                return
             try:
-                body = self._read_body()
                 split = urllib.parse.urlsplit(self.path)
-            except (_BadRequest, ValueError) as error:  # urlsplit: ValueError for a target like "//[x"
-                status = error.status if isinstance(error, _BadRequest) else 400
-                self.close_connection = True  # the rest of the body may still be on the wire
-                self._send(json_response(status, error_json(str(error) or "Bad request")))
+            except ValueError as error:  # a target like "//[x"
+                self.close_connection = True
+                self._send(json_response(400, error_json(str(error) or "Bad request")))
                 return
             path = split.path
             if path == "/2.0" or path.startswith("/2.0/"):
-                self._handle_api(path, split.query, body, started)
+                self._handle_api(path, split.query, started)
             elif path.startswith("/_sandbox/"):
-                self._send(self.server.sandbox._admin(self.command, path, body))
+                self._handle_control(path)
             else:
+                self._refuse_body()  # web pages take no body
                 page = self.server.sandbox._web_page(
                     self.command, path, self.headers.get("Authorization"), self._origin()
                 )
@@ -259,15 +308,51 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.busy(-1)
 
-    def _handle_api(self, path: str, query: str, body: bytes, started: float) -> None:
+    def _read_or_refuse(self) -> bytes | None:
+        try:
+            return self._read_body()
+        except _BadRequest as error:
+            self.close_connection = True  # the rest of the body may still be on the wire
+            self._send(json_response(error.status, error_json(str(error) or "Bad request")))
+            return None
+
+    def _handle_control(self, path: str) -> None:
+        sandbox = self.server.sandbox
+        if not sandbox.control_routes:
+            services = sandbox._services()
+            authorized = services is not None and services[1].authenticate(self.headers.get("Authorization")).user
+            if not authorized:
+                self._refuse_body()
+                self._send(
+                    json_response(
+                        401,
+                        error_json(
+                            "The sandbox's control routes need a sandbox user's credentials, "
+                            "or a sandbox started with --control (for tests)"
+                        ),
+                    )
+                )
+                return
+        body = self._read_or_refuse()
+        if body is not None:
+            self._send(sandbox._admin(self.command, path, body))
+
+    def _handle_api(self, path: str, query: str, started: float) -> None:
         sandbox = self.server.sandbox
         services = sandbox._services()
         if services is None:
+            self._refuse_body()
             self.close_connection = True
             self._send(_UNAVAILABLE)
             return
         api, directory, _ = services
         auth = directory.authenticate(self.headers.get("Authorization"))
+        # Nothing on /2.0 is open to anonymous writes: an unauthenticated body is never read (it is answered
+        # 401, or 404 for an unknown route, and the connection closes).
+        read = self._read_or_refuse() if auth.user is not None else self._refuse_body()
+        if read is None:
+            return
+        body = read
         latency, fault = sandbox._take_fault()
         if latency:
             time.sleep(latency / 1000)
@@ -340,9 +425,13 @@ class Sandbox:
         port: int = 0,
         users: Sequence[SandboxUser] | None = None,
         free_plan_workspaces: Iterable[str] = ("free-plan",),
+        *,
+        control_routes: bool = False,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.host = host
+        # /_sandbox/* without credentials: only for a sandbox started for tests
+        self.control_routes = control_routes
         self._requested_port = port
         self.users: list[SandboxUser] = list(users) if users is not None else default_users()
         self.faults = Faults()

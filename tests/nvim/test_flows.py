@@ -172,3 +172,8 @@ async def test_insert_puts_a_snippet_files_lines_at_the_cursor(sandbox: Sandbox,
     await run_flow("insert", sandbox, tmp_path, context=context)
     async with make_client(sandbox) as client:  # inserting reads; it never writes
         assert (await client.get_snippet_content(WORKSPACE, helpers)).files == files
+
+
+async def test_login_without_a_keyring_says_so_before_asking(sandbox: Sandbox, tmp_path: Path) -> None:
+    no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}  # as on a headless box
+    await run_flow("login_no_keyring", sandbox, tmp_path, credentials=False, env=no_keyring)

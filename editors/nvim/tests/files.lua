@@ -47,17 +47,40 @@ h.run(function()
   h.wait_message('is now titled "A better title"')
   h.will_select("^Share anyway$")
   vim.cmd("BBSnippet visibility public")
-  h.wait_message("is now public")
+  h.wait_message("is now public %(visible to anyone")
   assert(h.prompts[#h.prompts].prompt:find("main%.py line 1"), h.prompts[#h.prompts].prompt)
+
+  -- :w of another credential into the now public snippet meets the same question (ui.lua's one
+  -- secret check): Cancel sends nothing and keeps the text; Share anyway saves it.
+  local key_line = 'GITHUB = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"'
+  vim.api.nvim_buf_set_lines(0, -1, -1, false, { key_line })
+  h.requests()
+  h.messages = {}
+  h.will_select("^Cancel$")
+  vim.cmd("write")
+  h.wait_message("nothing was published")
+  assert(h.prompts[#h.prompts].prompt:find("main%.py line 2"), h.prompts[#h.prompts].prompt)
+  h.equal({}, h.requests(), "a refused save reaches no server")
+  assert(vim.bo.modified, "the text is kept, unsaved")
+  h.will_select("^Share anyway$")
+  vim.cmd("write")
+  h.wait_for("the save", function()
+    return not vim.bo.modified
+  end)
+  h.equal('AWS_KEY = "AKIAQWERTYUIOP1234ZX"\n' .. key_line .. "\n", remote("main.py"), "saved after Share anyway")
+  h.equal(1, #vim.tbl_filter(function(request)
+    return request:find("^PUT ")
+  end, h.requests()), "one PUT")
 
   -- duplicate: a private copy, opened in buffers
   vim.cmd("BBSnippet duplicate")
   local copied = h.wait_message("duplicated " .. ctx.workspace .. "/" .. ctx.id .. " as ")
+  assert(copied.message:find("private (visible to the workspace's members)", 1, true), copied.message)
   local copy = copied.message:match(" as [^/]+/(%w+)")
   h.wait_for("the copy opened", function()
     return vim.api.nvim_buf_get_name(0) == uri.build(ctx.workspace, copy, "main.py")
   end)
-  h.equal('AWS_KEY = "AKIAQWERTYUIOP1234ZX"', h.text(0), "the copy holds the file")
+  h.equal('AWS_KEY = "AKIAQWERTYUIOP1234ZX"\n' .. key_line, h.text(0), "the copy holds the file")
   h.equal(vim.fn.getreg('"'):match("/(%w+)$"), copy, "its link in the register")
 
   -- the picker's other workspaces (bbsnippets.workspaces)

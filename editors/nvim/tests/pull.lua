@@ -32,12 +32,43 @@ h.run(function()
 
   h.messages = {}
   h.will_select("^Overwrite$")
-  vim.cmd.cd(vim.fn.fnameescape(dir)) -- the folder defaults to the current directory
-  vim.cmd(("BBSnippet pull %s/%s"):format(ctx.workspace, ctx.id))
+  vim.cmd(("BBSnippet pull %s/%s %s"):format(ctx.workspace, ctx.id, vim.fn.fnameescape(dir)))
   h.wait_for("the second report", function()
     return #vim.tbl_filter(function(entry)
       return entry.message:find("pulled ")
     end, h.messages) == 2
   end)
   assert(h.messages[#h.messages].message:find("local%.txt: written"), h.messages[#h.messages].message)
+
+  -- No folder named: a new folder named after the snippet's id inside the current directory; the
+  -- current directory itself gets nothing. One GET of the snippet (its files come with it).
+  local project = vim.fn.tempname()
+  vim.fn.mkdir(project, "p")
+  vim.fn.writefile({ "mine" }, project .. "/local.txt")
+  vim.cmd.cd(vim.fn.fnameescape(project))
+  h.messages = {}
+  h.requests()
+  local asked = #h.prompts
+  vim.cmd(("BBSnippet pull %s/%s"):format(ctx.workspace, ctx.id))
+  local into = vim.fs.joinpath(vim.fn.getcwd(), ctx.id)
+  local third = h.wait_message("pulled ")
+  assert(third.message:find("into " .. vim.pesc(into) .. ":"), third.message)
+  h.equal({ "local.txt", "new.txt", "same.txt" }, vim.fn.sort(vim.fn.readdir(into)), "the snippet's files in ./ID")
+  h.equal(
+    vim.fn.sort({ ctx.id, "local.txt" }),
+    vim.fn.sort(vim.fn.readdir(project)),
+    "nothing else lands in the current folder"
+  )
+  h.equal({ "mine" }, vim.fn.readfile(project .. "/local.txt"), "the project's own file is untouched")
+  h.equal(asked, #h.prompts, "nothing to ask: the new folder held nothing")
+  local requests = h.requests()
+  h.equal({ ("GET /2.0/snippets/%s/%s"):format(ctx.workspace, ctx.id) }, requests, "what reached Bitbucket")
+
+  -- In a snippet buffer the snippet may be left out: the same default.
+  h.messages = {}
+  vim.cmd.edit(vim.fn.fnameescape(require("bbsnippets.uri").build(ctx.workspace, ctx.id, "new.txt")))
+  vim.cmd("BBSnippet pull")
+  local fourth = h.wait_message("pulled ")
+  assert(fourth.message:find("into " .. vim.pesc(into) .. ":"), fourth.message)
+  assert(fourth.message:find("new%.txt: already up to date"), fourth.message)
 end)

@@ -21,19 +21,23 @@ h.run(function()
 
   -- Characterwise: from "def" on line 3 to the end of line 6's "fn()".
   h.will_input("retry helper")
-  h.will_select("^Private$")
+  h.will_select("^Private")
   vim.api.nvim_win_set_cursor(0, { 3, 0 })
   vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("v3j$h<F5>", true, false, true), "x", false)
   local shared = h.wait_message("shared ")
   h.equal("input", h.prompts[1].kind, "the title is asked first")
   h.equal("select", h.prompts[2].kind, "then the visibility")
-  h.equal({ "Private", "Public" }, h.prompts[2].items, "private is the default")
+  h.equal({
+    "Private: visible to the workspace's members",
+    "Public: visible to anyone, also signed out",
+  }, h.prompts[2].items, "private is the default, and says who sees it")
   local link = vim.fn.getreg('"')
   assert(
     link:match("^http://127%.0%.0%.1:%d+/snippets/" .. ctx.workspace .. "/%w+$"),
     "the link in the register: " .. link
   )
-  assert(shared.message:find(link, 1, true) and shared.message:find("private"), shared.message)
+  assert(shared.message:find(link, 1, true), shared.message)
+  assert(shared.message:find("private (visible to the workspace's members)", 1, true), shared.message)
   local id = link:match("/(%w+)$")
   local text = vim.base64.decode(h.ask("file", { workspace = ctx.workspace, id = id, path = "retry.py" }))
   h.equal(
@@ -47,7 +51,7 @@ h.run(function()
   vim.api.nvim_buf_set_lines(0, 1, 1, false, { 'AWS_KEY = "AKIAQWERTYUIOP1234ZX"' })
   h.messages = {}
   h.will_input("")
-  h.will_select("^Public$", "^Share anyway$")
+  h.will_select("^Public", "^Share anyway$")
   vim.cmd("1,2BBSnippet share")
   local again = h.wait_message("shared ")
   local refusal = h.prompts[#h.prompts]
@@ -55,7 +59,7 @@ h.run(function()
     refusal.prompt:find("retry.py line 2") and refusal.prompt:find("AWS"),
     "the finding names the file and line: " .. refusal.prompt
   )
-  assert(again.message:find("public"), again.message)
+  assert(again.message:find("public (visible to anyone", 1, true), again.message)
   local second = vim.fn.getreg('"'):match("/(%w+)$")
   assert(second ~= id, "a new snippet")
   local public_text = vim.base64.decode(h.ask("file", { workspace = ctx.workspace, id = second, path = "retry.py" }))

@@ -67,6 +67,9 @@ h.run(function()
   vim.fn.writefile(vim.fn.readfile(help), docs .. "/doc/bbsnippets.txt")
   vim.opt.runtimepath:append(docs)
   vim.cmd.helptags(docs .. "/doc")
+  vim.cmd.help("bbsnippets")
+  h.equal(2, vim.fn.line("."), ":h bbsnippets lands at the top of the manual")
+  vim.cmd.close()
   for _, tag in ipairs({
     "bbsnippets",
     "bbsnippets-conflicts",
@@ -79,6 +82,18 @@ h.run(function()
   }) do
     vim.cmd.help(tag)
     assert(vim.api.nvim_buf_get_name(0):find("bbsnippets%.txt$"), tag)
+    vim.cmd.close()
+  end
+  -- Every |link| of the manual leads somewhere (ours, or Neovim's own help).
+  local links = {}
+  for line in io.lines(help) do
+    for link in line:gmatch("|([^|%s]+)|") do
+      links[link] = true
+    end
+  end
+  for link in pairs(links) do
+    local ok, err = pcall(vim.cmd.help, vim.fn.escape(link, " "))
+    assert(ok, ("the manual links to |%s|, which :help does not know: %s"):format(link, tostring(err)))
     vim.cmd.close()
   end
 

@@ -12,9 +12,9 @@
 
 import * as vscode from "vscode";
 
-import { type Services, registerCommand, reportFailure } from "./commands";
+import { type Services, registerCommand, reportFailure } from "./command";
 import * as prompts from "./prompts";
-import { type CommentInfo, URI_SCHEME } from "./protocol";
+import { COMMENTS_ADD, COMMENTS_DELETE, COMMENTS_EDIT, COMMENTS_LIST, type CommentInfo, URI_SCHEME } from "./protocol";
 import * as snippetUri from "./uri";
 
 export const CONTROLLER_ID = "bitbucketSnippets.comments";
@@ -189,7 +189,7 @@ export class SnippetComments implements vscode.Disposable, vscode.CodeLensProvid
     const key = snippetUri.snippetKey(workspace, id);
     let comments = fresh ? undefined : this.loaded.get(key);
     if (!comments) {
-      const reading = this.services.daemon.command("bbsnippets.comments.list", { workspace, id }).then((result) => result.comments);
+      const reading = this.services.daemon.command(COMMENTS_LIST, { workspace, id }).then((result) => result.comments);
       comments = reading;
       this.loaded.set(key, reading);
       this.lensesChanged.fire();
@@ -284,7 +284,7 @@ export class SnippetComments implements vscode.Disposable, vscode.CodeLensProvid
       return;
     }
     const line = (reply.thread.range?.start.line ?? 0) + 1;
-    await this.services.daemon.command("bbsnippets.comments.add", { workspace: data.workspace, id: data.id, raw: reply.text, path: data.path, line });
+    await this.services.daemon.command(COMMENTS_ADD, { workspace: data.workspace, id: data.id, raw: reply.text, path: data.path, line });
     reply.thread.dispose();
     await this.refresh(data.workspace, data.id);
   }
@@ -298,7 +298,7 @@ export class SnippetComments implements vscode.Disposable, vscode.CodeLensProvid
       await this.create(reply);
       return;
     }
-    await this.services.daemon.command("bbsnippets.comments.add", { workspace: data.workspace, id: data.id, raw: reply.text, parentId: data.rootId });
+    await this.services.daemon.command(COMMENTS_ADD, { workspace: data.workspace, id: data.id, raw: reply.text, parentId: data.rootId });
     await this.refresh(data.workspace, data.id);
   }
 
@@ -322,7 +322,7 @@ export class SnippetComments implements vscode.Disposable, vscode.CodeLensProvid
       return;
     }
     const raw = text ?? (typeof comment.body === "string" ? comment.body : comment.body.value);
-    await this.services.daemon.command("bbsnippets.comments.edit", { workspace: data.workspace, id: data.id, commentId: comment.info.id, raw });
+    await this.services.daemon.command(COMMENTS_EDIT, { workspace: data.workspace, id: data.id, commentId: comment.info.id, raw });
     await this.refresh(data.workspace, data.id);
   }
 
@@ -334,7 +334,7 @@ export class SnippetComments implements vscode.Disposable, vscode.CodeLensProvid
     if (!confirmed && (await prompts.modal("Delete this comment?", "It is deleted on Bitbucket.", "Delete")) !== "Delete") {
       return false;
     }
-    await this.services.daemon.command("bbsnippets.comments.delete", { workspace: data.workspace, id: data.id, commentId: comment.info.id });
+    await this.services.daemon.command(COMMENTS_DELETE, { workspace: data.workspace, id: data.id, commentId: comment.info.id });
     await this.refresh(data.workspace, data.id);
     return true;
   }

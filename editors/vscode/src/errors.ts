@@ -60,7 +60,7 @@ export function fileSystemErrorCode(kind: string | undefined): FileSystemErrorCo
   return kind === undefined ? undefined : FILE_SYSTEM_CODES[kind];
 }
 
-/** The buttons a notification about a failure offers; commands.ts knows what each does. */
+/** The buttons a notification about a failure offers; command.ts knows what each does (SHARE_ANYWAY: withSecretCheck). */
 export const Action = {
   SIGN_IN: "Sign in",
   RETRY: "Retry",
@@ -92,7 +92,8 @@ export function userMessage(what: string, error: DaemonError): UserMessage {
     case ErrorKind.SERVER:
       return { severity: "warning", text, actions: [Action.RETRY] };
     case ErrorKind.SECRET_DETECTED:
-      return { severity: "warning", text, actions: [Action.SHARE_ANYWAY] };
+      // The override belongs to withSecretCheck, which can send the same request again; here there is none.
+      return { severity: "warning", text, actions: [] };
     case DAEMON_UNAVAILABLE:
       return { severity: "error", text, actions: [Action.SHOW_INSTALL_STEPS, Action.OPEN_SETTINGS] };
     case undefined:
@@ -111,4 +112,35 @@ export function describeFindings(data: ErrorData): string {
   const shown = findings.slice(0, 5).map((finding) => `${finding.path} line ${finding.line} (${finding.rule})`);
   const more = findings.length > 5 ? ` and ${findings.length - 5} more` : "";
   return `Looks like a credential at ${shown.join(", ")}${more}.`;
+}
+
+/** Shows a warning with buttons; resolves to the one chosen (prompts.notify in the extension). */
+export type Ask = (severity: "warning", text: string, ...actions: string[]) => Promise<string | undefined>;
+
+/**
+ * The one answer to `secretDetected`, for every command that publishes files (share, toggleVisibility,
+ * duplicate): `attempt(false)`; when the daemon refuses because the result would be public and looks like it
+ * holds a credential, ask once, naming where ("{refused}: ..."), with "Share anyway"; that button sends
+ * the same request again with allowSecrets. Resolves to the result, or undefined when the user declined.
+ * Other failures (and a refusal despite allowSecrets) are thrown for reportFailure.
+ */
+export async function withSecretCheck<T>(
+  refused: string,
+  attempt: (allowSecrets: boolean) => PromiseLike<T>,
+  ask: Ask,
+  allowSecrets = false,
+): Promise<T | undefined> {
+  try {
+    return await attempt(allowSecrets);
+  } catch (error) {
+    const failure = toDaemonError(error);
+    if (failure.kind !== ErrorKind.SECRET_DETECTED || allowSecrets) {
+      throw failure;
+    }
+    const text = `${refused}: this would publish what looks like a credential. ${describeFindings(failure.data)} Remove it or keep the snippet private.`;
+    if ((await ask("warning", text.replace(/ {2,}/g, " "), Action.SHARE_ANYWAY)) !== Action.SHARE_ANYWAY) {
+      return undefined;
+    }
+    return attempt(true);
+  }
 }

@@ -2,8 +2,9 @@
 
 import * as vscode from "vscode";
 
+import { Status, registerAccount } from "./account";
 import { Daemon } from "./client";
-import { type Services, registerSnippetCommands } from "./commands";
+import type { Services } from "./command";
 import { SnippetComments, registerComments } from "./comments";
 import { SnippetFileSystem, registerFileSystem } from "./files";
 import { registerHistory } from "./history";
@@ -14,9 +15,9 @@ import { registerPull } from "./pull";
 import { registerSearch } from "./search";
 import { affectsDaemon, readSettings } from "./settings";
 import { registerShare } from "./share";
-import { Status, registerSignIn } from "./signin";
 import { SnippetTree } from "./tree";
-import { ChangeWatcher } from "./watch";
+import { registerSnippets } from "./snippets";
+import { ChangeWatcher, registerWatch } from "./watch";
 
 const RESTART_DEBOUNCE_MS = 500;
 
@@ -57,11 +58,12 @@ export function activate(context: vscode.ExtensionContext): Api {
     new ChangeWatcher(services),
     vscode.window.createTreeView("bitbucketSnippets.snippets", { treeDataProvider: tree, showCollapseAll: true }),
   );
-  registerSnippetCommands(context, services);
+  registerSnippets(context, services);
+  registerWatch(context, services);
   registerShare(context, services);
   registerPull(context, services);
   registerHistory(context, services);
-  registerSignIn(context, services, status);
+  registerAccount(context, services, status);
   registerComments(context, services, comments);
   registerSearch(context, services);
   registerInsert(context, services);

@@ -4,9 +4,9 @@
 
 import * as vscode from "vscode";
 
-import { type Services, namedSnippet, registerCommand } from "./commands";
+import { type Services, namedSnippet, registerCommand } from "./command";
 import * as prompts from "./prompts";
-import type { CommitInfo } from "./protocol";
+import { type CommitInfo, HISTORY, OPEN } from "./protocol";
 import * as snippetUri from "./uri";
 
 type HistoryAction = "open" | "diff";
@@ -33,7 +33,7 @@ export function registerHistory(context: vscode.ExtensionContext, services: Serv
     }
     let revision = field(arg, "revision");
     if (!revision) {
-      const { commits } = await services.daemon.command("bbsnippets.history", { workspace: ref.workspace, id: ref.id });
+      const { commits } = await services.daemon.command(HISTORY, { workspace: ref.workspace, id: ref.id });
       if (ref.scripted && !revision) {
         return commits;
       }
@@ -42,7 +42,7 @@ export function registerHistory(context: vscode.ExtensionContext, services: Serv
         return undefined;
       }
     }
-    const atRevision = await services.daemon.command("bbsnippets.open", { workspace: ref.workspace, id: ref.id, revision });
+    const atRevision = await services.daemon.command(OPEN, { workspace: ref.workspace, id: ref.id, revision });
     let path = ref.path ?? field(arg, "path");
     if (!path) {
       path =

@@ -8,9 +8,9 @@
 
 import * as vscode from "vscode";
 
-import { type Services, registerCommand } from "./commands";
+import { type Services, registerCommand } from "./command";
 import * as prompts from "./prompts";
-import { type FileInfo, READ_FILE } from "./protocol";
+import { type FileInfo, LIST, OPEN, READ_FILE } from "./protocol";
 import { isTitleHit, pickHit } from "./search";
 import * as snippetUri from "./uri";
 
@@ -42,7 +42,7 @@ function describeFile(file: FileInfo): prompts.PickItem<FileInfo> {
 
 /** Which file of a snippet: the only one, or the user's pick. */
 async function fileOf(services: Services, workspace: string, id: string, title?: string): Promise<FileRef | undefined> {
-  const opened = await services.daemon.command("bbsnippets.open", { workspace, id });
+  const opened = await services.daemon.command(OPEN, { workspace, id });
   if (opened.files.length === 0) {
     void prompts.notify("warning", `The snippet ${workspace}/${id} has no files to insert.`);
     return undefined;
@@ -72,7 +72,7 @@ const SEARCH_ALL = Symbol("search all snippets");
 
 /** The default workspace's snippets (or a search of all of them), then the file. */
 async function fromList(services: Services): Promise<FileRef | undefined> {
-  const { snippets } = await services.daemon.command("bbsnippets.list", {});
+  const { snippets } = await services.daemon.command(LIST, {});
   const items: prompts.PickItem<typeof SEARCH_ALL | { workspace: string; id: string; title: string }>[] = [
     { label: "$(search) Search all snippets…", description: "by text, title or file name", value: SEARCH_ALL },
     ...snippets.map((snippet) => ({

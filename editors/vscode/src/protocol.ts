@@ -1,6 +1,6 @@
-// Mirrors snippet_daemon/protocol.py (the daemon's contract, docs/protocol.md); tests/test_contract.py holds it to that.
-// Declarations only, in protocol.py's order: names, error kinds, options, parameters, results.
-// Fields are camelCase exactly as on the wire; a Python `X | None` left out of results is `field?: X`.
+// Generated from snippet_daemon/protocol.py by scripts/gen_protocol.py: do not edit; run `.venv/bin/python scripts/gen_protocol.py`.
+// Declarations only, in protocol.py's order. Fields are camelCase exactly as on the wire; a Python
+// `X | None` (left out when empty) and a parameter with a default are `field?: X`.
 
 import { NotificationType, RequestType } from "vscode-languageserver-protocol";
 
@@ -8,6 +8,7 @@ import { NotificationType, RequestType } from "vscode-languageserver-protocol";
 
 export const URI_SCHEME = "bbsnippet";
 
+// Commands (`workspace/executeCommand` with one object argument).
 export const CREATE = "bbsnippets.create";
 export const LIST = "bbsnippets.list";
 export const OPEN = "bbsnippets.open";
@@ -31,7 +32,16 @@ export const LOGOUT = "bbsnippets.logout";
 export const WHOAMI = "bbsnippets.whoami";
 export const HEALTH = "bbsnippets.health";
 export const SEARCH = "bbsnippets.search";
+export const LINK = "bbsnippets.link";
+export const STATUS = "bbsnippets.status";
+export const PUSH = "bbsnippets.push";
+export const APPLY_PATCH = "bbsnippets.applyPatch";
+export const SHARE_DIFF = "bbsnippets.shareDiff";
+export const RESTORE = "bbsnippets.restore";
+export const LINKS = "bbsnippets.links";
+export const UNLINK = "bbsnippets.unlink";
 
+// Requests (a file system over bbsnippet:// URIs).
 export const STAT = new RequestType<UriParams, StatResult, void>("bbsnippets/stat");
 export const READ_DIRECTORY = new RequestType<UriParams, ReadDirectoryResult, void>("bbsnippets/readDirectory");
 export const READ_FILE = new RequestType<UriParams, ReadFileResult, void>("bbsnippets/readFile");
@@ -39,7 +49,7 @@ export const WRITE_FILE = new RequestType<WriteFileParams, WriteFileResult, void
 export const DELETE_FILE = new RequestType<DeleteParams, Empty, void>("bbsnippets/delete");
 export const RENAME = new RequestType<RenameParams, Empty, void>("bbsnippets/rename");
 
-/** Server -> client. */
+// Notifications, server -> client.
 export const DID_CHANGE = new NotificationType<DidChangeParams>("bbsnippets/didChange");
 
 // --------------------------------------------------------------------------- errors
@@ -56,6 +66,7 @@ export const ErrorKind = {
   NETWORK: "network",
   PLAN: "plan",
   SECRET_DETECTED: "secretDetected",
+  // Extensions beyond the first contract (documented in docs/protocol.md).
   SERVER: "server",
   CREDENTIAL_STORE: "credentialStore",
   FILE_EXISTS: "fileExists",
@@ -95,20 +106,29 @@ export type ErrorData = { kind?: ErrorKind } & Partial<ConflictData & SecretDete
 
 // --------------------------------------------------------------------------- settings
 
+/** `initializationOptions`; each falls back to the environment, then to the default. */
 export interface InitializationOptions {
   apiUrl?: string;
   workspace?: string;
+  /** Default 60. */
   pollIntervalSeconds?: number;
-  logLevel?: "error" | "warning" | "info" | "debug";
+  logLevel?: string;
+  // Extensions: how long writes to one snippet are gathered into one request, and the most
+  // requests an hour polling may spend (10% of Bitbucket's 1,000).
+  /** Default 30. */
   writeBatchMilliseconds?: number;
+  /** Default 100. */
   pollBudgetPerHour?: number;
-  /** The editor's name ("vscode"), echoed in the daemon's logs. */
+  // The editor's name ("vscode", "neovim", ...), echoed in the daemon's logs.
   clientName?: string;
-  /** The local search index: on or off (absent: SNIPPET_DAEMON_INDEXING, else on). */
+  // The local search index: on or off, which workspaces besides the default one (["*"]: every workspace
+  // bbsnippets.workspaces lists), the most requests an hour it may spend, and how often it reads lists itself.
+  /** Absent: SNIPPET_DAEMON_INDEXING, else on. */
   indexing?: boolean;
-  /** Workspaces indexed besides the default one (["*"]: every workspace bbsnippets.workspaces lists). */
   indexWorkspaces?: string[];
+  /** Default 300. */
   indexBudgetPerHour?: number;
+  /** Default 300. */
   indexRefreshSeconds?: number;
 }
 
@@ -129,7 +149,9 @@ export interface CreateParams {
   files: FileInput[];
   workspace?: string;
   title?: string;
+  /** Default true. */
   isPrivate?: boolean;
+  /** Default false. */
   allowSecrets?: boolean;
 }
 
@@ -149,23 +171,30 @@ export interface UpdateParams {
   id: string;
   title?: string;
   isPrivate?: boolean;
+  /** Default false. */
   allowSecrets?: boolean;
 }
 
-/** Copy a snippet (every file at HEAD) into a new one; private unless isPrivate is false. */
+/** Copy a snippet (every file at HEAD) into a new one: "fork" in every gist tool. */
 export interface DuplicateParams {
   workspace: string;
   id: string;
+  /** Default: the source's workspace. */
   toWorkspace?: string;
+  /** Default: the source's title. */
   title?: string;
+  /** Default true. */
   isPrivate?: boolean;
+  /** Default false. */
   allowSecrets?: boolean;
 }
 
 export interface SearchParams {
+  /** Every word must match (case-insensitive substrings). */
   query: string;
   /** Default: every indexed workspace. */
   workspace?: string;
+  /** Default 50. */
   limit?: number;
 }
 
@@ -201,9 +230,70 @@ export interface DiffParams {
 export interface PullParams {
   workspace: string;
   id: string;
+  /** Absolute. */
   targetDir: string;
   revision?: string;
+  /** Default false. */
   overwrite?: boolean;
+}
+
+/** Tie `folder` (absolute: a folder, or one file) to a snippet at its HEAD. */
+export interface LinkParams {
+  folder: string;
+  workspace: string;
+  id: string;
+}
+
+export interface FolderParams {
+  /** Absolute: a linked folder or file. */
+  folder: string;
+}
+
+export interface LinksParams {
+  /** Absolute: only the links of this folder and below; default: every link. */
+  under?: string;
+}
+
+export interface PushParams {
+  folder: string;
+  /** Names relative to the folder, sent although the snippet never had them. */
+  add?: string[];
+  /** Default false. */
+  force?: boolean;
+}
+
+export interface ApplyPatchParams {
+  workspace: string;
+  id: string;
+  /** Absolute; the patch's names are relative to it. */
+  folder: string;
+  /** The snippet's .patch/.diff file; default: its only one. */
+  path?: string;
+  /** Default false. */
+  dryRun?: boolean;
+}
+
+export interface ShareDiffParams {
+  /** Absolute; any folder inside a git repository. */
+  folder: string;
+  /** Default false. */
+  staged?: boolean;
+  /** Untracked files (not ignored ones) as new files (default false). */
+  includeUntracked?: boolean;
+  workspace?: string;
+  title?: string;
+  /** Default true. */
+  isPrivate?: boolean;
+  /** Default false. */
+  allowSecrets?: boolean;
+}
+
+export interface RestoreParams {
+  workspace: string;
+  id: string;
+  revision: string;
+  /** One file; default: every file. */
+  path?: string;
 }
 
 export interface LoginParams {
@@ -212,6 +302,7 @@ export interface LoginParams {
   username?: string;
 }
 
+/** The argument of commands that take none (from Lua: `vim.empty_dict()`). */
 export type NoParams = Record<string, never>;
 
 // --------------------------------------------------------------------------- request parameters
@@ -224,20 +315,26 @@ export interface WriteFileParams {
   uri: string;
   base64?: string;
   text?: string;
+  /** Default true. */
   create?: boolean;
+  /** Default true. */
   overwrite?: boolean;
+  /** Default false. */
   force?: boolean;
+  /** Default false. */
   allowSecrets?: boolean;
 }
 
 export interface DeleteParams {
   uri: string;
+  /** Default true. */
   recursive?: boolean;
 }
 
 export interface RenameParams {
   oldUri: string;
   newUri: string;
+  /** Default false. */
   overwrite?: boolean;
 }
 
@@ -264,39 +361,6 @@ export interface SnippetSummary {
 
 export interface ListResult {
   snippets: SnippetSummary[];
-}
-
-export interface SearchHit {
-  workspace: string;
-  id: string;
-  title: string;
-  /** The file. */
-  name: string;
-  /** The matching line, or the title or file name that matched. */
-  preview: string;
-  /** The file's bbsnippet:// URI, with #L{line} for a content hit. */
-  uri: string;
-  /** 1-based, for a content hit. */
-  line?: number;
-}
-
-export interface SearchResult {
-  results: SearchHit[];
-  /** False while contents are still being indexed (titles and names are searchable at once). */
-  complete: boolean;
-}
-
-export interface WorkspaceInfo {
-  slug: string;
-  name: string;
-  uuid?: string;
-  isDefault: boolean;
-}
-
-export interface WorkspacesResult {
-  workspaces: WorkspaceInfo[];
-  /** Why only the default is listed, and which scope would list the rest. */
-  hint?: string;
 }
 
 export interface FileInfo {
@@ -330,6 +394,7 @@ export interface CommentInfo {
   html: string;
   path?: string;
   line?: number;
+  /** Extension: a deleted comment kept (empty) because replies hang off it. */
   deleted?: boolean;
 }
 
@@ -339,6 +404,10 @@ export interface CommentsResult {
 
 export interface WatchResult {
   watching: boolean;
+  // False (with `message`, to show) when watching.json could not be written: Bitbucket has the change, but
+  // this computer forgets it at the next start. Left out when it was saved.
+  saved?: boolean;
+  message?: string;
 }
 
 export interface WatcherInfo {
@@ -358,6 +427,7 @@ export interface CommitInfo {
 }
 
 export interface HistoryResult {
+  /** Newest first. */
   commits: CommitInfo[];
 }
 
@@ -366,7 +436,9 @@ export interface DiffResult {
 }
 
 export type PullStatus = "written" | "unchanged" | "kept" | "refused" | "failed";
-/** exists: a different local file (overwrite: true replaces it); unsafePath: a refused name; fileSystem: the OS refused. */
+
+// Why a file was kept, refused or failed: `exists` (a different local file; `overwrite: true` replaces it),
+// `unsafePath` (a name that would land outside the folder or fool the user), `fileSystem` (the OS refused).
 export type PullFileKind = "exists" | "unsafePath" | "fileSystem";
 
 export interface PullFile {
@@ -380,18 +452,126 @@ export interface PullFile {
 }
 
 export interface PullResult {
+  /** Absolute paths. */
   written: string[];
+  /** Snippet file names. */
   skipped: string[];
+  // Extensions: why each skipped file was skipped, and files already identical.
   unchanged: string[];
+  /** Name -> why it was skipped. */
   reasons: Record<string, string>;
   /** One entry per snippet file, in name order. */
   files: PullFile[];
+}
+
+export type FileState = "unchanged" | "modified" | "deleted";
+
+export interface TrackedFile {
+  /** The snippet's file name. */
+  name: string;
+  /** Where it is on disk. */
+  path: string;
+  state: FileState;
+}
+
+export interface StatusResult {
+  workspace: string;
+  id: string;
+  /** The revision the folder is linked at. */
+  revision: string;
+  files: TrackedFile[];
+  /** Present when the snippet moved since `revision`. */
+  remoteRevision?: string;
+  /** Extension: the linked folder (or file), as the link holds it. */
+  folder?: string;
+}
+
+export interface LinkInfo {
+  /** The linked folder, or the one linked file. */
+  folder: string;
+  workspace: string;
+  id: string;
+  revision: string;
+  /** For a linked file: the snippet file it is. */
+  file?: string;
+}
+
+export interface LinksResult {
+  links: LinkInfo[];
+}
+
+export interface UnlinkResult {
+  /** False: it was not linked. */
+  unlinked: boolean;
+}
+
+export type PushFileStatus = "sent" | "deleted";
+
+export interface PushedFile {
+  name: string;
+  status: PushFileStatus;
+}
+
+export interface PushResult {
+  revision: string;
+  files: PushedFile[];
+}
+
+export type PatchFileStatus = "applied" | "created" | "deleted" | "failed" | "refused";
+
+// unsafePath: a name outside the folder (refused); binary: a binary change (refused); mismatch: the file is not
+// what the patch expects (failed); fileSystem: the OS refused a write (failed).
+export type PatchFileKind = "unsafePath" | "binary" | "mismatch" | "fileSystem";
+
+export interface PatchedFile {
+  /** Where on disk (absolute); for a refused name, the name as the patch gives it. */
+  path: string;
+  status: PatchFileStatus;
+  kind?: PatchFileKind;
+  message?: string;
+  /** Extension: the name in the patch, relative to the folder. */
+  name?: string;
+}
+
+export interface ApplyPatchResult {
+  /** False: nothing changed on disk (also for a dry run that would fail). */
+  applied: boolean;
+  files: PatchedFile[];
+}
+
+export interface LeftOutFile {
+  name: string;
+  reason: string;
+}
+
+export interface ShareDiffResult {
+  workspace: string;
+  id: string;
+  title: string;
+  isPrivate: boolean;
+  htmlUrl?: string;
+  /** The .patch file's bbsnippet:// URI. */
+  uri: string;
+  /** The .patch file's name in the snippet. */
+  name: string;
+  /** The files the patch changes (relative to the repository). */
+  files: string[];
+  /** Binary changes, each with why. */
+  leftOut: LeftOutFile[];
+}
+
+export interface RestoreResult {
+  /** The new HEAD (the restored content as one new commit); unchanged when nothing differed. */
+  revision?: string;
+  /** The files the restore changed. */
+  files: string[];
 }
 
 export interface AccountInfo {
   displayName: string;
   nickname?: string;
   uuid?: string;
+  /** The login name the credentials were given with (an email for API tokens). */
   username?: string;
 }
 
@@ -399,6 +579,40 @@ export interface AccountResult {
   account?: AccountInfo;
   /** The default workspace in effect. */
   workspace?: string;
+}
+
+export interface SearchHit {
+  workspace: string;
+  id: string;
+  title: string;
+  /** The file. */
+  name: string;
+  /** The matching line, or the title or file name that matched. */
+  preview: string;
+  /** The file's bbsnippet:// URI, with #L{line} for a content hit. */
+  uri: string;
+  /** 1-based, for a content hit. */
+  line?: number;
+}
+
+export interface SearchResult {
+  /** Title and file-name hits first, then content hits. */
+  results: SearchHit[];
+  /** False while contents are still being indexed (titles and names are searchable at once). */
+  complete: boolean;
+}
+
+export interface WorkspaceInfo {
+  slug: string;
+  name: string;
+  uuid?: string;
+  isDefault: boolean;
+}
+
+export interface WorkspacesResult {
+  workspaces: WorkspaceInfo[];
+  /** Why only the default is listed, and which scope would list the rest. */
+  hint?: string;
 }
 
 export interface CredentialsHealth {
@@ -422,7 +636,7 @@ export interface ApiHealth {
   message?: string;
 }
 
-/** Everything a status view shows, in one call that never fails for a missing login. */
+/** Everything a `:checkhealth` or a status view shows, in one call that never fails for a missing login. */
 export interface HealthResult {
   version: string;
   apiUrl: string;
@@ -434,11 +648,13 @@ export interface HealthResult {
   workspace?: string;
 }
 
+/** The result of requests and commands that answer nothing. */
 export type Empty = Record<string, never>;
 
 export interface StatResult {
   type: "file" | "directory";
   size: number;
+  /** Milliseconds since the epoch, as VS Code's FileStat. */
   mtime: number;
   readonly: boolean;
 }
@@ -454,7 +670,9 @@ export interface ReadDirectoryResult {
 
 export interface ReadFileResult {
   base64: string;
+  /** When the file is UTF-8 without NUL. */
   text?: string;
+  /** Extension: the revision the content was read at. */
   revision?: string;
 }
 
@@ -467,6 +685,8 @@ export interface DidChangeParams {
   id: string;
   kind: "commit" | "comment" | "deleted";
   revision?: string;
+  // True when the user watches the snippet: a window/showMessage about this change follows at once.
+  watched: boolean;
 }
 
 // --------------------------------------------------------------------------- the typed command map
@@ -496,6 +716,14 @@ export interface Commands {
   [WHOAMI]: [NoParams, AccountResult];
   [HEALTH]: [NoParams, HealthResult];
   [SEARCH]: [SearchParams, SearchResult];
+  [LINK]: [LinkParams, StatusResult];
+  [STATUS]: [FolderParams, StatusResult];
+  [PUSH]: [PushParams, PushResult];
+  [LINKS]: [LinksParams, LinksResult];
+  [UNLINK]: [FolderParams, UnlinkResult];
+  [APPLY_PATCH]: [ApplyPatchParams, ApplyPatchResult];
+  [SHARE_DIFF]: [ShareDiffParams, ShareDiffResult];
+  [RESTORE]: [RestoreParams, RestoreResult];
 }
 
 export type CommandName = keyof Commands;

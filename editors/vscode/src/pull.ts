@@ -8,9 +8,9 @@ import * as path from "node:path";
 
 import * as vscode from "vscode";
 
-import { type Services, namedSnippet, registerCommand } from "./commands";
+import { type Services, namedSnippet, registerCommand } from "./command";
 import * as prompts from "./prompts";
-import type { PullFile, PullResult } from "./protocol";
+import { PULL, type PullFile, type PullResult } from "./protocol";
 
 export const OVERWRITE = "Overwrite";
 
@@ -81,7 +81,7 @@ export function registerPull(context: vscode.ExtensionContext, services: Service
     folder = path.resolve(folder);
     const answer = field<boolean>(arg, "overwrite", "boolean");
     const params = { workspace: ref.workspace, id: ref.id, targetDir: folder };
-    let result = await services.daemon.command("bbsnippets.pull", { ...params, overwrite: answer === true });
+    let result = await services.daemon.command(PULL, { ...params, overwrite: answer === true });
     const differing = names(result.files ?? [], (file) => file.status === "kept" && file.kind === "exists");
     if (differing.length > 0 && answer === undefined) {
       const choice = await prompts.modal(
@@ -90,7 +90,7 @@ export function registerPull(context: vscode.ExtensionContext, services: Service
         OVERWRITE,
       );
       if (choice === OVERWRITE) {
-        const again = await services.daemon.command("bbsnippets.pull", { ...params, overwrite: true });
+        const again = await services.daemon.command(PULL, { ...params, overwrite: true });
         // The first pull already wrote the others; the report covers both.
         result = { ...again, written: [...new Set([...result.written, ...again.written])] };
       }

@@ -8,10 +8,10 @@
 
 import * as vscode from "vscode";
 
-import { type Services, registerCommand } from "./commands";
+import { RESTART_SERVER, SHOW_LOG, SIGN_IN, type Services, registerCommand } from "./command";
 import { DAEMON_UNAVAILABLE, toDaemonError } from "./errors";
 import * as prompts from "./prompts";
-import { ErrorKind, type SearchHit } from "./protocol";
+import { ErrorKind, SEARCH, type SearchHit } from "./protocol";
 import { openSettings } from "./settings";
 import * as snippetUri from "./uri";
 
@@ -88,7 +88,7 @@ function failureItem(error: unknown): prompts.PickItem<Choice> {
       label: "Sign in to search your snippets",
       detail,
       iconPath: new vscode.ThemeIcon("sign-in"),
-      value: { action: () => vscode.commands.executeCommand("bitbucketSnippets.signIn") },
+      value: { action: () => vscode.commands.executeCommand(SIGN_IN) },
     };
   }
   if (failure.kind === DAEMON_UNAVAILABLE) {
@@ -96,16 +96,16 @@ function failureItem(error: unknown): prompts.PickItem<Choice> {
       label: "The snippet daemon is not running: restart it",
       detail,
       iconPath: new vscode.ThemeIcon("error"),
-      value: { action: () => vscode.commands.executeCommand("bitbucketSnippets.restartServer") },
+      value: { action: () => vscode.commands.executeCommand(RESTART_SERVER) },
     };
   }
-  return { label: "Search failed: show the log", detail, iconPath: new vscode.ThemeIcon("error"), value: { action: () => vscode.commands.executeCommand("bitbucketSnippets.showLog") } };
+  return { label: "Search failed: show the log", detail, iconPath: new vscode.ThemeIcon("error"), value: { action: () => vscode.commands.executeCommand(SHOW_LOG) } };
 }
 
 async function answer(services: Services, query: string, filesOnly: boolean): Promise<prompts.LiveAnswer<Choice>> {
   let result;
   try {
-    result = await services.daemon.command("bbsnippets.search", { query, limit: LIMIT });
+    result = await services.daemon.command(SEARCH, { query, limit: LIMIT });
   } catch (error) {
     services.log.debug(`search ${JSON.stringify(query)}: ${String(error)}`);
     return { items: [failureItem(error)] };

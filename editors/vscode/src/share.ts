@@ -6,10 +6,10 @@ import * as path from "node:path";
 
 import * as vscode from "vscode";
 
-import { type Services, registerCommand } from "./commands";
-import { describeFindings, toDaemonError } from "./errors";
+import { OPEN_SNIPPET, type Services, registerCommand } from "./command";
+import { withSecretCheck } from "./errors";
 import * as prompts from "./prompts";
-import { type CreateParams, type CreateResult, ErrorKind, type FileInput } from "./protocol";
+import { CREATE, type CreateParams, type CreateResult, type FileInput } from "./protocol";
 import { readSettings } from "./settings";
 
 export const OPEN_IN_EDITOR = "Open in editor";
@@ -92,31 +92,15 @@ export async function share(services: Services, arg: unknown, selected: unknown)
     title,
     isPrivate,
     workspace: options.workspace ?? (settings.workspace || undefined),
-    allowSecrets: options.allowSecrets,
   };
-  const create = () =>
+  const create = (allowSecrets: boolean) =>
     vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Sharing ${files.map((file) => file.name).join(", ")}…` },
-      () => services.daemon.command("bbsnippets.create", params),
+      () => services.daemon.command(CREATE, { ...params, allowSecrets }),
     );
-  let created: CreateResult;
-  try {
-    created = await create();
-  } catch (error) {
-    const failure = toDaemonError(error);
-    if (failure.kind !== ErrorKind.SECRET_DETECTED) {
-      throw failure;
-    }
-    const choice = await prompts.notify(
-      "warning",
-      `Not shared: this would publish what looks like a credential. ${describeFindings(failure.data)} Remove it or keep the snippet private.`,
-      "Share anyway",
-    );
-    if (choice !== "Share anyway") {
-      return undefined;
-    }
-    params.allowSecrets = true;
-    created = await create();
+  const created = await withSecretCheck("Not shared", create, prompts.notify, options.allowSecrets);
+  if (!created) {
+    return undefined;
   }
   services.tree.refresh();
   void offerLink(created);
@@ -137,7 +121,7 @@ async function offerLink(created: CreateResult): Promise<void> {
   } else if (choice === OPEN_IN_BROWSER && created.htmlUrl) {
     await vscode.env.openExternal(vscode.Uri.parse(created.htmlUrl));
   } else if (choice === OPEN_IN_EDITOR) {
-    await vscode.commands.executeCommand("bitbucketSnippets.open", { workspace: created.workspace, id: created.id });
+    await vscode.commands.executeCommand(OPEN_SNIPPET, { workspace: created.workspace, id: created.id });
   }
 }
 

@@ -8,9 +8,10 @@
 import * as vscode from "vscode";
 
 import type { Daemon } from "./client";
+import { SHOW_LOG, SIGN_IN } from "./command";
 import { toDaemonError } from "./errors";
 import type { Log } from "./log";
-import type { FileInfo, OpenResult, SnippetSummary, WorkspaceInfo } from "./protocol";
+import { ErrorKind, type FileInfo, LIST, OPEN, type OpenResult, type SnippetSummary, WORKSPACES, type WorkspaceInfo } from "./protocol";
 import * as snippetUri from "./uri";
 
 export type WatchState = "watched" | "unwatched" | "watchUnknown";
@@ -113,7 +114,7 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
   async getChildren(node?: Node): Promise<Node[]> {
     try {
       if (!node) {
-        const result = await this.daemon.command("bbsnippets.workspaces", {});
+        const result = await this.daemon.command(WORKSPACES, {});
         const nodes: Node[] = result.workspaces.map((workspace) => ({ kind: "workspace", workspace }));
         if (result.hint) {
           nodes.push({ kind: "message", text: result.hint });
@@ -121,14 +122,14 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         return nodes;
       }
       if (node.kind === "workspace") {
-        const { snippets } = await this.daemon.command("bbsnippets.list", { workspace: node.workspace.slug });
+        const { snippets } = await this.daemon.command(LIST, { workspace: node.workspace.slug });
         this.snippets.set(node.workspace.slug.toLowerCase(), snippets);
         return snippets.length > 0
           ? snippets.map((snippet) => ({ kind: "snippet", snippet }))
           : [{ kind: "message", text: "No snippets yet: share a selection to make one." }];
       }
       if (node.kind === "snippet") {
-        const opened = await this.daemon.command("bbsnippets.open", { workspace: node.snippet.workspace, id: node.snippet.id });
+        const opened = await this.daemon.command(OPEN, { workspace: node.snippet.workspace, id: node.snippet.id });
         this.opened.set(snippetUri.snippetKey(opened.workspace, opened.id), opened);
         return opened.files.map((file) => ({
           kind: "file",
@@ -142,10 +143,10 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     } catch (error) {
       const failure = toDaemonError(error);
       this.log.warn(`the Snippets view: ${failure.message}`);
-      if (failure.kind === "notAuthenticated") {
-        return [{ kind: "message", text: "Sign in to see your snippets", command: { command: "bitbucketSnippets.signIn", title: "Sign in" } }];
+      if (failure.kind === ErrorKind.NOT_AUTHENTICATED) {
+        return [{ kind: "message", text: "Sign in to see your snippets", command: { command: SIGN_IN, title: "Sign in" } }];
       }
-      return [{ kind: "message", text: failure.message, command: { command: "bitbucketSnippets.showLog", title: "Show log" } }];
+      return [{ kind: "message", text: failure.message, command: { command: SHOW_LOG, title: "Show log" } }];
     }
   }
 

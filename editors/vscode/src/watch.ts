@@ -1,26 +1,26 @@
-// Changes on Bitbucket, as the daemon's poller reports them (features/watch.py).
+// Watching (the daemon's features/watch.py): the Watch / Stop Watching commands, and changes on Bitbucket
+// as the daemon's poller reports them.
 //
 // bbsnippets/didChange makes the file system report the snippet's files changed (files.ts), so VS Code
-// reloads open documents the user has not modified; a modified one gets a warning instead (its save will
-// then meet the conflict dialog). For watched snippets the daemon also sends a window/showMessage right
-// after the didChange; it is shown here with an "Open" button. Other daemon messages are shown as sent.
+// reloads open documents the user has not modified; a modified one gets a warning instead. A didChange
+// with `watched: true` is followed by the daemon's window/showMessage about it (the daemon sends the two
+// in that order, nothing between them): that message is shown with an "Open" button. Other daemon
+// messages are shown as sent.
 
 import * as vscode from "vscode";
 import { MessageType, type ShowMessageParams } from "vscode-languageclient/node";
 
-import type { Services } from "./commands";
+import { type NamedSnippet, OPEN_SNIPPET, type Services, namedSnippet, registerCommand } from "./command";
 import * as prompts from "./prompts";
-import type { DidChangeParams } from "./protocol";
+import { type DidChangeParams, UNWATCH, WATCH } from "./protocol";
 import * as snippetUri from "./uri";
 
-export const OPEN = "Open";
-export const COMPARE = "Compare";
-
-/** How long after a didChange a daemon message naming that snippet is taken to be about it. */
-const MESSAGE_FOLLOWS_MS = 5000;
+export const OPEN_BUTTON = "Open";
+export const COMPARE_BUTTON = "Compare";
 
 export class ChangeWatcher implements vscode.Disposable {
-  private readonly recent: { change: DidChangeParams; at: number }[] = [];
+  /** The watched snippet whose didChange came last: the daemon's next message is about it. */
+  private announced: DidChangeParams | undefined;
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(private readonly services: Services) {
@@ -31,11 +31,7 @@ export class ChangeWatcher implements vscode.Disposable {
   }
 
   private changed(change: DidChangeParams): void {
-    const now = Date.now();
-    this.recent.push({ change, at: now });
-    while (this.recent.length > 0 && now - this.recent[0].at > MESSAGE_FOLLOWS_MS) {
-      this.recent.shift();
-    }
+    this.announced = change.watched ? change : undefined;
     if (change.kind !== "commit") {
       return;
     }
@@ -46,9 +42,9 @@ export class ChangeWatcher implements vscode.Disposable {
       if (sameSnippet && document.isDirty && !document.uri.query) {
         const name = snippetUri.baseName(snippetUri.parse(document.uri.toString()).path ?? "");
         void prompts
-          .notify("warning", `${name} changed on Bitbucket while you have unsaved edits. Saving will ask whether to overwrite.`, COMPARE)
+          .notify("warning", `${name} changed on Bitbucket while you have unsaved edits. Saving will ask whether to overwrite.`, COMPARE_BUTTON)
           .then((choice) => {
-            if (choice === COMPARE) {
+            if (choice === COMPARE_BUTTON) {
               void this.services.fileSystem.compareWithRemote(document.uri, change.revision);
             }
           });
@@ -58,23 +54,39 @@ export class ChangeWatcher implements vscode.Disposable {
 
   private message(message: ShowMessageParams): void {
     const severity = message.type === MessageType.Error ? "error" : message.type === MessageType.Warning ? "warning" : "info";
-    const now = Date.now();
-    const about = [...this.recent]
-      .reverse()
-      .find(({ change, at }) => now - at <= MESSAGE_FOLLOWS_MS && message.message.includes(`${change.workspace}/${change.id}`));
-    if (!about || about.change.kind === "deleted") {
+    const about = this.announced;
+    this.announced = undefined;
+    if (!about || about.kind === "deleted") {
       void prompts.notify(severity, message.message);
       return;
     }
-    const { workspace, id } = about.change;
-    void prompts.notify(severity, message.message, OPEN).then((choice) => {
-      if (choice === OPEN) {
-        void vscode.commands.executeCommand("bitbucketSnippets.open", { workspace, id });
+    const { workspace, id } = about;
+    void prompts.notify(severity, message.message, OPEN_BUTTON).then((choice) => {
+      if (choice === OPEN_BUTTON) {
+        void vscode.commands.executeCommand(OPEN_SNIPPET, { workspace, id });
       }
     });
   }
 
   dispose(): void {
     this.subscriptions.forEach((subscription) => subscription.dispose());
+  }
+}
+
+export function registerWatch(context: vscode.ExtensionContext, services: Services): void {
+  for (const [name, watching] of [
+    ["watch", true],
+    ["unwatch", false],
+  ] as const) {
+    registerCommand(context, services, name, watching ? "Watching the snippet" : "Unwatching the snippet", async (arg) => {
+      const ref: NamedSnippet | undefined = await namedSnippet(services, arg);
+      if (!ref) {
+        return undefined;
+      }
+      const result = await services.daemon.command(watching ? WATCH : UNWATCH, { workspace: ref.workspace, id: ref.id });
+      services.tree.watching.set(snippetUri.snippetKey(ref.workspace, ref.id), result.watching);
+      services.tree.refresh();
+      return result;
+    });
   }
 }

@@ -58,22 +58,23 @@ function M.notify(message, level)
   vim.notify("bbsnippets: " .. message, level or vim.log.levels.INFO, { title = "bbsnippets" })
 end
 
---- The one place a failure becomes a message: the daemon's text (it says what to do) and its kind.
+--- The one place a failure becomes a message: the daemon's text, in words (it says what to do);
+--- the kind only chooses the level.
 ---@param err bbsnippets.Error
 function M.report(err)
   if err.kind == "daemon" then
     return -- the daemon's absence or exit was reported once already
   end
   if err.kind == nil then
-    M.notify(("%s (daemon error %s)"):format(err.message, tostring(err.code)), vim.log.levels.ERROR)
+    M.notify(
+      ("%s (snippet-daemon failed unexpectedly; its log: :lua vim.cmd.tabedit(vim.lsp.get_log_path()))"):format(
+        err.message
+      ),
+      vim.log.levels.ERROR
+    )
     return
   end
-  local level = WARNING_KINDS[err.kind] and vim.log.levels.WARN or vim.log.levels.ERROR
-  local text = err.message
-  if err.kind == protocol.ErrorKind.NOT_AUTHENTICATED then
-    text = text .. " In Neovim: :BBSnippet login."
-  end
-  M.notify(("%s [%s]"):format(text, err.kind), level)
+  M.notify(err.message, WARNING_KINDS[err.kind] and vim.log.levels.WARN or vim.log.levels.ERROR)
 end
 
 --- Runs `fn(...)`; a Lua error in the plugin becomes one message (the traceback goes to the LSP
@@ -157,7 +158,7 @@ local function handlers()
     [protocol.DID_CHANGE] = function(_, params)
       require("bbsnippets.watch").on_did_change(params)
     end,
-    ["window/showMessage"] = function(_, params)
+    [vim.lsp.protocol.Methods.window_showMessage] = function(_, params)
       M.notify(params.message, MESSAGE_LEVELS[params.type] or vim.log.levels.INFO)
     end,
   }
@@ -242,7 +243,7 @@ end
 
 --- Sends one request (starting the daemon on first use). `callback(err, result)` always runs;
 --- errors whose kind is not in `opts.handles` have already been shown to the user.
----@param method string
+---@param method string a protocol request constant (protocol.READ_FILE, …)
 ---@param params table?
 ---@param callback? fun(err: bbsnippets.Error?, result: any)
 ---@param opts? bbsnippets.RequestOpts
@@ -286,13 +287,18 @@ function M.request(method, params, callback, opts)
 end
 
 --- `workspace/executeCommand` of one of the daemon's commands, with its one object argument.
----@param name string
+---@param name string a protocol command constant (protocol.LIST, …), never a string literal
 ---@param params table?
 ---@param callback? fun(err: bbsnippets.Error?, result: any)
 ---@param opts? bbsnippets.RequestOpts
 function M.command(name, params, callback, opts)
   local arguments = { params and next(params) and params or vim.empty_dict() }
-  M.request("workspace/executeCommand", { command = name, arguments = arguments }, callback, opts)
+  M.request(
+    vim.lsp.protocol.Methods.workspace_executeCommand,
+    { command = name, arguments = arguments },
+    callback,
+    opts
+  )
 end
 
 --- Waits for an asynchronous call (`M.request` or `M.command` as `call`), for reading and

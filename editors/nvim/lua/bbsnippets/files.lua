@@ -362,7 +362,7 @@ function M.save(buf, name, opts)
     end)
   elseif err.kind == ErrorKind.SECRET_DETECTED then
     vim.schedule(function()
-      require("bbsnippets.share").confirm_secrets(err, function()
+      ui.confirm_secrets(err, function()
         M.save(buf, name, { force = opts.force, allow_secrets = true })
       end)
     end)
@@ -383,7 +383,7 @@ function M.write(args)
     client.notify(("%s is not a file; write to bbsnippet://WORKSPACE/ID/PATH"):format(name), vim.log.levels.ERROR)
   elseif target.revision then
     client.notify(
-      ("%s is revision %s and cannot be changed; save to the file at HEAD (the same name without ?rev=) [readOnly]"):format(
+      ("%s is revision %s and cannot be changed; save to the file at HEAD (the same name without ?rev=)"):format(
         target.path,
         target.revision:sub(1, 12)
       ),
@@ -460,6 +460,9 @@ end
 --- `:BBSnippet add {name}`: a new, empty file in this snippet; `:w` adds it.
 ---@param name string
 function M.add(name)
+  if name == "" then
+    return client.notify(":BBSnippet add takes the new file name, e.g. :BBSnippet add notes.md", vim.log.levels.ERROR)
+  end
   local snippet = ui.current_snippet()
   if not snippet then
     return
@@ -484,6 +487,9 @@ end
 --- `:BBSnippet rename {new-name}`: renames the current file (one request); the buffer follows.
 ---@param new_name string
 function M.rename(new_name)
+  if new_name == "" then
+    return client.notify(":BBSnippet rename takes the new name, e.g. :BBSnippet rename main.py", vim.log.levels.ERROR)
+  end
   local buf, state = head_file("rename")
   if not state then
     return

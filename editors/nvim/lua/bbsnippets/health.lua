@@ -95,7 +95,7 @@ local function report_without_health(health_err)
       { "or keep the credentials in BITBUCKET_USERNAME and BITBUCKET_API_TOKEN" }
     )
   else
-    health.error(("the API does not answer: %s [%s]"):format(err.message, err.kind or "error"), {
+    health.error(("the API does not answer: %s"):format(err.message), {
       "check the network, or the api_url option (vim.g.bbsnippets = { api_url = ... })",
     })
   end

@@ -11,6 +11,16 @@ local M = {}
 ---@type table<string, bbsnippets.CommitInfo[]> "ws/id" -> commits (for completion)
 M.known = {}
 
+--- The revisions completion offers for the current snippet buffer: the commits seen this session.
+---@return string[]
+function M.known_revisions()
+  local snippet = vim.b.bbsnippets
+  local commits = snippet and snippet.id and M.known[uri.ref(snippet.workspace, snippet.id)]
+  return vim.tbl_map(function(commit)
+    return commit.hash
+  end, commits or {})
+end
+
 ---@param commit bbsnippets.CommitInfo
 ---@return string
 local function describe(commit)

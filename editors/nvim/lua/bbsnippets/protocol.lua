@@ -1,7 +1,6 @@
--- Mirrors snippet_daemon/protocol.py (the daemon's contract; tests/test_contract.py holds this file to it).
--- It declares the daemon's names and shapes and does nothing else. Sections follow protocol.py:
--- method names, error kinds, options, params, results. Fields are camelCase, exactly as on the wire;
--- `field?` is left out when it has no value. From Lua, send "no arguments" as vim.empty_dict().
+-- Generated from snippet_daemon/protocol.py by scripts/gen_protocol.py: do not edit; run `.venv/bin/python scripts/gen_protocol.py`.
+-- Declarations only, in protocol.py's order. Fields are camelCase exactly as on the wire; `field?` is left
+-- out when it has no value (or, sent to the daemon, takes its default). No arguments: vim.empty_dict().
 
 local M = {}
 
@@ -9,7 +8,7 @@ local M = {}
 
 M.URI_SCHEME = "bbsnippet"
 
--- Commands (workspace/executeCommand with one object argument).
+-- Commands (`workspace/executeCommand` with one object argument).
 M.CREATE = "bbsnippets.create"
 M.LIST = "bbsnippets.list"
 M.OPEN = "bbsnippets.open"
@@ -33,8 +32,16 @@ M.LOGOUT = "bbsnippets.logout"
 M.WHOAMI = "bbsnippets.whoami"
 M.HEALTH = "bbsnippets.health"
 M.SEARCH = "bbsnippets.search"
+M.LINK = "bbsnippets.link"
+M.STATUS = "bbsnippets.status"
+M.PUSH = "bbsnippets.push"
+M.APPLY_PATCH = "bbsnippets.applyPatch"
+M.SHARE_DIFF = "bbsnippets.shareDiff"
+M.RESTORE = "bbsnippets.restore"
+M.LINKS = "bbsnippets.links"
+M.UNLINK = "bbsnippets.unlink"
 
--- Requests: a file system over bbsnippet:// URIs.
+-- Requests (a file system over bbsnippet:// URIs).
 M.STAT = "bbsnippets/stat"
 M.READ_DIRECTORY = "bbsnippets/readDirectory"
 M.READ_FILE = "bbsnippets/readFile"
@@ -42,7 +49,7 @@ M.WRITE_FILE = "bbsnippets/writeFile"
 M.DELETE_FILE = "bbsnippets/delete"
 M.RENAME = "bbsnippets/rename"
 
--- Server -> client notification.
+-- Notifications, server -> client.
 M.DID_CHANGE = "bbsnippets/didChange"
 
 -- ----------------------------------------------------------------------------- errors
@@ -60,52 +67,57 @@ M.ErrorKind = {
   NETWORK = "network",
   PLAN = "plan",
   SECRET_DETECTED = "secretDetected",
-  -- Extensions beyond the first contract.
+  -- Extensions beyond the first contract (documented in docs/protocol.md).
   SERVER = "server",
   CREDENTIAL_STORE = "credentialStore",
   FILE_EXISTS = "fileExists",
   READ_ONLY = "readOnly",
 }
 
+--- `data` of `conflict`: the revision that won, to compare against or to force over.
 ---@class bbsnippets.ConflictData
----@field kind "conflict"
----@field remoteRevision? string the revision on Bitbucket now, to compare against or force over
+---@field remoteRevision? string
 
 ---@class bbsnippets.SecretFinding
 ---@field path string
 ---@field line integer
 ---@field rule string the kind of credential (never the value)
 
+--- `data` of `secretDetected`: where each suspected credential is.
 ---@class bbsnippets.SecretDetectedData
----@field kind "secretDetected"
 ---@field findings bbsnippets.SecretFinding[]
 
+--- `data` of `forbidden` when Bitbucket named the scopes the credentials lack.
 ---@class bbsnippets.ForbiddenData
----@field kind "forbidden"
----@field missingScopes? string[]
+---@field missingScopes string[]
 
+--- `data` of `invalidArgument` when Bitbucket named the fields it refused.
 ---@class bbsnippets.InvalidArgumentData
----@field kind "invalidArgument"
----@field fields? table<string, any> what Bitbucket refused
+---@field fields table<string, any>
 
---- `error.data` of a failed request (kind absent only for a daemon bug, -32603).
----@alias bbsnippets.ErrorData bbsnippets.ConflictData|bbsnippets.SecretDetectedData|bbsnippets.ForbiddenData|bbsnippets.InvalidArgumentData|{kind?: bbsnippets.ErrorKind}
+--- A failed request's `error.data`: `{kind, ...}` plus what that kind has to say.
+---@alias bbsnippets.ErrorData {kind?: bbsnippets.ErrorKind, remoteRevision?: string, findings?: bbsnippets.SecretFinding[], missingScopes?: string[], fields?: table<string, any>}
 
 -- ----------------------------------------------------------------------------- settings
 
---- initializationOptions; each falls back to the environment, then to the default.
+--- `initializationOptions`; each falls back to the environment, then to the default.
 ---@class bbsnippets.InitializationOptions
 ---@field apiUrl? string
 ---@field workspace? string
----@field pollIntervalSeconds? number
----@field logLevel? "error"|"warning"|"info"|"debug"
----@field writeBatchMilliseconds? integer extension
----@field pollBudgetPerHour? number extension
----@field clientName? string the editor's name, echoed in the daemon's log and health
----@field indexing? boolean the local search index (default: on, unless SNIPPET_DAEMON_INDEXING says off)
----@field indexWorkspaces? string[] workspaces indexed besides the default one ({ "*" }: every visible one)
----@field indexBudgetPerHour? number the most requests an hour indexing may spend (default 300)
----@field indexRefreshSeconds? number how often the index reads the lists itself (default 300)
+---@field pollIntervalSeconds? number default 60
+---@field logLevel? string
+--- Extensions: how long writes to one snippet are gathered into one request, and the most
+--- requests an hour polling may spend (10% of Bitbucket's 1,000).
+---@field writeBatchMilliseconds? integer default 30
+---@field pollBudgetPerHour? number default 100
+--- The editor's name ("vscode", "neovim", ...), echoed in the daemon's logs.
+---@field clientName? string
+--- The local search index: on or off, which workspaces besides the default one (["*"]: every workspace
+--- bbsnippets.workspaces lists), the most requests an hour it may spend, and how often it reads lists itself.
+---@field indexing? boolean absent: SNIPPET_DAEMON_INDEXING, else on
+---@field indexWorkspaces? string[]
+---@field indexBudgetPerHour? number default 300
+---@field indexRefreshSeconds? number default 300
 
 -- ----------------------------------------------------------------------------- command parameters
 
@@ -123,7 +135,7 @@ M.ErrorKind = {
 ---@field workspace? string
 ---@field title? string
 ---@field isPrivate? boolean default true
----@field allowSecrets? boolean
+---@field allowSecrets? boolean default false
 
 ---@class bbsnippets.ListParams
 ---@field workspace? string
@@ -139,15 +151,16 @@ M.ErrorKind = {
 ---@field id string
 ---@field title? string
 ---@field isPrivate? boolean
----@field allowSecrets? boolean
+---@field allowSecrets? boolean default false
 
+--- Copy a snippet (every file at HEAD) into a new one: "fork" in every gist tool.
 ---@class bbsnippets.DuplicateParams
 ---@field workspace string
 ---@field id string
----@field toWorkspace? string
----@field title? string
+---@field toWorkspace? string default: the source's workspace
+---@field title? string default: the source's title
 ---@field isPrivate? boolean default true
----@field allowSecrets? boolean
+---@field allowSecrets? boolean default false
 
 ---@class bbsnippets.SearchParams
 ---@field query string every word must match (case-insensitive substrings)
@@ -186,12 +199,51 @@ M.ErrorKind = {
 ---@field revision? string
 ---@field overwrite? boolean default false
 
+--- Tie `folder` (absolute: a folder, or one file) to a snippet at its HEAD.
+---@class bbsnippets.LinkParams
+---@field folder string
+---@field workspace string
+---@field id string
+
+---@class bbsnippets.FolderParams
+---@field folder string absolute: a linked folder or file
+
+---@class bbsnippets.LinksParams
+---@field under? string absolute: only the links of this folder and below; default: every link
+
+---@class bbsnippets.PushParams
+---@field folder string
+---@field add? string[] names relative to the folder, sent although the snippet never had them
+---@field force? boolean default false
+
+---@class bbsnippets.ApplyPatchParams
+---@field workspace string
+---@field id string
+---@field folder string absolute; the patch's names are relative to it
+---@field path? string the snippet's .patch/.diff file; default: its only one
+---@field dryRun? boolean default false
+
+---@class bbsnippets.ShareDiffParams
+---@field folder string absolute; any folder inside a git repository
+---@field staged? boolean default false
+---@field includeUntracked? boolean untracked files (not ignored ones) as new files (default false)
+---@field workspace? string
+---@field title? string
+---@field isPrivate? boolean default true
+---@field allowSecrets? boolean default false
+
+---@class bbsnippets.RestoreParams
+---@field workspace string
+---@field id string
+---@field revision string
+---@field path? string one file; default: every file
+
 ---@class bbsnippets.LoginParams
 ---@field kind "apiToken"|"accessToken"
 ---@field secret string
 ---@field username? string
 
---- The argument of commands that take none (send vim.empty_dict()).
+--- The argument of commands that take none (from Lua: `vim.empty_dict()`).
 ---@class bbsnippets.NoParams
 
 -- ----------------------------------------------------------------------------- request parameters
@@ -239,16 +291,6 @@ M.ErrorKind = {
 ---@class bbsnippets.ListResult
 ---@field snippets bbsnippets.SnippetSummary[]
 
----@class bbsnippets.WorkspaceInfo
----@field slug string
----@field name string
----@field uuid? string
----@field isDefault boolean
-
----@class bbsnippets.WorkspacesResult
----@field workspaces bbsnippets.WorkspaceInfo[]
----@field hint? string why only the default is listed (a missing scope)
-
 ---@class bbsnippets.FileInfo
 ---@field name string
 ---@field uri string
@@ -277,13 +319,17 @@ M.ErrorKind = {
 ---@field html string
 ---@field path? string
 ---@field line? integer
----@field deleted? boolean extension: kept (empty) because replies hang off it
+---@field deleted? boolean extension: a deleted comment kept (empty) because replies hang off it
 
 ---@class bbsnippets.CommentsResult
 ---@field comments bbsnippets.CommentInfo[]
 
 ---@class bbsnippets.WatchResult
 ---@field watching boolean
+--- False (with `message`, to show) when watching.json could not be written: Bitbucket has the change, but
+--- this computer forgets it at the next start. Left out when it was saved.
+---@field saved? boolean
+---@field message? string
 
 ---@class bbsnippets.WatcherInfo
 ---@field displayName string
@@ -305,29 +351,105 @@ M.ErrorKind = {
 ---@field diff string
 
 ---@alias bbsnippets.PullStatus "written"|"unchanged"|"kept"|"refused"|"failed"
---- Why a file was kept, refused or failed: a different local file (overwrite replaces it), a name
---- that would land outside the folder, or the OS refused (message says why).
+
+--- Why a file was kept, refused or failed: `exists` (a different local file; `overwrite: true` replaces it),
+--- `unsafePath` (a name that would land outside the folder or fool the user), `fileSystem` (the OS refused).
 ---@alias bbsnippets.PullFileKind "exists"|"unsafePath"|"fileSystem"
 
 ---@class bbsnippets.PullFile
 ---@field name string the snippet's file name
 ---@field status bbsnippets.PullStatus
----@field path? string where it is (or would be) on disk
+---@field path? string where it is (or would be) on disk; absent for a refused name
 ---@field kind? bbsnippets.PullFileKind
 ---@field message? string
 
 ---@class bbsnippets.PullResult
 ---@field written string[] absolute paths
 ---@field skipped string[] snippet file names
----@field unchanged? string[] absolute paths
----@field reasons? table<string, string> name -> why it was skipped
----@field files? bbsnippets.PullFile[] one per snippet file, in name order
+--- Extensions: why each skipped file was skipped, and files already identical.
+---@field unchanged string[]
+---@field reasons table<string, string> name -> why it was skipped
+---@field files bbsnippets.PullFile[] one entry per snippet file, in name order
+
+---@alias bbsnippets.FileState "unchanged"|"modified"|"deleted"
+
+---@class bbsnippets.TrackedFile
+---@field name string the snippet's file name
+---@field path string where it is on disk
+---@field state bbsnippets.FileState
+
+---@class bbsnippets.StatusResult
+---@field workspace string
+---@field id string
+---@field revision string the revision the folder is linked at
+---@field files bbsnippets.TrackedFile[]
+---@field remoteRevision? string present when the snippet moved since `revision`
+---@field folder? string extension: the linked folder (or file), as the link holds it
+
+---@class bbsnippets.LinkInfo
+---@field folder string the linked folder, or the one linked file
+---@field workspace string
+---@field id string
+---@field revision string
+---@field file? string for a linked file: the snippet file it is
+
+---@class bbsnippets.LinksResult
+---@field links bbsnippets.LinkInfo[]
+
+---@class bbsnippets.UnlinkResult
+---@field unlinked boolean false: it was not linked
+
+---@alias bbsnippets.PushFileStatus "sent"|"deleted"
+
+---@class bbsnippets.PushedFile
+---@field name string
+---@field status bbsnippets.PushFileStatus
+
+---@class bbsnippets.PushResult
+---@field revision string
+---@field files bbsnippets.PushedFile[]
+
+---@alias bbsnippets.PatchFileStatus "applied"|"created"|"deleted"|"failed"|"refused"
+
+--- unsafePath: a name outside the folder (refused); binary: a binary change (refused); mismatch: the file is not
+--- what the patch expects (failed); fileSystem: the OS refused a write (failed).
+---@alias bbsnippets.PatchFileKind "unsafePath"|"binary"|"mismatch"|"fileSystem"
+
+---@class bbsnippets.PatchedFile
+---@field path string where on disk (absolute); for a refused name, the name as the patch gives it
+---@field status bbsnippets.PatchFileStatus
+---@field kind? bbsnippets.PatchFileKind
+---@field message? string
+---@field name? string extension: the name in the patch, relative to the folder
+
+---@class bbsnippets.ApplyPatchResult
+---@field applied boolean false: nothing changed on disk (also for a dry run that would fail)
+---@field files bbsnippets.PatchedFile[]
+
+---@class bbsnippets.LeftOutFile
+---@field name string
+---@field reason string
+
+---@class bbsnippets.ShareDiffResult
+---@field workspace string
+---@field id string
+---@field title string
+---@field isPrivate boolean
+---@field htmlUrl? string
+---@field uri string the .patch file's bbsnippet:// URI
+---@field name string the .patch file's name in the snippet
+---@field files string[] the files the patch changes (relative to the repository)
+---@field leftOut bbsnippets.LeftOutFile[] binary changes, each with why
+
+---@class bbsnippets.RestoreResult
+---@field revision? string the new HEAD (the restored content as one new commit); unchanged when nothing differed
+---@field files string[] the files the restore changed
 
 ---@class bbsnippets.AccountInfo
 ---@field displayName string
 ---@field nickname? string
 ---@field uuid? string
----@field username? string the login name the credentials carry
+---@field username? string the login name the credentials were given with (an email for API tokens)
 
 ---@class bbsnippets.AccountResult
 ---@field account? bbsnippets.AccountInfo
@@ -344,11 +466,21 @@ M.ErrorKind = {
 
 ---@class bbsnippets.SearchResult
 ---@field results bbsnippets.SearchHit[] title and file-name hits first, then content hits
----@field complete boolean false while contents are still being indexed
+---@field complete boolean false while contents are still being indexed (titles and names are searchable at once)
+
+---@class bbsnippets.WorkspaceInfo
+---@field slug string
+---@field name string
+---@field uuid? string
+---@field isDefault boolean
+
+---@class bbsnippets.WorkspacesResult
+---@field workspaces bbsnippets.WorkspaceInfo[]
+---@field hint? string why only the default is listed, and which scope would list the rest
 
 ---@class bbsnippets.CredentialsHealth
 ---@field present boolean
----@field source? "environment"|"keyring"
+---@field source? string "environment" or "keyring"
 ---@field message? string what to do when absent
 
 ---@class bbsnippets.KeyringHealth
@@ -358,9 +490,10 @@ M.ErrorKind = {
 
 ---@class bbsnippets.ApiHealth
 ---@field reachable boolean
----@field status? integer the HTTP status of the check
+---@field status? integer the HTTP status of the check (GET /user)
 ---@field message? string
 
+--- Everything a `:checkhealth` or a status view shows, in one call that never fails for a missing login.
 ---@class bbsnippets.HealthResult
 ---@field version string
 ---@field apiUrl string
@@ -371,13 +504,13 @@ M.ErrorKind = {
 ---@field account? bbsnippets.AccountInfo
 ---@field workspace? string
 
---- The result of commands that answer nothing.
+--- The result of requests and commands that answer nothing.
 ---@class bbsnippets.Empty
 
 ---@class bbsnippets.StatResult
 ---@field type "file"|"directory"
 ---@field size integer
----@field mtime integer milliseconds since the epoch
+---@field mtime integer milliseconds since the epoch, as VS Code's FileStat
 ---@field readonly boolean
 
 ---@class bbsnippets.DirectoryEntry
@@ -390,7 +523,7 @@ M.ErrorKind = {
 ---@class bbsnippets.ReadFileResult
 ---@field base64 string
 ---@field text? string when the file is UTF-8 without NUL
----@field revision? string
+---@field revision? string extension: the revision the content was read at
 
 ---@class bbsnippets.WriteFileResult
 ---@field revision? string
@@ -400,5 +533,7 @@ M.ErrorKind = {
 ---@field id string
 ---@field kind "commit"|"comment"|"deleted"
 ---@field revision? string
+--- True when the user watches the snippet: a window/showMessage about this change follows at once.
+---@field watched boolean
 
 return M

@@ -1,4 +1,5 @@
---- Pull: a snippet's files into a folder (default: the current directory) through
+--- Pull: a snippet's files into a folder (default: a new folder named after the snippet's id in the
+--- current directory) through
 --- bbsnippets.pull, reported per file; only local files that differ ("exists") are asked about
 --- before they are overwritten, with one more pull.
 
@@ -116,8 +117,10 @@ function M.command(args, on_done)
     end
     workspace, id, dir = snippet.workspace, snippet.id, args[1]
   end
-  local target = vim.fs.normalize(vim.fn.fnamemodify(vim.fn.expand(dir or vim.fn.getcwd()), ":p"))
-  target = target:gsub("(.)/$", "%1")
+  -- A folder the user names is the exact target; with none, a new folder named after the snippet's
+  -- id inside the current directory (as the CLI and VS Code do), so nothing lands loose in a project.
+  local target = dir and vim.fn.fnamemodify(vim.fn.expand(dir), ":p") or vim.fs.joinpath(vim.fn.getcwd(), id)
+  target = vim.fs.normalize(target):gsub("(.)/$", "%1")
   pull({ workspace = workspace, id = id, targetDir = target }, on_done)
 end
 

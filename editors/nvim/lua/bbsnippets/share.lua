@@ -1,5 +1,5 @@
 --- Share: a range or visual selection becomes a new snippet (bbsnippets.create), asked for a
---- title and then a visibility; the link goes to the clipboard (or the unnamed register).
+--- title and then who may see it; the link goes to the clipboard (or the unnamed register).
 
 local client = require("bbsnippets.client")
 local config = require("bbsnippets.config")
@@ -23,33 +23,9 @@ local function file_name(buf)
   return "snippet.txt"
 end
 
---- Asks whether to go on although the daemon found what looks like a credential.
----@param err bbsnippets.Error a secretDetected error
----@param on_yes fun()
-function M.confirm_secrets(err, on_yes)
-  local where = {}
-  for _, finding in ipairs(err.data.findings or {}) do
-    table.insert(where, ("%s line %d (%s)"):format(finding.path, finding.line, finding.rule))
-  end
-  ui.confirm(
-    ("This looks like a credential: %s. Publish it anyway?"):format(table.concat(where, "; ")),
-    "Share anyway",
-    on_yes,
-    function()
-      client.notify("not shared: remove the secret, or keep the snippet private", vim.log.levels.WARN)
-    end
-  )
-end
-
 ---@param params bbsnippets.CreateParams
 local function create(params)
-  client.command(protocol.CREATE, params, function(err, result)
-    if err and err.kind == protocol.ErrorKind.SECRET_DETECTED then
-      M.confirm_secrets(err, function()
-        create(vim.tbl_extend("force", params, { allowSecrets = true }))
-      end)
-      return
-    end
+  ui.secret_checked(protocol.CREATE, params, function(err, result)
     if err then
       return
     end
@@ -57,15 +33,15 @@ local function create(params)
     local link = result.htmlUrl or result.uri
     local register = ui.copy_link(link)
     client.notify(
-      ("shared %s/%s (%s): %s (in the %s register)"):format(
+      ("shared %s/%s, %s: %s (in the %s register)"):format(
         result.workspace,
         result.id,
-        result.isPrivate and "private" or "public",
+        ui.visibility(result.isPrivate),
         link,
         register
       )
     )
-  end, { handles = { protocol.ErrorKind.SECRET_DETECTED } })
+  end)
 end
 
 --- Shares `text` as the file `name`: asks the title, then the visibility, then creates the snippet.
@@ -77,23 +53,19 @@ function M.share(text, name, workspace)
     if title == nil then
       return -- cancelled
     end
-    local private_first = config.get().private_by_default
-    local choices = private_first and { "Private", "Public" } or { "Public", "Private" }
-    vim.ui.select(
-      choices,
-      { prompt = "Visibility of the new snippet", kind = "bbsnippets.visibility" },
-      function(choice)
-        if not choice then
-          return
-        end
-        create({
-          workspace = workspace,
-          title = title ~= "" and title or nil,
-          isPrivate = choice == "Private",
-          files = { { name = name, text = text } },
-        })
+    local private, public = ui.VISIBILITY.private, ui.VISIBILITY.public
+    local choices = config.get().private_by_default and { private, public } or { public, private }
+    vim.ui.select(choices, { prompt = "Who may see the new snippet?", kind = "bbsnippets.visibility" }, function(choice)
+      if not choice then
+        return
       end
-    )
+      create({
+        workspace = workspace,
+        title = title ~= "" and title or nil,
+        isPrivate = choice == private,
+        files = { { name = name, text = text } },
+      })
+    end)
   end)
 end
 

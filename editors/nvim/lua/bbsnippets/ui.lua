@@ -1,5 +1,6 @@
 --- Small prompts shared by the features, all on vim.ui (so dressing.nvim, telescope-ui-select,
---- snacks or fzf-lua pickers replace them), and where a shared link goes.
+--- snacks or fzf-lua pickers replace them), where a shared link goes, and the one answer to the
+--- daemon's secret scan (`secretDetected`): say where, ask "share anyway?", send again.
 
 local M = {}
 
@@ -16,6 +17,74 @@ function M.confirm(prompt, yes, on_yes, on_no)
       on_no()
     end
   end)
+end
+
+--- The daemon refused to publish text that looks like a credential (`secretDetected`): says which
+--- file and line, asks whether to publish it anyway, and on yes calls `retry` (which sends the same
+--- request again with `allowSecrets = true`). On no, says that nothing was published.
+---@param err bbsnippets.Error a secretDetected error
+---@param retry fun()
+---@param on_no? fun()
+function M.confirm_secrets(err, retry, on_no)
+  local where = {}
+  ---@type bbsnippets.SecretDetectedData
+  local data = err.data --[[@as bbsnippets.SecretDetectedData]]
+  for _, finding in ipairs(data.findings or {}) do
+    table.insert(where, ("%s line %d (%s)"):format(finding.path, finding.line, finding.rule))
+  end
+  M.confirm(
+    ("This looks like a credential: %s. Publish it anyway?"):format(table.concat(where, "; ")),
+    "Share anyway",
+    retry,
+    function()
+      require("bbsnippets.client").notify(
+        "nothing was published: remove the secret, or keep the snippet private",
+        vim.log.levels.WARN
+      )
+      if on_no then
+        on_no()
+      end
+    end
+  )
+end
+
+--- Runs one of the daemon's commands that publish text (create, update, duplicate), which the daemon
+--- refuses with `secretDetected` when the text looks like a credential: then asks as
+--- `confirm_secrets` does and, on yes, sends it again with `allowSecrets = true`. `on_done` gets
+--- the final answer (or the refusal when the user said no); other errors are already reported.
+---@param method string a protocol command constant (protocol.CREATE, protocol.UPDATE, …)
+---@param params table
+---@param on_done fun(err: bbsnippets.Error?, result: any)
+function M.secret_checked(method, params, on_done)
+  local client = require("bbsnippets.client")
+  local protocol = require("bbsnippets.protocol")
+  local kind = protocol.ErrorKind.SECRET_DETECTED
+  client.command(method, params, function(err, result)
+    if not (err and err.kind == kind) then
+      return on_done(err, result)
+    end
+    M.confirm_secrets(err, function()
+      M.secret_checked(method, vim.tbl_extend("force", params, { allowSecrets = true }), on_done)
+    end, function()
+      on_done(err, nil)
+    end)
+  end, { handles = { kind } })
+end
+
+--- Who sees a snippet of each visibility, in the words every prompt and message uses (on Bitbucket a
+--- private snippet is visible to the members of its workspace, not only to its author).
+M.VISIBILITY = {
+  private = "Private: visible to the workspace's members",
+  public = "Public: visible to anyone, also signed out",
+}
+
+--- "private (visible to the workspace's members)" or "public (visible to anyone, also signed out)".
+---@param is_private boolean
+---@return string
+function M.visibility(is_private)
+  local words = is_private and M.VISIBILITY.private or M.VISIBILITY.public
+  local name, who = words:match("^(%w+): (.*)$")
+  return ("%s (%s)"):format(name:lower(), who)
 end
 
 --- Puts a link in the clipboard register when Neovim has a clipboard, else the unnamed one.

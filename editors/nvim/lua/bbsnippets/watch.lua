@@ -1,6 +1,7 @@
 --- Watch: bbsnippets.watch / unwatch / watchers, and what a `bbsnippets/didChange` does to the
 --- buffers: an unmodified one reloads in place (cursor kept), a modified one is marked stale
---- (never reloaded over the user's text), comments shown are listed again.
+--- (never reloaded over the user's text), comments shown are listed again. For watched snippets
+--- (`watched` in the notification) the daemon also tells the user itself, so nothing is said twice.
 
 local client = require("bbsnippets.client")
 local files = require("bbsnippets.files")
@@ -72,8 +73,11 @@ function M.on_did_change(params)
   end
   local ref = uri.ref(params.workspace, params.id)
   if params.kind == "deleted" and #buffers > 0 then
+    -- A watched snippet's deletion is announced by the daemon itself (window/showMessage): then only
+    -- what it means for the buffers is added here.
     client.notify(
-      ("snippet %s was deleted on Bitbucket; your buffers are kept (:w fails)"):format(ref),
+      params.watched and ("your buffers of %s are kept (:w fails)"):format(ref)
+        or ("snippet %s was deleted on Bitbucket; your buffers are kept (:w fails)"):format(ref),
       vim.log.levels.WARN
     )
   elseif #stale > 0 then

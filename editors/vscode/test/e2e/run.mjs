@@ -115,7 +115,7 @@ function freePort() {
 async function startSandbox() {
   const banner = path.join(tmp, "sandbox.out");
   const out = fs.openSync(banner, "w");
-  start("sandbox", python, ["-m", "snippet_daemon", "sandbox", "--port", "0", "--data", path.join(tmp, "sandbox"), "--no-demo"], {
+  start("sandbox", python, ["-m", "snippet_daemon", "sandbox", "--port", "0", "--data", path.join(tmp, "sandbox"), "--no-demo", "--control"], {
     stdout: out,
     env: { ...process.env, PYTHONUNBUFFERED: "1" },
   });

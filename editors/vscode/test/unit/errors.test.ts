@@ -3,7 +3,7 @@
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { Action, DAEMON_UNAVAILABLE, DaemonError, describeFindings, fileSystemErrorCode, toDaemonError, userMessage } from "../../src/errors";
+import { Action, DAEMON_UNAVAILABLE, DaemonError, describeFindings, fileSystemErrorCode, toDaemonError, userMessage, withSecretCheck } from "../../src/errors";
 import { ErrorKind } from "../../src/protocol";
 
 test("file system codes: notFound, readOnly, fileExists, network...", () => {
@@ -50,4 +50,64 @@ test("secret findings say where, never what", () => {
   const many = describeFindings({ findings: Array.from({ length: 7 }, (_, line) => ({ path: "x", line, rule: "r" })) });
   assert.match(many, /and 2 more\.$/);
   assert.equal(describeFindings({}), "");
+});
+
+// --------------------------------------------------------------------------- the one secret check
+
+const secretRefusal = () =>
+  new DaemonError("Refused: looks like a credential.", ErrorKind.SECRET_DETECTED, { kind: ErrorKind.SECRET_DETECTED, findings: [{ path: "a.env", line: 2, rule: "AWS access key" }] });
+
+/** A request the daemon refuses while allowSecrets is false; the calls it got. */
+function refusingUnlessAllowed() {
+  const calls: boolean[] = [];
+  const attempt = async (allowSecrets: boolean) => {
+    calls.push(allowSecrets);
+    if (!allowSecrets) {
+      throw secretRefusal();
+    }
+    return "created";
+  };
+  return { calls, attempt };
+}
+
+test("secretDetected: one warning that says where, with Share anyway; the button sends the same request with allowSecrets", async () => {
+  const { calls, attempt } = refusingUnlessAllowed();
+  const asked: { text: string; actions: string[] }[] = [];
+  const result = await withSecretCheck("Not made public", attempt, async (_severity, text, ...actions) => {
+    asked.push({ text, actions });
+    return Action.SHARE_ANYWAY;
+  });
+  assert.equal(result, "created");
+  assert.deepEqual(calls, [false, true]);
+  assert.equal(asked.length, 1);
+  assert.match(asked[0].text, /^Not made public: .*a\.env line 2 \(AWS access key\)/);
+  assert.deepEqual(asked[0].actions, [Action.SHARE_ANYWAY]);
+});
+
+test("secretDetected declined: nothing is sent again and the command answers undefined", async () => {
+  const { calls, attempt } = refusingUnlessAllowed();
+  assert.equal(await withSecretCheck("Not shared", attempt, async () => undefined), undefined);
+  assert.deepEqual(calls, [false]);
+});
+
+test("allowSecrets given up front asks nothing; other failures go to reportFailure untouched", async () => {
+  const { calls, attempt } = refusingUnlessAllowed();
+  let asked = 0;
+  const ask = async () => {
+    asked += 1;
+    return Action.SHARE_ANYWAY;
+  };
+  assert.equal(await withSecretCheck("Not shared", attempt, ask, true), "created");
+  assert.deepEqual(calls, [true]);
+  await assert.rejects(
+    withSecretCheck("Not shared", async () => Promise.reject(new DaemonError("offline", ErrorKind.NETWORK)), ask),
+    (error: DaemonError) => error.kind === ErrorKind.NETWORK,
+  );
+  assert.equal(asked, 0);
+});
+
+test("a secretDetected that reaches reportFailure offers no button that could not act", () => {
+  const message = userMessage("Saving", secretRefusal());
+  assert.deepEqual(message.actions, []);
+  assert.ok(!Object.values(message).flat().includes(Action.SHARE_ANYWAY));
 });

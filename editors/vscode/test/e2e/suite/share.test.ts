@@ -5,8 +5,8 @@ import * as path from "node:path";
 
 import * as vscode from "vscode";
 
-import { answer, assert, context, extension, fileOnBitbucket, forgetPrompts, shown, test, waitForPrompt } from "./harness";
-import type { CreateResult } from "../../../src/protocol";
+import { answer, assert, bitbucket, context, createSnippet, demo, extension, fileOnBitbucket, forgetPrompts, shown, test, waitForPrompt } from "./harness";
+import type { CreateResult, OpenResult } from "../../../src/protocol";
 
 test("share a selection: private by default, byte-exact on Bitbucket, the link offered", async () => {
   await extension();
@@ -48,4 +48,34 @@ test("share with an argument object does not prompt; a public secret is refused 
   assert.equal(created.isPrivate, true);
   assert.equal(await fileOnBitbucket(created, "config.env"), "region=eu\naws_key=AKIAIOSFODNN7EXAMPLF\n");
   assert.ok(!shown().some((prompt) => prompt.kind === "input" || prompt.kind === "quickPick"), "scripted share asks nothing");
+});
+
+test("Share anyway works wherever a credential would go public: share, make public, duplicate as public", async () => {
+  await extension();
+  const file = path.join(context.folder, "deploy.env");
+  const text = "aws_key=AKIAIOSFODNN7EXAMPLF\n";
+  fs.writeFileSync(file, text);
+  await vscode.window.showTextDocument(vscode.Uri.file(file));
+  forgetPrompts();
+  answer([/credential/, "Share anyway"]);
+  const shared = (await vscode.commands.executeCommand("bitbucketSnippets.share", { title: "public anyway", isPrivate: false })) as CreateResult;
+  assert.equal(shared.isPrivate, false, "shared in public after Share anyway");
+  assert.match((await waitForPrompt(/^Not shared/)).message, /deploy\.env line 1/);
+
+  const secret = await createSnippet(demo, "demo", { "key.env": text }, "made public anyway");
+  forgetPrompts();
+  answer([/credential/, undefined]);
+  assert.equal(await vscode.commands.executeCommand("bitbucketSnippets.toggleVisibility", { ...secret, isPrivate: false }), undefined, "declined: nothing changes");
+  assert.deepEqual((await waitForPrompt(/^Not made public/)).choices, ["Share anyway"]);
+  assert.equal(((await (await bitbucket(demo, "GET", `/snippets/demo/${secret.id}`)).json()) as { is_private: boolean }).is_private, true);
+  answer([/credential/, "Share anyway"]);
+  const madePublic = (await vscode.commands.executeCommand("bitbucketSnippets.toggleVisibility", { ...secret, isPrivate: false })) as OpenResult;
+  assert.equal(madePublic.isPrivate, false);
+
+  forgetPrompts();
+  const copy = (await vscode.commands.executeCommand("bitbucketSnippets.duplicate", { ...secret, title: "public copy", isPrivate: false })) as CreateResult;
+  assert.equal(copy.isPrivate, false, "duplicated in public after Share anyway");
+  assert.deepEqual((await waitForPrompt(/^Not duplicated/)).choices, ["Share anyway"]);
+  assert.equal(await fileOnBitbucket(copy, "key.env"), text);
+  assert.equal(shown().filter((prompt) => /credential/.test(prompt.message)).length, 1, "one question per refusal, no second notification");
 });

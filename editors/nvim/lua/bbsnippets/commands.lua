@@ -1,5 +1,7 @@
---- `:BBSnippet {subcommand}`: the table of subcommands (each requires its feature module only when
---- it runs) and their completion. Commands on "this snippet" take it from the current buffer.
+--- `:BBSnippet {subcommand}`: only the table of subcommands and their completion. Each entry
+--- requires its feature module when it runs (snippets, account, share, picker, files, …), which
+--- does the work and says what is wrong with the arguments. Commands on "this snippet" take it from
+--- the current buffer.
 
 local M = {}
 
@@ -88,7 +90,7 @@ M.subcommands = {
     end,
   },
   pull = {
-    usage = "pull [{workspace}/{id}] [dir]   write the files into a folder (default: the current one)",
+    usage = "pull [{workspace}/{id}] [dir]   write the files into a folder (default: ./{id}, a new one)",
     run = function(opts)
       require("bbsnippets.pull").command(vim.list_slice(opts.fargs, 2))
     end,
@@ -141,23 +143,13 @@ M.subcommands = {
       require("bbsnippets.history").diff(opts.fargs[2])
     end,
     complete = function()
-      local snippet = vim.b.bbsnippets
-      local commits = snippet
-        and snippet.id
-        and require("bbsnippets.history").known[snippet.workspace .. "/" .. snippet.id]
-      return vim.tbl_map(function(commit)
-        return commit.hash
-      end, commits or {})
+      return require("bbsnippets.history").known_revisions()
     end,
   },
   rename = {
     usage = "rename {new-name}   rename this file",
     run = function(opts)
-      local name = rest_of(opts)
-      if name == "" then
-        return require("bbsnippets.client").notify(":BBSnippet rename takes the new name", vim.log.levels.ERROR)
-      end
-      require("bbsnippets.files").rename(name)
+      require("bbsnippets.files").rename(rest_of(opts))
     end,
     complete = function()
       local snippet = vim.b.bbsnippets
@@ -167,11 +159,7 @@ M.subcommands = {
   add = {
     usage = "add {name}   a new file in this snippet (:w adds it)",
     run = function(opts)
-      local name = rest_of(opts)
-      if name == "" then
-        return require("bbsnippets.client").notify(":BBSnippet add takes the new file name", vim.log.levels.ERROR)
-      end
-      require("bbsnippets.files").add(name)
+      require("bbsnippets.files").add(rest_of(opts))
     end,
   },
   ["delete-file"] = {
@@ -183,26 +171,26 @@ M.subcommands = {
   delete = {
     usage = "delete   delete this snippet",
     run = function()
-      require("bbsnippets.commands.snippet").delete()
+      require("bbsnippets.snippets").delete()
     end,
   },
   duplicate = {
-    usage = "duplicate [workspace]   a private copy of this snippet",
+    usage = "duplicate [workspace]   a private copy of this snippet (visible to the workspace's members)",
     run = function(opts)
-      require("bbsnippets.commands.snippet").duplicate(opts.fargs[2])
+      require("bbsnippets.snippets").duplicate(opts.fargs[2])
     end,
     complete = workspaces,
   },
   title = {
     usage = "title {text}   retitle this snippet",
     run = function(opts)
-      require("bbsnippets.commands.snippet").title(rest_of(opts))
+      require("bbsnippets.snippets").title(rest_of(opts))
     end,
   },
   visibility = {
-    usage = "visibility public|private",
+    usage = "visibility public|private   public: anyone sees it; private: the workspace's members",
     run = function(opts)
-      require("bbsnippets.commands.snippet").visibility(opts.fargs[2])
+      require("bbsnippets.snippets").visibility(opts.fargs[2])
     end,
     complete = function()
       return { "public", "private" }
@@ -211,19 +199,19 @@ M.subcommands = {
   login = {
     usage = "login   store Bitbucket credentials in the OS keyring",
     run = function()
-      require("bbsnippets.commands.account").login()
+      require("bbsnippets.account").login()
     end,
   },
   logout = {
     usage = "logout   forget them",
     run = function()
-      require("bbsnippets.commands.account").logout()
+      require("bbsnippets.account").logout()
     end,
   },
   whoami = {
     usage = "whoami   the account and default workspace in use",
     run = function()
-      require("bbsnippets.commands.account").whoami()
+      require("bbsnippets.account").whoami()
     end,
   },
   install = {

@@ -1,14 +1,17 @@
-// Sign in and out (bbsnippets.login keeps the secret in the OS keyring, never here), and the status bar
-// item: "signed in as X · workspace Y" from bbsnippets.whoami, or "Sign in".
+// The account (the daemon's features/account.py): sign in and out (bbsnippets.login keeps the secret in
+// the OS keyring, never here), the status bar item ("signed in as X · workspace Y" from bbsnippets.whoami,
+// or "Sign in"), and the daemon itself: restart it, show its log.
 
 import * as vscode from "vscode";
 
 import type { Daemon } from "./client";
-import { type Services, registerCommand } from "./commands";
-import { toDaemonError } from "./errors";
+import { SIGN_IN, type Services, registerCommand } from "./command";
+import { DAEMON_UNAVAILABLE, DaemonError, toDaemonError } from "./errors";
 import * as prompts from "./prompts";
-import { type AccountResult, ErrorKind } from "./protocol";
+import { type AccountResult, ErrorKind, LOGIN, LOGOUT, WHOAMI } from "./protocol";
 import { readSettings } from "./settings";
+
+export const SIGN_OUT = "bitbucketSnippets.signOut";
 
 export const TOKEN_URL = "https://id.atlassian.com/manage-profile/security/api-tokens";
 
@@ -26,10 +29,10 @@ export class Status implements vscode.Disposable {
   /** Ask the daemon who we are (one request) and show it. */
   async update(): Promise<void> {
     try {
-      this.show(await this.daemon.command("bbsnippets.whoami", {}));
+      this.show(await this.daemon.command(WHOAMI, {}));
     } catch (error) {
       const failure = toDaemonError(error);
-      if (failure.kind === ErrorKind.NOT_AUTHENTICATED || failure.kind === "daemonUnavailable") {
+      if (failure.kind === ErrorKind.NOT_AUTHENTICATED || failure.kind === DAEMON_UNAVAILABLE) {
         this.show(undefined);
       } else {
         // Network trouble and the like: keep what we showed, say why in the tooltip.
@@ -44,11 +47,11 @@ export class Status implements vscode.Disposable {
       const workspace = this.account.workspace ?? (readSettings().workspace || this.account.account.nickname);
       this.item.text = `$(account) signed in as ${this.account.account.displayName}${workspace ? ` · workspace ${workspace}` : ""}`;
       this.item.tooltip = "Bitbucket Snippets: click to sign out or switch account";
-      this.item.command = "bitbucketSnippets.signOut";
+      this.item.command = SIGN_OUT;
     } else {
       this.item.text = "$(sign-in) Sign in";
       this.item.tooltip = "Bitbucket Snippets: sign in with your Atlassian email and an API token";
-      this.item.command = "bitbucketSnippets.signIn";
+      this.item.command = SIGN_IN;
     }
     void vscode.commands.executeCommand("setContext", "bitbucketSnippets.signedIn", this.account !== undefined);
     this.item.show();
@@ -60,7 +63,7 @@ export class Status implements vscode.Disposable {
   }
 }
 
-export function registerSignIn(context: vscode.ExtensionContext, services: Services, status: Status): void {
+export function registerAccount(context: vscode.ExtensionContext, services: Services, status: Status): void {
   registerCommand(context, services, "signIn", "Signing in", async () => {
     const email = await prompts.input("Your Atlassian account email (Bitbucket signs API tokens in with it)", {
       placeHolder: "you@example.com",
@@ -76,7 +79,7 @@ export function registerSignIn(context: vscode.ExtensionContext, services: Servi
     if (!secret) {
       return undefined;
     }
-    const result = await services.daemon.command("bbsnippets.login", { kind: "apiToken", username: email.trim(), secret });
+    const result = await services.daemon.command(LOGIN, { kind: "apiToken", username: email.trim(), secret });
     await status.update();
     services.tree.refresh();
     void prompts.notify("info", `Signed in to Bitbucket as ${result.account?.displayName ?? email}.`);
@@ -93,9 +96,18 @@ export function registerSignIn(context: vscode.ExtensionContext, services: Servi
     if (choice !== "Sign out") {
       return false;
     }
-    await services.daemon.command("bbsnippets.logout", {});
+    await services.daemon.command(LOGOUT, {});
     await status.update();
     services.tree.refresh();
     return true;
   });
+
+  registerCommand(context, services, "restartServer", "Restarting the snippet daemon", async () => {
+    await services.daemon.restart(readSettings());
+    if (services.daemon.state !== "running") {
+      throw services.daemon.failure ?? new DaemonError("The snippet daemon did not start.", DAEMON_UNAVAILABLE);
+    }
+  });
+
+  registerCommand(context, services, "showLog", "Showing the log", async () => services.log.show());
 }

@@ -1,4 +1,5 @@
---- Commands on the current snippet as a whole: title, visibility, delete, duplicate.
+--- Snippets as a whole (the daemon's features/snippets.py): retitle, change the visibility, delete
+--- and duplicate the current snippet. Creating one is share.lua, listing and opening picker.lua.
 
 local client = require("bbsnippets.client")
 local files = require("bbsnippets.files")
@@ -9,19 +10,15 @@ local uri = require("bbsnippets.uri")
 local M = {}
 
 ---@param snippet {workspace: string, id: string}
----@param changes {title?: string, isPrivate?: boolean, allowSecrets?: boolean}
+---@param changes {title?: string, isPrivate?: boolean}
 ---@param done_message string
 local function update(snippet, changes, done_message)
   local params = vim.tbl_extend("force", { workspace = snippet.workspace, id = snippet.id }, changes)
-  client.command(protocol.UPDATE, params, function(err)
-    if err and err.kind == protocol.ErrorKind.SECRET_DETECTED then
-      require("bbsnippets.share").confirm_secrets(err, function()
-        update(snippet, vim.tbl_extend("force", changes, { allowSecrets = true }), done_message)
-      end)
-    elseif not err then
+  ui.secret_checked(protocol.UPDATE, params, function(err)
+    if not err then
       client.notify(done_message)
     end
-  end, { handles = { protocol.ErrorKind.SECRET_DETECTED } })
+  end)
 end
 
 --- `:BBSnippet title {text}`
@@ -46,13 +43,17 @@ function M.visibility(visibility)
     return
   end
   if visibility ~= "public" and visibility ~= "private" then
-    client.notify(":BBSnippet visibility takes public or private", vim.log.levels.ERROR)
+    client.notify(
+      (":BBSnippet visibility takes public or private (%s; %s)"):format(ui.VISIBILITY.private, ui.VISIBILITY.public),
+      vim.log.levels.ERROR
+    )
     return
   end
+  local is_private = visibility == "private"
   update(
     snippet,
-    { isPrivate = visibility == "private" },
-    ("%s is now %s"):format(uri.ref(snippet.workspace, snippet.id), visibility)
+    { isPrivate = is_private },
+    ("%s is now %s"):format(uri.ref(snippet.workspace, snippet.id), ui.visibility(is_private))
   )
 end
 
@@ -91,17 +92,19 @@ function M.duplicate(to_workspace)
   if not snippet then
     return
   end
+  ---@type bbsnippets.DuplicateParams
   local params = { workspace = snippet.workspace, id = snippet.id, toWorkspace = to_workspace }
-  client.command(protocol.DUPLICATE, params, function(err, result)
+  ui.secret_checked(protocol.DUPLICATE, params, function(err, result)
     if err then
       return
     end
     ---@cast result bbsnippets.CreateResult
     local register = ui.copy_link(result.htmlUrl or result.uri)
     client.notify(
-      ("duplicated %s as %s (link in the %s register)"):format(
+      ("duplicated %s as %s, %s (link in the %s register)"):format(
         uri.ref(snippet.workspace, snippet.id),
         uri.ref(result.workspace, result.id),
+        ui.visibility(result.isPrivate),
         register
       )
     )
