@@ -103,9 +103,19 @@ def _pythons() -> list[str]:
 
 
 IMPORTS = """
-import sys, importlib.metadata as metadata
+import sys, importlib, importlib.metadata as metadata, pathlib, sysconfig
 sys.path.insert(0, sys.argv[1])
 import snippet_daemon.server, snippet_daemon.cli, keyring, httpx, pygls
+# Every compiled module of the bundle that is built for this Python (or abi3) loads.
+suffixes = (sysconfig.get_config_var("EXT_SUFFIX"), ".abi3.so")
+loaded = []
+for path in pathlib.Path(sys.argv[1]).rglob("*.so"):
+    if path.name.endswith(suffixes):
+        relative = path.relative_to(sys.argv[1])
+        module = ".".join((*relative.parts[:-1], path.name.split(".")[0]))
+        importlib.import_module(module)
+        loaded.append(module)
+assert len(loaded) >= 2, loaded
 assert snippet_daemon.__file__.startswith(sys.argv[1]), snippet_daemon.__file__
 if sys.platform == "linux":
     import secretstorage, jeepney, _cffi_backend
