@@ -257,7 +257,7 @@ async function runExtensionHostTests(browser, server, folder, tests = "out/e2e/s
  * through the installed extension's API (an empty runner extension is what VS Code needs to run tests), then
  * the window is checked for the "Revert" that would throw away the conflicting text.
  */
-async function runBundledTest(browser, sandbox, folder, env) {
+async function startBundledServer(sandbox, folder, env) {
   const systemPath = "/usr/bin:/bin";
   const onPath = spawnSync("sh", ["-c", "command -v snippet-daemon"], { env: { PATH: systemPath } });
   if (onPath.status === 0) {
@@ -272,6 +272,11 @@ async function runBundledTest(browser, sandbox, folder, env) {
   writeSettings(userDataDir, sandbox, { "bitbucketSnippets.server.command": [] });
   installVsix(extensionsDir, userDataDir, bundledEnv);
   const server = await startCodeServer(bundledEnv, userDataDir, extensionsDir, "code-server-bundled");
+  return { server, resultsFile };
+}
+
+async function runBundledTest(browser, sandbox, folder, env) {
+  const { server, resultsFile } = await startBundledServer(sandbox, folder, env);
   let reverts = 0;
   const code = await runExtensionHostTests(browser, server, folder, "out/e2e/bundled.js", path.join(here, "bundled"), async (page) => {
     reverts = await page.locator(".notification-toast", { hasText: /Revert/ }).count();
@@ -335,13 +340,17 @@ async function main() {
   const benchRuns = Number(process.env.E2E_BENCH_RUNS ?? 0);
   if (benchRuns > 0) {
     try {
+      // E2E_BENCH_BUNDLED=1: the installed .vsix with its bundled daemon and the system Python (as runBundledTest).
+      const bundled = process.env.E2E_BENCH_BUNDLED === "1" ? await startBundledServer(sandbox, folder, env) : undefined;
       for (let run = 0; run < benchRuns; run += 1) {
-        const code = await runExtensionHostTests(browser, server, folder, "out/e2e/bench.js");
+        const code = bundled
+          ? await runExtensionHostTests(browser, bundled.server, folder, "out/e2e/bench.js", path.join(here, "bundled"))
+          : await runExtensionHostTests(browser, server, folder, "out/e2e/bench.js");
         if (code !== 0) {
-          throw new Error(`benchmark window ${run + 1} failed (exit ${code}); see ${tmp}/code-server.log`);
+          throw new Error(`benchmark window ${run + 1} failed (exit ${code}); see ${tmp}/code-server*.log`);
         }
       }
-      console.log(`BENCH ${fs.readFileSync(resultsFile, "utf8")}`);
+      console.log(`BENCH ${fs.readFileSync(bundled ? bundled.resultsFile : resultsFile, "utf8")}`);
       return 0;
     } finally {
       await browser.close().catch(() => undefined);
