@@ -269,3 +269,10 @@ export class Daemon implements vscode.Disposable {
     this.messages.dispose();
   }
 }
+
+/** The daemon's command line (without --stdio), or why there is none: python.ts's serverCommand() flattened. The MCP
+ * registration (mcp.ts) starts the same program with `mcp`. */
+export async function resolveServerCommand(settings: Settings): Promise<string[] | string> {
+  const resolved = await serverCommand(settings);
+  return "problem" in resolved ? resolved.problem : resolved.command;
+}
