@@ -475,7 +475,7 @@ def cmd_share_diff(args: argparse.Namespace) -> int:
     name = patches.patch_name(shared)
     files = {name: shared.patch}
     if args.public:
-        from snippet_daemon.secrets import scan_files
+        from snippet_daemon.secret_scan import scan_files
 
         findings = scan_files(files)
         if findings:
@@ -499,14 +499,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     """Refresh the local index (what changed since last time: a request or a few), then search it, grep style."""
 
     async def command(client: SnippetsClient) -> int:
-        from snippet_daemon.console import user_cache_dir
-        from snippet_daemon.index import DEFAULT_BUDGET_PER_HOUR, Indexer, open_index
-        from snippet_daemon.watcher import TokenBucket
+        from snippet_daemon.budget import TokenBucket
+        from snippet_daemon.index import DEFAULT_BUDGET_PER_HOUR, IndexRefresher, open_index
+        from snippet_daemon.paths import user_cache_dir
 
         workspaces = [await _default_workspace(client, args.workspace)]
         index = await open_index(user_cache_dir(), client)
         try:
-            indexer = Indexer(index, client, TokenBucket(DEFAULT_BUDGET_PER_HOUR, capacity=DEFAULT_BUDGET_PER_HOUR))
+            indexer = IndexRefresher(
+                index, client, TokenBucket(DEFAULT_BUDGET_PER_HOUR, capacity=DEFAULT_BUDGET_PER_HOUR)
+            )
             complete = await indexer.refresh(workspaces)
             hits = index.search(args.query, workspaces, args.limit)
         finally:
@@ -521,7 +523,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from snippet_daemon.console import user_cache_dir
+    from snippet_daemon.paths import user_cache_dir
 
     folder = user_cache_dir()
     found = sorted(folder.glob("index-*.sqlite3*")) if folder.is_dir() else []
