@@ -36,6 +36,8 @@ from snippet_daemon.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_P
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import SnippetsClient
+    from snippet_daemon.folder_writer import PullReport
+    from snippet_daemon.uri import SnippetReference
 
 
 class CommandError(Exception):
@@ -82,15 +84,22 @@ async def describe_account(client: SnippetsClient) -> str:
     return f"{account.display_name} ({account.nickname or account.uuid})"
 
 
-_SNIPPET_REF = re.compile(r"^(?:https?://[^/]+/(?:!api/2\.0/|2\.0/)?snippets/)?([^/\s]+)/([^/\s#?]+)")
+def snippet_reference(text: str) -> SnippetReference:
+    """``WORKSPACE/ID`` or one of the snippet's web addresses (the daemon's one parser, :mod:`snippet_daemon.uri`)."""
+    from snippet_daemon.bitbucket import api_url_from_env
+    from snippet_daemon.protocol import ProtocolError
+    from snippet_daemon.uri import parse_reference
+
+    try:
+        return parse_reference(text, api_url_from_env())
+    except ProtocolError as error:
+        raise CommandError(error.message) from None
 
 
 def parse_snippet_ref(text: str) -> tuple[str, str]:
     """``WORKSPACE/ID`` or a snippet's web or API URL -> ``(workspace, id)``."""
-    match = _SNIPPET_REF.match(text.strip())
-    if not match:
-        raise CommandError(f"{text!r} is not WORKSPACE/ID or a snippet URL (e.g. myteam/kypj).")
-    return match.group(1), match.group(2)
+    reference = snippet_reference(text)
+    return reference.workspace, reference.id
 
 
 _RANGE = re.compile(r"^(?P<path>.+):(?P<start>\d+)(?:-(?P<end>\d+))?$")
@@ -246,38 +255,117 @@ def cmd_list(args: argparse.Namespace) -> int:
     return _run(command)
 
 
+STDIN = "-"
+PRIVATE_MEANS = "private: only members of the workspace {workspace} can see it"
+PUBLIC_MEANS = "public: anyone with the link can see it, signed in or not"
+
+
+def read_share_files(specs: Sequence[str], name: str | None) -> tuple[dict[str, bytes], str]:
+    """The files ``share`` sends (each ``FILE``, ``FILE:START-END`` or ``-`` for stdin) and their default title."""
+    if specs.count(STDIN) > 1:
+        raise CommandError("'-' (standard input) can be given once.")
+    if STDIN in specs and not name:
+        raise CommandError("reading standard input (-) needs --name NAME: the file's name in the snippet.")
+    if name and len(specs) > 1 and STDIN not in specs:
+        raise CommandError("--name names one file: give it with a single FILE, or with - for standard input.")
+    files: dict[str, bytes] = {}
+    titles: list[str] = []
+    for spec in specs:
+        if spec == STDIN:
+            file_name, content, title = name or "", sys.stdin.buffer.read(), name or ""
+        else:
+            path, content, line_range = read_selection(spec)
+            file_name = name if name and len(specs) == 1 else path.name
+            title = f"{file_name} (lines {line_range[0]}-{line_range[1]})" if line_range else file_name
+        if file_name in files:
+            raise CommandError(f"two files would be named {file_name!r} in the snippet; a snippet's names are unique.")
+        files[file_name] = content
+        titles.append(title)
+    return files, ", ".join(titles)
+
+
+def refuse_secrets(files: dict[str, bytes]) -> None:
+    """The daemon's own secret scan (:mod:`snippet_daemon.secret_scan`), before anything is sent."""
+    from snippet_daemon.secret_scan import scan_files
+
+    findings = scan_files(files)
+    if findings:
+        listed = "".join(f"\n  {finding.describe()}" for finding in findings)
+        raise CommandError(
+            f"nothing was shared: this would publish what looks like a credential:{listed}\n"
+            "Remove it, share it privately (without --public), or add --allow-secrets if it is not a secret."
+        )
+
+
 def cmd_share(args: argparse.Namespace) -> int:
     if args.diff:
+        if len(args.files) > 1:
+            _err("--diff takes one folder (default: the current one).")
+            return EXIT_USAGE
         return cmd_share_diff(args)
-    if args.file is None:
-        _err("name the FILE to share (or --diff to share a git repository's changes).")
+    if not args.files:
+        _err("name the FILEs to share, - for standard input (or --diff to share a git repository's changes).")
         return EXIT_USAGE
     try:
-        path, content, line_range = read_selection(args.file)
+        files, default_title = read_share_files(args.files, args.name)
+        if args.public and not args.allow_secrets:
+            refuse_secrets(files)
     except CommandError as error:
         _err(str(error))
         return EXIT_ERROR
-    name = args.name or path.name
-    title = args.title
-    if title is None:
-        title = f"{name} (lines {line_range[0]}-{line_range[1]})" if line_range else name
+    title = args.title if args.title is not None else default_title
 
     async def command(client: SnippetsClient) -> int:
         workspace = await _default_workspace(client, args.workspace)
-        snippet = await client.create_snippet(workspace, {name: content}, title=title, is_private=not args.public)
+        snippet = await client.create_snippet(workspace, files, title=title, is_private=not args.public)
         print(snippet.html_url or f"{workspace}/{snippet.id}")
+        means = PRIVATE_MEANS.format(workspace=workspace) if snippet.is_private else PUBLIC_MEANS
+        _err(f"shared {len(files)} file(s) as {workspace}/{snippet.id}, {means}.")
         return EXIT_OK
 
     return _run(command)
 
 
+def _print_pull_report(report: PullReport) -> int:
+    labels = {"written": "wrote", "unchanged": "unchanged", "kept": "kept", "refused": "refused", "failed": "failed"}
+    for outcome in report.files:
+        where = outcome.path if outcome.path is not None else outcome.name
+        line = f"{labels[outcome.status]:<10} {where}" + (f": {outcome.message}" if outcome.message else "")
+        print(line, file=sys.stderr if outcome.status in ("refused", "failed") else sys.stdout)
+    if report.kept:
+        _err(f"{len(report.kept)} file(s) differ locally and were kept; --overwrite replaces them.")
+    if report.refused:
+        _err(f"{len(report.refused)} file name(s) were unsafe and were not written.")
+    if report.failed:
+        _err(f"{len(report.failed)} file(s) could not be written (see above); the others were.")
+    return EXIT_PARTIAL if report.not_written else EXIT_OK
+
+
+def _chosen_files(reference: SnippetReference, files: dict[str, bytes], wanted: str | None) -> dict[str, bytes]:
+    """All of ``files``, or the one ``--file`` or the address's ``#file-NAME`` points at."""
+    from snippet_daemon.uri import file_named
+
+    anchor = wanted or reference.file
+    if anchor is None:
+        return files
+    name = file_named(anchor, files)
+    if name is None:
+        raise CommandError(
+            f"{reference.workspace}/{reference.id} has no file {anchor!r}; its files: {', '.join(sorted(files))}."
+        )
+    return {name: files[name]}
+
+
 def cmd_pull(args: argparse.Namespace) -> int:
+    from snippet_daemon.folder_writer import default_target
+    from snippet_daemon.names import UnsafePath
+
     try:
-        workspace, snippet_id = parse_snippet_ref(args.snippet)
-    except CommandError as error:
+        reference = snippet_reference(args.snippet)
+        target = Path(args.dir) if args.dir else default_target(Path.cwd(), reference.id)
+    except (CommandError, UnsafePath) as error:
         _err(str(error))
         return EXIT_USAGE
-    target = Path(args.dir) if args.dir else Path.cwd() / snippet_id
 
     async def command(client: SnippetsClient) -> int:
         from snippet_daemon.bitbucket import BitbucketError
@@ -289,27 +377,93 @@ def cmd_pull(args: argparse.Namespace) -> int:
         except BitbucketError as error:  # the pull goes on; the folder is not linked
             _err(f"the folder will not be linked (status and push need a link): {error}")
             store = None
-        content = await client.get_snippet_content(workspace, snippet_id, args.revision)
-        revision = content.snippet.revision
-        report = pull_and_link(store, workspace, snippet_id, revision, content.files, target, overwrite=args.overwrite)
-        labels = {
-            "written": "wrote",
-            "unchanged": "unchanged",
-            "kept": "kept",
-            "refused": "refused",
-            "failed": "failed",
-        }
-        for outcome in report.files:
-            where = outcome.path if outcome.path is not None else outcome.name
-            line = f"{labels[outcome.status]:<10} {where}" + (f": {outcome.message}" if outcome.message else "")
-            print(line, file=sys.stderr if outcome.status in ("refused", "failed") else sys.stdout)
-        if report.kept:
-            _err(f"{len(report.kept)} file(s) differ locally and were kept; --overwrite replaces them.")
-        if report.refused:
-            _err(f"{len(report.refused)} file name(s) were unsafe and were not written.")
-        if report.failed:
-            _err(f"{len(report.failed)} file(s) could not be written (see above); the others were.")
-        return EXIT_PARTIAL if report.not_written else EXIT_OK
+        content = await client.get_snippet_content(
+            reference.workspace, reference.id, args.revision or reference.revision
+        )
+        report = pull_and_link(
+            store,
+            reference.workspace,
+            reference.id,
+            content.snippet.revision,
+            content.files,
+            target,
+            overwrite=args.overwrite,
+            private=content.snippet.is_private,
+        )
+        return _print_pull_report(report)
+
+    return _run(command)
+
+
+def _show_files(files: dict[str, bytes]) -> int:
+    """One file as it is; several as ``==> NAME <==`` sections (as ``head`` does); binary files not on a terminal."""
+    from snippet_daemon.features.common import is_binary
+
+    out = sys.stdout.buffer
+    if len(files) == 1:
+        [(name, content)] = files.items()
+        if sys.stdout.isatty() and is_binary(content):
+            raise CommandError(f"{name} is binary ({len(content):,} bytes): redirect it to a file, or use --dir DIR.")
+        out.write(content)
+        out.flush()
+        return EXIT_OK
+    for number, (name, content) in enumerate(sorted(files.items())):
+        gap = b"\n" if number else b""
+        if is_binary(content):
+            out.write(gap + f"==> {name} <== (binary, {len(content):,} bytes: --file {name} prints it)\n".encode())
+            continue
+        ending = b"" if content.endswith(b"\n") or not content else b"\n"
+        out.write(gap + f"==> {name} <==\n".encode() + content + ending)
+    out.flush()
+    return EXIT_OK
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    try:
+        reference = snippet_reference(args.snippet)
+    except CommandError as error:
+        _err(str(error))
+        return EXIT_USAGE
+
+    async def command(client: SnippetsClient) -> int:
+        from snippet_daemon.folder_writer import write_files
+
+        revision = args.revision or reference.revision
+        content = await client.get_snippet_content(reference.workspace, reference.id, revision)
+        files = _chosen_files(reference, content.files, args.file)
+        if args.dir:
+            return _print_pull_report(write_files(Path(args.dir), files, overwrite=args.overwrite))
+        return _show_files(files)
+
+    return _run(command)
+
+
+def _confirm(question: str) -> bool:
+    print(question, end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    try:
+        reference = snippet_reference(args.snippet)
+    except CommandError as error:
+        _err(str(error))
+        return EXIT_USAGE
+    name = f"{reference.workspace}/{reference.id}"
+    if not args.yes and not sys.stdin.isatty():
+        _err(f"not deleted: confirm with --yes to delete {name} (nothing asks on a pipe).")
+        return EXIT_USAGE
+
+    async def command(client: SnippetsClient) -> int:
+        if not args.yes:
+            snippet = await client.get_snippet(reference.workspace, reference.id)
+            question = f"Delete {name} ({snippet.title or 'untitled'}) and its history for everyone? [y/N] "
+            if not _confirm(question):
+                _err("not deleted.")
+                return EXIT_ERROR
+        await client.delete_snippet(reference.workspace, reference.id)
+        print(f"Deleted {name}.")
+        return EXIT_OK
 
     return _run(command)
 
@@ -336,6 +490,7 @@ def cmd_link(args: argparse.Namespace) -> int:
         content = await client.get_snippet_content(workspace, snippet_id)
         try:
             made = links.link_folder(workspace, snippet_id, content.snippet.revision or "", target, content.files)
+            made.private = content.snippet.is_private
         except links.LinkError as error:
             raise _link_failure(error) from None
         store.put(made)
@@ -395,6 +550,16 @@ def cmd_push(args: argparse.Namespace) -> int:
         if not plan.changes:
             print(f"nothing to push: {found.target} matches {found.workspace}/{found.id} at {found.revision[:12]}")
             return EXIT_OK
+        if found.private is False and not args.allow_secrets:
+            from snippet_daemon.secret_scan import scan_files
+
+            findings = scan_files({name: data for name, data in plan.changes.items() if data is not None})
+            if findings:
+                listed = "; ".join(finding.describe() for finding in findings[:5])
+                raise CommandError(
+                    f"not pushed: {found.workspace}/{found.id} is public and this looks like a credential: {listed}. "
+                    "Remove it, or push --allow-secrets if it is not a secret."
+                )
         try:
             snippet = await client.update_snippet(
                 found.workspace,
@@ -461,7 +626,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 def cmd_share_diff(args: argparse.Namespace) -> int:
     from snippet_daemon import patches
 
-    folder = Path(args.file) if args.file else Path.cwd()
+    folder = Path(args.files[0]) if args.files else Path.cwd()
     try:
         shared = patches.git_diff(folder.resolve(), staged=args.staged, include_untracked=args.untracked)
     except patches.GitError as error:
@@ -474,15 +639,11 @@ def cmd_share_diff(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     name = patches.patch_name(shared)
     files = {name: shared.patch}
-    if args.public:
-        from snippet_daemon.secret_scan import scan_files
-
-        findings = scan_files(files)
-        if findings:
-            listed = "; ".join(finding.describe() for finding in findings[:5])
-            _err(
-                f"not shared: this would publish what looks like a credential: {listed}. Remove it, or share privately."
-            )
+    if args.public and not args.allow_secrets:
+        try:
+            refuse_secrets(files)
+        except CommandError as error:
+            _err(str(error))
             return EXIT_ERROR
     title = args.title if args.title is not None else patches.patch_title(shared, staged=args.staged)
 
@@ -610,11 +771,30 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(handler=cmd_list)
 
-    share = commands.add_parser("share", help="share a file or some of its lines as a new snippet")
-    share.add_argument("file", metavar="FILE[:START-END]", nargs="?", help="with --diff: a folder in the repository")
-    share.add_argument("--title", help="the snippet's title (default: the file name and lines)")
-    share.add_argument("--name", help="the file name in the snippet (default: FILE's name)")
-    share.add_argument("--public", action="store_true", help="visible to anyone (default: private)")
+    snippet_help = "WORKSPACE/ID, or the snippet's web address (https://bitbucket.org/...)"
+    share = commands.add_parser(
+        "share",
+        help="share files (or some lines, or standard input) as a new snippet",
+        description="Share files as one new snippet, private unless --public. Private means only the members of "
+        "the workspace can see it; public means anyone with the link, signed in or not. A public share is "
+        "scanned for credentials first and refused (before anything is sent) when one is found.",
+    )
+    share.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE[:START-END]|-",
+        help="files, line ranges, or - for stdin (with --diff: a folder)",
+    )
+    share.add_argument("--title", help="the snippet's title (default: the file names and lines)")
+    share.add_argument("--name", help="the file's name in the snippet (needed for -; default: FILE's name)")
+    share.add_argument(
+        "--public",
+        action="store_true",
+        help="visible to anyone with the link (default: private, visible to the workspace's members only)",
+    )
+    share.add_argument(
+        "--allow-secrets", action="store_true", help="publish even what looks like a credential (with --public)"
+    )
     share.add_argument("--workspace", help="workspace slug (default: BITBUCKET_WORKSPACE or yours)")
     share.add_argument("--diff", action="store_true", help="share the git repository's changes as one .patch file")
     share.add_argument("--staged", action="store_true", help="with --diff: the staged changes")
@@ -622,11 +802,29 @@ def build_parser() -> argparse.ArgumentParser:
     share.set_defaults(handler=cmd_share)
 
     pull = commands.add_parser("pull", help="write a snippet's files into a folder")
-    pull.add_argument("snippet", metavar="WORKSPACE/ID", help="or the snippet's URL")
-    pull.add_argument("dir", nargs="?", metavar="DIR", help="target folder (default: ./ID)")
+    pull.add_argument("snippet", metavar="SNIPPET", help=snippet_help)
+    pull.add_argument(
+        "dir",
+        nargs="?",
+        metavar="DIR",
+        help="the folder, used as it is (default: ./ID, a new folder named after the id)",
+    )
     pull.add_argument("--revision", help="a revision (commit hash) instead of the latest")
     pull.add_argument("--overwrite", action="store_true", help="replace existing files whose content differs")
     pull.set_defaults(handler=cmd_pull)
+
+    opening = commands.add_parser("open", help="print a snippet's files, or write them to a folder")
+    opening.add_argument("snippet", metavar="SNIPPET", help=snippet_help)
+    opening.add_argument("--file", metavar="NAME", help="only this file (an address's #file-NAME does the same)")
+    opening.add_argument("--dir", metavar="DIR", help="write the files into this folder instead of printing them")
+    opening.add_argument("--revision", help="a revision (commit hash) instead of the latest")
+    opening.add_argument("--overwrite", action="store_true", help="with --dir: replace files whose content differs")
+    opening.set_defaults(handler=cmd_open)
+
+    delete = commands.add_parser("delete", help="delete a snippet and its history, for everyone")
+    delete.add_argument("snippet", metavar="SNIPPET", help=snippet_help)
+    delete.add_argument("--yes", action="store_true", help="do not ask first (needed when stdin is not a terminal)")
+    delete.set_defaults(handler=cmd_delete)
 
     link = commands.add_parser("link", help="tie a folder (or one file) to a snippet, for status and push")
     link.add_argument("folder", metavar="FOLDER")
@@ -641,6 +839,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("folder", metavar="FOLDER")
     push.add_argument("--add", nargs="+", metavar="NAME", help="also send these files (relative to FOLDER)")
     push.add_argument("--force", action="store_true", help="replace the snippet even if it changed meanwhile")
+    push.add_argument("--allow-secrets", action="store_true", help="push to a public snippet what looks like a secret")
     push.set_defaults(handler=cmd_push)
 
     apply = commands.add_parser("apply", help="apply a patch snippet to a folder, all or nothing")
@@ -686,13 +885,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_BROKEN_PIPE = 141  # as a shell reports a program that SIGPIPE stopped
+
+
+def _silence_stdout() -> None:
+    """Whoever read our output has gone (``| head -1``): send what is still buffered nowhere, so that the
+    interpreter's last flush does not complain either."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
-    if handler is None:
-        return cmd_server(args)
+    """Run one command. No traceback reaches a terminal: Ctrl-C and a closed pipe end quietly, and anything
+    unexpected is one line (the traceback only with SNIPPET_DAEMON_LOG=debug)."""
     try:
-        return handler(args)
+        args = build_parser().parse_args(argv)
+        handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+        if handler is None:
+            return cmd_server(args)
+        code = handler(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be told apart from a bug
+        return code
     except KeyboardInterrupt:
-        _err("interrupted.")
+        if sys.stderr.isatty():
+            print(file=sys.stderr)  # end the line ^C was typed on (a prompt's, say)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        _err(f"{where}{error.strerror or error}.")
+        return EXIT_ERROR
+    except Exception as error:
+        if (os.environ.get("SNIPPET_DAEMON_LOG") or "").lower() == "debug":
+            import traceback
+
+            traceback.print_exc()
+        _err(
+            f"failed unexpectedly ({type(error).__name__}: {error}). This is a bug in snippet-daemon; "
+            "run it again with SNIPPET_DAEMON_LOG=debug to see where."
+        )
+        return EXIT_ERROR

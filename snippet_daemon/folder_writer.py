@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from snippet_daemon.names import UnsafePath, safe_target
+from snippet_daemon.names import UnsafePath, check_name, safe_target
 
 Status = Literal["written", "unchanged", "kept", "refused", "failed"]
 Kind = Literal["exists", "unsafePath", "fileSystem"]
@@ -117,3 +117,13 @@ def _write_one(root: Path, name: str, content: bytes, *, overwrite: bool) -> Fil
         reason = error.strerror or type(error).__name__
         return FileOutcome(name, "failed", target, "fileSystem", f"the system refused to write it: {reason}")
     return FileOutcome(name, "written", target)
+
+
+def default_target(base: Path, snippet_id: str) -> Path:
+    """Where a snippet lands when the user names no folder, in every tool: a new folder named after the
+    snippet's id inside ``base`` (the CLI's current folder, Neovim's current directory, VS Code's first workspace
+    folder). A folder the user names is used as it is."""
+    check_name(snippet_id)
+    if "/" in snippet_id:
+        raise UnsafePath(f"{snippet_id!r} is not a plain folder name")
+    return base / snippet_id

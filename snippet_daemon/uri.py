@@ -16,6 +16,7 @@ compared case-insensitively by Bitbucket anyway. Anything else is ``invalidArgum
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -114,3 +115,92 @@ def parse(uri: str) -> SnippetUri:
     if not snippet_id or any(segment in ("", ".", "..") for segment in file_segments):
         raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{uri!r} has an empty, '.' or '..' path segment.")
     return SnippetUri(workspace, snippet_id, "/".join(file_segments) if file_segments else None, revision, line)
+
+
+# --------------------------------------------------------------------------- references a user types or pastes
+
+BITBUCKET_WEB_HOSTS = frozenset({"bitbucket.org", "www.bitbucket.org", "api.bitbucket.org"})
+REFERENCE_FORMS = (
+    "WORKSPACE/ID, or the snippet's web address (https://bitbucket.org/WORKSPACE/workspace/snippets/ID "
+    "or https://bitbucket.org/snippets/WORKSPACE/ID)"
+)
+_PLAIN_REFERENCE = re.compile(r"([^/\s:?#]+)/([^/\s?#]+)(?:/(.*))?")
+_FILE_FRAGMENT = "file-"
+
+
+@dataclass(frozen=True)
+class SnippetReference:
+    """A snippet as a user names it: ``WORKSPACE/ID`` or an address, and what the address points at."""
+
+    workspace: str
+    id: str
+    file: str | None = None  # ``#file-NAME`` (or a bbsnippet:// file URI): the file it points at
+    revision: str | None = None  # ``.../revisions/HASH`` or ``?rev=HASH``
+
+
+def _not_a_reference(text: str, why: str = "") -> ProtocolError:
+    return ProtocolError(
+        ErrorKind.INVALID_ARGUMENT, f"{text.strip()!r} does not name a snippet{why}; expected {REFERENCE_FORMS}."
+    )
+
+
+def parse_reference(text: str, api_url: str | None = None) -> SnippetReference:
+    """``WORKSPACE/ID[/FILE]``, a ``bbsnippet://`` URI, or one of a snippet's web or API addresses as a
+    :class:`SnippetReference`. The one parser every command and client uses (``bbsnippets.open {url}``,
+    the CLI's verbs); :class:`ProtocolError` ``invalidArgument`` when ``text`` is none of them.
+
+    Addresses on bitbucket.org are understood whatever API the daemon talks to, and so are those on the host of
+    ``api_url`` (the sandbox's own pages): ``/{ws}/workspace/snippets/{id}[/{slug}]``, ``/snippets/{ws}/{id}
+    [/{slug}]``, either with ``/revisions/{hash}`` instead of the slug, with or without ``#file-{name}``, and
+    the API's ``/2.0/snippets/{ws}/{id}``."""
+    stripped = text.strip()
+    if stripped.startswith(f"{URI_SCHEME}:"):
+        parsed = parse(stripped)
+        if parsed.id is None:
+            raise _not_a_reference(text, " (it names a workspace)")
+        return SnippetReference(parsed.workspace, parsed.id, parsed.path, parsed.revision)
+    parts = urlsplit(stripped)
+    if not parts.scheme:
+        plain = _PLAIN_REFERENCE.fullmatch(stripped)
+        if plain is None:
+            raise _not_a_reference(text)
+        return SnippetReference(plain.group(1), plain.group(2), plain.group(3) or None)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _not_a_reference(text)
+    known_hosts = set(BITBUCKET_WEB_HOSTS)
+    if api_url:
+        known_hosts.add(urlsplit(api_url).netloc.lower())
+    if parts.hostname.lower() not in known_hosts and parts.netloc.lower() not in known_hosts:
+        raise _not_a_reference(text, f" ({parts.hostname} is neither Bitbucket nor the API this uses)")
+    segments = [unquote(segment) for segment in parts.path.split("/") if segment]
+    if segments[:2] == ["!api", "2.0"]:
+        segments = segments[2:]  # bitbucket.org/!api/2.0/..., where api.bitbucket.org redirects
+    elif segments[:1] == ["2.0"]:
+        segments = segments[1:]
+    if len(segments) >= 3 and segments[0] == "snippets":
+        workspace, snippet_id, rest = segments[1], segments[2], segments[3:]
+    elif len(segments) >= 4 and segments[1:3] == ["workspace", "snippets"]:
+        workspace, snippet_id, rest = segments[0], segments[3], segments[4:]
+    else:
+        raise _not_a_reference(text)
+    revision = rest[1] if len(rest) >= 2 and rest[0] == "revisions" else None
+    revision = revision or next(iter(parse_qs(parts.query).get("rev") or []), None)
+    fragment = unquote(parts.fragment)
+    file = fragment[len(_FILE_FRAGMENT) :] if fragment.startswith(_FILE_FRAGMENT) else None
+    return SnippetReference(workspace, snippet_id, file or None, revision)
+
+
+_ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def file_named(anchor: str, names: Collection[str]) -> str | None:
+    """The file of ``names`` an address's ``#file-NAME`` points at: the exact name, else the one whose name
+    matches as Bitbucket writes anchors (case and punctuation aside); ``None`` when none does."""
+    if anchor in names:
+        return anchor
+
+    def key(name: str) -> str:
+        return _ANCHOR_UNSAFE.sub("-", name).lower()
+
+    wanted = key(anchor)
+    return next((name for name in sorted(names) if key(name) == wanted), None)

@@ -63,7 +63,7 @@ def test_version_and_help_need_no_server(tmp_path: Path) -> None:
     result = cli(["--version"], base_env(tmp_path))
     assert result.returncode == 0 and result.stdout.startswith("snippet-daemon ")
     helped = cli(["--help"], base_env(tmp_path))
-    for command in ("login", "logout", "whoami", "list", "share", "pull", "sandbox"):
+    for command in ("login", "logout", "whoami", "list", "share", "pull", "open", "delete", "sandbox"):
         assert command in helped.stdout
 
 
@@ -344,3 +344,226 @@ def test_search_prints_grep_style_hits_and_index_clear_deletes_the_index(
     cleared = cli(["index", "--clear"], env)
     assert cleared.returncode == 0 and "deleted 1 search index file" in cleared.stdout
     assert list((tmp_path / "cache" / "snippet-daemon").glob("index-*")) == []
+
+
+# --------------------------------------------------------------------------- share, open, delete, addresses
+
+AWS_LINE = "AWS_ACCESS_KEY_ID=AKIAQWERTYUIOPASDFGH\n"
+
+
+def _read(sandbox: Sandbox, snippet_id: str) -> tuple[bool, str, dict[str, bytes]]:
+    async def read() -> tuple[bool, str, dict[str, bytes]]:
+        async with make_client(sandbox) as client:
+            content = await client.get_snippet_content("demo", snippet_id)
+            return content.snippet.is_private, content.snippet.title, content.files
+
+    return asyncio.run(read())
+
+
+def _create(sandbox: Sandbox, files: dict[str, bytes], title: str = "made for a test") -> str:
+    async def create() -> str:
+        async with make_client(sandbox) as client:
+            return (await client.create_snippet("demo", files, title=title)).id
+
+    return asyncio.run(create())
+
+
+def _requests(sandbox: Sandbox) -> list[tuple[str, str]]:
+    return [(r.method, r.path) for r in sandbox.requests]
+
+
+def test_a_public_share_with_a_credential_is_refused_before_any_request(
+    sandbox: Sandbox, env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "deploy.sh").write_text("#!/bin/sh\n" + AWS_LINE)
+    (tmp_path / "notes.txt").write_text("nothing secret\n")
+    sandbox.clear_requests()
+
+    refused = cli(["share", "--public", str(tmp_path / "notes.txt"), str(tmp_path / "deploy.sh")], env)
+
+    assert refused.returncode == 1
+    assert "deploy.sh line 2: looks like an AWS access key ID" in refused.stderr  # file and line, never the value
+    assert "AKIAQWERTYUIOPASDFGH" not in refused.stderr + refused.stdout
+    assert "--allow-secrets" in refused.stderr and refused.stdout == ""
+    assert sandbox.requests == []  # nothing was sent, not even GET /user
+
+    private = cli(["share", str(tmp_path / "deploy.sh"), "--workspace", "demo"], env)  # private: not scanned
+    assert private.returncode == 0, private.stderr
+    assert "only members of the workspace demo can see it" in private.stderr
+
+    sandbox.clear_requests()
+    allowed = cli(["share", "--public", "--allow-secrets", "--workspace", "demo", str(tmp_path / "deploy.sh")], env)
+    assert allowed.returncode == 0, allowed.stderr
+    assert _requests(sandbox) == [("POST", "/2.0/snippets/demo")]
+    assert "anyone with the link" in allowed.stderr
+    is_private, _, files = _read(sandbox, allowed.stdout.strip().rsplit("/", 1)[1])
+    assert is_private is False and files["deploy.sh"].endswith(AWS_LINE.encode())
+
+
+def test_share_takes_several_files_and_standard_input_in_one_request(
+    sandbox: Sandbox, env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "a.py").write_text("one\ntwo\nthree\n")
+    (tmp_path / "b.bin").write_bytes(BINARY)
+    sandbox.clear_requests()
+
+    shared = cli(
+        [
+            "share",
+            f"{tmp_path / 'a.py'}:2-3",
+            str(tmp_path / "b.bin"),
+            "-",
+            "--name",
+            "piped.txt",
+            "--workspace",
+            "demo",
+        ],
+        env,
+        stdin="from a pipe\n",
+    )
+
+    assert shared.returncode == 0, shared.stderr
+    assert _requests(sandbox) == [("POST", "/2.0/snippets/demo")]
+    is_private, title, files = _read(sandbox, shared.stdout.strip().rsplit("/", 1)[1])
+    assert is_private is True
+    assert files == {"a.py": b"two\nthree\n", "b.bin": BINARY, "piped.txt": b"from a pipe\n"}
+    assert title == "a.py (lines 2-3), b.bin, piped.txt"
+
+    sandbox.clear_requests()
+    unnamed = cli(["share", "-"], env, stdin="x\n")
+    assert unnamed.returncode == 1 and "needs --name" in unnamed.stderr
+    twice = cli(["share", str(tmp_path / "a.py"), str(tmp_path / "a.py")], env)
+    assert twice.returncode == 1 and "two files would be named 'a.py'" in twice.stderr
+    assert sandbox.requests == []
+
+
+def snippet_addresses(sandbox: Sandbox, snippet_id: str) -> list[str]:
+    """Every way a user may name the snippet demo/ID: its id, Bitbucket's two web address shapes (with a slug,
+    a file anchor), its API address and the sandbox's own page."""
+    return [
+        f"demo/{snippet_id}",
+        f"https://bitbucket.org/demo/workspace/snippets/{snippet_id}",
+        f"https://bitbucket.org/demo/workspace/snippets/{snippet_id}/a-title-slug#file-a.txt",
+        f"https://bitbucket.org/snippets/demo/{snippet_id}",
+        f"https://bitbucket.org/snippets/demo/{snippet_id}/a-title-slug",
+        f"https://api.bitbucket.org/2.0/snippets/demo/{snippet_id}",
+        f"{sandbox.web_url}/snippets/demo/{snippet_id}",
+        f"{sandbox.web_url}/snippets/demo/{snippet_id}#file-a.txt",
+    ]
+
+
+def test_open_prints_the_files_or_writes_them_to_a_folder_from_any_address(
+    sandbox: Sandbox, env: dict[str, str], tmp_path: Path
+) -> None:
+    snippet_id = _create(sandbox, {"a.txt": b"alpha\n", "b.txt": b"beta"})
+    for address in snippet_addresses(sandbox, snippet_id):
+        sandbox.clear_requests()
+        opened = cli(["open", address], env)
+        assert opened.returncode == 0, (address, opened.stderr)
+        assert _requests(sandbox) == [("GET", f"/2.0/snippets/demo/{snippet_id}")], address  # one request
+        if "#file-a.txt" in address:
+            assert opened.stdout == "alpha\n"  # the file the address points at, as it is
+        else:
+            assert opened.stdout == "==> a.txt <==\nalpha\n\n==> b.txt <==\nbeta\n"
+    only = cli(["open", f"demo/{snippet_id}", "--file", "b.txt"], env)
+    assert only.returncode == 0 and only.stdout == "beta"
+    assert cli(["open", f"demo/{snippet_id}/b.txt"], env).stdout == "beta"  # WORKSPACE/ID/FILE, as apply takes
+    missing = cli(["open", f"demo/{snippet_id}", "--file", "c.txt"], env)
+    assert missing.returncode == 1 and "has no file 'c.txt'; its files: a.txt, b.txt" in missing.stderr
+
+    target = tmp_path / "opened"
+    written = cli(["open", f"https://bitbucket.org/snippets/demo/{snippet_id}", "--dir", str(target)], env)
+    assert written.returncode == 0, written.stderr
+    assert sorted(p.name for p in target.iterdir()) == ["a.txt", "b.txt"]
+    assert (target / "b.txt").read_bytes() == b"beta"
+
+
+def test_an_address_that_is_not_a_snippet_is_refused_without_a_request(sandbox: Sandbox, env: dict[str, str]) -> None:
+    sandbox.clear_requests()
+    for verb in ("open", "pull", "delete"):
+        for wrong in ("demo", "https://example.com/snippets/demo/abc", "https://bitbucket.org/demo/repo"):
+            result = cli([verb, wrong, "--yes"] if verb == "delete" else [verb, wrong], env)
+            assert result.returncode == 2, (verb, wrong)
+            assert "does not name a snippet" in result.stderr and "WORKSPACE/ID" in result.stderr
+            assert "Traceback" not in result.stderr
+    assert sandbox.requests == []
+
+
+def test_delete_asks_unless_told_and_takes_an_address(sandbox: Sandbox, env: dict[str, str]) -> None:
+    snippet_id = _create(sandbox, {"a.txt": b"bye\n"})
+    sandbox.clear_requests()
+    unconfirmed = cli(["delete", f"demo/{snippet_id}"], env)
+    assert unconfirmed.returncode == 2 and "--yes" in unconfirmed.stderr
+    assert sandbox.requests == []
+
+    deleted = cli(["delete", f"https://bitbucket.org/demo/workspace/snippets/{snippet_id}/slug", "--yes"], env)
+    assert deleted.returncode == 0, deleted.stderr
+    assert deleted.stdout == f"Deleted demo/{snippet_id}.\n"
+    assert _requests(sandbox) == [("DELETE", f"/2.0/snippets/demo/{snippet_id}")]
+    gone = cli(["open", f"demo/{snippet_id}"], env)
+    assert gone.returncode == 1 and "Traceback" not in gone.stderr
+
+
+def test_delete_on_a_terminal_asks_first(sandbox: Sandbox, env: dict[str, str]) -> None:
+    snippet_id = _create(sandbox, {"a.txt": b"keep me\n"}, title="Precious")
+    status, screen = _run_on_a_terminal(["delete", f"demo/{snippet_id}"], env, [("[y/N] ", "n")])
+    assert "Delete demo/" in screen and "(Precious)" in screen
+    assert status == 1 and "not deleted" in screen
+    assert _read(sandbox, snippet_id)[2] == {"a.txt": b"keep me\n"}
+    status, screen = _run_on_a_terminal(["delete", f"demo/{snippet_id}"], env, [("[y/N] ", "y")])
+    assert status == 0 and f"Deleted demo/{snippet_id}." in screen
+
+
+def test_pull_without_a_folder_makes_one_named_after_the_id_in_the_current_folder(
+    sandbox: Sandbox, env: dict[str, str], tmp_path: Path
+) -> None:
+    snippet_id = _create(sandbox, {"README.md": b"# hi\n", "notes/n.txt": b"n\n"})
+    project = tmp_path / "project"
+    project.mkdir()
+    pulled = subprocess.run(
+        [sys.executable, "-m", "snippet_daemon", "pull", f"https://bitbucket.org/snippets/demo/{snippet_id}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=project,
+        timeout=60,
+    )
+    assert pulled.returncode == 0, pulled.stderr
+    # the same rule as every editor's: <base folder>/<id>, nothing sprayed into the project's root
+    assert sorted(str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()) == [
+        f"{snippet_id}/README.md",
+        f"{snippet_id}/notes/n.txt",
+    ]
+
+
+def test_a_closed_pipe_and_ctrl_c_end_quietly(sandbox: Sandbox, env: dict[str, str], tmp_path: Path) -> None:
+    import shlex
+    import signal
+    import socket
+
+    for index in range(3):
+        _create(sandbox, {f"f{index}.txt": b"x\n"}, title="listed " * 20)
+    command = shlex.join([sys.executable, "-m", "snippet_daemon", "list", "demo"])
+    for reader in ("true", "head -1"):
+        piped = subprocess.run(f"{command} | {reader}", shell=True, capture_output=True, text=True, env=env, timeout=60)
+        assert piped.stderr == "", (reader, piped.stderr)
+
+    # Ctrl-C while a request is on its way: a server that accepts and never answers.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(30)
+        silent_env = {**env, "BITBUCKET_API_URL": f"http://127.0.0.1:{listener.getsockname()[1]}/2.0"}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "snippet_daemon", "list", "demo"],
+            env=silent_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        connection, _ = listener.accept()
+        with connection:
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert out == "" and "Traceback" not in err and err.strip() == ""

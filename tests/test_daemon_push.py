@@ -225,3 +225,70 @@ async def test_a_push_whose_answer_was_lost_lands_once(sandbox: Sandbox, tmp_pat
             assert len(await client.list_commits("demo", snippet_id)) == 2  # created, pushed: landed once
     finally:
         await daemon.stop()
+
+
+async def test_links_are_listed_under_a_folder_and_unlinked(daemon: Daemon, sandbox: Sandbox, tmp_path: Path) -> None:
+    snippet_id, _ = await create(sandbox, {"a.txt": b"a\n"})
+    inside, elsewhere = tmp_path / "workspace" / "pulled", tmp_path / "elsewhere"
+    for folder in (inside, elsewhere):
+        await daemon.command("bbsnippets.pull", workspace="demo", id=snippet_id, targetDir=str(folder))
+    (tmp_path / "workspace" / "single.txt").write_text("a\n")
+    await daemon.command(
+        "bbsnippets.link", folder=str(tmp_path / "workspace" / "single.txt"), workspace="demo", id=snippet_id
+    )
+
+    sandbox.clear_requests()
+    listed = await daemon.command("bbsnippets.links", under=str(tmp_path / "workspace"))
+    assert [(entry["folder"], entry.get("file")) for entry in listed["links"]] == [
+        (str(inside), None),
+        (str(tmp_path / "workspace" / "single.txt"), "a.txt"),
+    ]
+    assert {entry["id"] for entry in listed["links"]} == {snippet_id}
+    everything = await daemon.command("bbsnippets.links")
+    assert len(everything["links"]) == 3
+    assert await daemon.command("bbsnippets.unlink", folder=str(inside)) == {"unlinked": True}
+    assert await daemon.command("bbsnippets.unlink", folder=str(inside)) == {"unlinked": False}
+    assert served(sandbox) == []
+    with pytest.raises(DaemonError) as caught:
+        await daemon.command("bbsnippets.status", folder=str(inside))
+    assert caught.value.kind == "invalidArgument"
+    assert (inside / "a.txt").read_bytes() == b"a\n"  # unlinking touches no file
+
+
+async def test_an_open_document_saved_after_a_push_conflicts_instead_of_undoing_it(
+    daemon: Daemon, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    snippet_id, _ = await create(sandbox, {"a.txt": b"a1\n", "b.txt": b"b1\n"})
+    folder = tmp_path / "linked"
+    await daemon.command("bbsnippets.pull", workspace="demo", id=snippet_id, targetDir=str(folder))
+    uri = f"bbsnippet://demo/{snippet_id}/a.txt"
+    opened = await daemon.request("bbsnippets/readFile", uri=uri)  # the editor holds a.txt as a1
+    assert opened["text"] == "a1\n"
+    (folder / "a.txt").write_bytes(b"pushed\n")
+    await daemon.command("bbsnippets.push", folder=str(folder))
+    with pytest.raises(DaemonError) as caught:
+        await daemon.request("bbsnippets/writeFile", uri=uri, text="a1, edited in the editor\n")
+    assert caught.value.kind == "conflict"
+    assert (await remote_files(sandbox, snippet_id))["a.txt"] == b"pushed\n"
+    # The other file, not pushed, still saves as usual.
+    await daemon.request("bbsnippets/readFile", uri=f"bbsnippet://demo/{snippet_id}/b.txt")
+    await daemon.request("bbsnippets/writeFile", uri=f"bbsnippet://demo/{snippet_id}/b.txt", text="b2\n")
+    assert await remote_files(sandbox, snippet_id) == {"a.txt": b"pushed\n", "b.txt": b"b2\n"}
+
+
+FAKE_GITHUB_TOKEN = "gh" + "p_" + ("aB3dE5fG7hJ9kL2mN4pQ6rS8tU" * 2)[:36]  # its shape, split so no scanner flags it
+
+
+async def test_a_push_to_a_public_snippet_is_secret_scanned(daemon: Daemon, sandbox: Sandbox, tmp_path: Path) -> None:
+    async with make_client(sandbox) as client:
+        public = await client.create_snippet("demo", {"config.env": b"A=1\n"}, title="public", is_private=False)
+    folder = tmp_path / "public"
+    await daemon.command("bbsnippets.pull", workspace="demo", id=public.id, targetDir=str(folder))
+    (folder / "config.env").write_text(f"A=1\nTOKEN={FAKE_GITHUB_TOKEN}\n")
+    sandbox.clear_requests()
+    with pytest.raises(DaemonError) as caught:
+        await daemon.command("bbsnippets.push", folder=str(folder))
+    assert caught.value.kind == "secretDetected" and served(sandbox) == []
+    assert caught.value.data["findings"][0]["path"] == "config.env"
+    pushed = await daemon.command("bbsnippets.push", folder=str(folder), allowSecrets=True)
+    assert pushed["files"] == [{"name": "config.env", "status": "sent"}] and served(sandbox) == [("PUT", 200)]

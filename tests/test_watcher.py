@@ -168,6 +168,9 @@ class Host:
             self._background = SnippetsClient(main.credentials, main.api_url, retry=RetryPolicy.background())
         return self._background
 
+    async def credentials_ready(self) -> None:
+        pass
+
     def notify_did_change(self, change: DidChangeParams) -> None:
         self.changes.append((self.clock.now, change))
 

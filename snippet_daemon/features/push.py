@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from snippet_daemon import links, protocol
+from snippet_daemon.features.common import refuse_secrets
 from snippet_daemon.protocol import ErrorKind, ProtocolError
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ async def link(ls: SnippetServer, params: protocol.LinkParams) -> protocol.Statu
         made = await asyncio.to_thread(
             links.link_folder, params.workspace, params.id, entry.revision, target, entry.files
         )
+        made.private = entry.snippet.is_private
         await asyncio.to_thread(store.put, made)
         return await asyncio.to_thread(status_result, made, None)
 
@@ -105,6 +107,10 @@ async def push(ls: SnippetServer, params: protocol.PushParams) -> protocol.PushR
         plan = await asyncio.to_thread(links.plan_push, found, params.add)
     if not plan.changes:
         return protocol.PushResult(revision=found.revision, files=[])
+    cached = ls.documents.cached(found.workspace, found.id)
+    if found.private is False or (cached is not None and not cached.snippet.is_private):
+        sent = {name: data for name, data in plan.changes.items() if data is not None}
+        refuse_secrets(sent, allow_secrets=params.allow_secrets)
     try:
         snippet = await ls.documents.write_at(
             found.workspace,
@@ -132,8 +138,31 @@ async def push(ls: SnippetServer, params: protocol.PushParams) -> protocol.PushR
     )
 
 
+async def list_links(ls: SnippetServer, params: protocol.LinksParams) -> protocol.LinksResult:
+    with user_errors():
+        under = links.check_absolute(params.under, "under") if params.under is not None else None
+        store = await link_store(ls)
+    return protocol.LinksResult(
+        links=[
+            protocol.LinkInfo(
+                folder=item.target, workspace=item.workspace, id=item.id, revision=item.revision, file=item.file
+            )
+            for item in await asyncio.to_thread(store.links, under)
+        ]
+    )
+
+
+async def unlink(ls: SnippetServer, params: protocol.FolderParams) -> protocol.UnlinkResult:
+    with user_errors():
+        target = links.check_absolute(params.folder)
+        store = await link_store(ls)
+    return protocol.UnlinkResult(unlinked=await asyncio.to_thread(store.remove, target))
+
+
 HANDLERS: dict[str, Handler] = {
     protocol.LINK: link,
     protocol.STATUS: status,
     protocol.PUSH: push,
+    protocol.LINKS: list_links,
+    protocol.UNLINK: unlink,
 }
