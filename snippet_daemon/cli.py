@@ -37,6 +37,7 @@ from snippet_daemon.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_P
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import SnippetsClient
     from snippet_daemon.folder_writer import PullReport
+    from snippet_daemon.links import Link
     from snippet_daemon.uri import SnippetReference
 
 
@@ -471,10 +472,6 @@ def cmd_delete(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- link / status / push / apply (#17)
 
 
-def _link_failure(error: Exception) -> CommandError:
-    return CommandError(str(error))
-
-
 def cmd_link(args: argparse.Namespace) -> int:
     from snippet_daemon import links
 
@@ -492,7 +489,7 @@ def cmd_link(args: argparse.Namespace) -> int:
             made = links.link_folder(workspace, snippet_id, content.snippet.revision or "", target, content.files)
             made.private = content.snippet.is_private
         except links.LinkError as error:
-            raise _link_failure(error) from None
+            raise CommandError(str(error)) from None
         store.put(made)
         tracked = ", ".join(sorted(made.files)) or "no files yet (push --add NAME adds some)"
         print(f"linked {target} to {workspace}/{snippet_id} at {made.revision[:12]}: {tracked}")
@@ -501,10 +498,9 @@ def cmd_link(args: argparse.Namespace) -> int:
     return _run(command)
 
 
-def _print_states(link: object, remote_revision: str | None) -> int:
-    from snippet_daemon.links import Link, local_states
+def _print_states(link: Link, remote_revision: str | None) -> int:
+    from snippet_daemon.links import local_states
 
-    assert isinstance(link, Link)
     changed = 0
     for tracked in local_states(link):
         if tracked.state != "unchanged":
@@ -528,7 +524,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         try:
             found = store.find(links.canonical(Path(args.folder)))
         except links.LinkError as error:
-            raise _link_failure(error) from None
+            raise CommandError(str(error)) from None
         remote = await client.get_snippet(found.workspace, found.id)
         print(f"{found.target}: {found.workspace}/{found.id} at {found.revision[:12]}")
         return _print_states(found, remote.revision)
@@ -546,7 +542,7 @@ def cmd_push(args: argparse.Namespace) -> int:
             found = store.find(links.canonical(Path(args.folder)))
             plan = links.plan_push(found, args.add or [])
         except links.LinkError as error:
-            raise _link_failure(error) from None
+            raise CommandError(str(error)) from None
         if not plan.changes:
             print(f"nothing to push: {found.target} matches {found.workspace}/{found.id} at {found.revision[:12]}")
             return EXIT_OK

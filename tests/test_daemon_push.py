@@ -292,3 +292,21 @@ async def test_a_push_to_a_public_snippet_is_secret_scanned(daemon: Daemon, sand
     assert caught.value.data["findings"][0]["path"] == "config.env"
     pushed = await daemon.command("bbsnippets.push", folder=str(folder), allowSecrets=True)
     assert pushed["files"] == [{"name": "config.env", "status": "sent"}] and served(sandbox) == [("PUT", 200)]
+
+
+async def test_a_shared_file_kept_linked_costs_no_request_more(
+    daemon: Daemon, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    script = tmp_path / "tool.py"
+    script.write_text("print('v1')\n")
+    sandbox.clear_requests()
+    created = await daemon.command("bbsnippets.create", files=[{"name": "tool.py", "text": script.read_text()}])
+    linked = await daemon.command(
+        "bbsnippets.link", folder=str(script), workspace=created["workspace"], id=created["id"]
+    )
+    assert served(sandbox) == [("POST", 201)]  # the share; keeping it linked reads nothing
+    assert linked["files"] == [{"name": "tool.py", "path": str(script), "state": "unchanged"}]
+    script.write_text("print('v2')\n")
+    pushed = await daemon.command("bbsnippets.push", folder=str(script))
+    assert pushed["files"] == [{"name": "tool.py", "status": "sent"}]
+    assert served(sandbox) == [("POST", 201), ("PUT", 200)]

@@ -1,10 +1,11 @@
-"""``bbsnippets.link`` / ``status`` / ``push``: a local folder (or file) tied to a snippet, and sent back.
+"""``bbsnippets.link`` / ``status`` / ``push`` / ``links`` / ``unlink``: a local folder (or file) tied to a
+snippet, and sent back.
 
 The link itself (what is tracked, at which revision, the store in the daemon's data folder) is
-:mod:`snippet_daemon.links`, shared with the command line. Requests: ``link`` reads HEAD once; ``status``
-reads HEAD once, or not at all when the watcher keeps the cached copy current (polling on); ``push`` is ONE
-compare-and-swap PUT at the linked revision (+1 GET only after a lost answer, or to name the revision that
-won a conflict), none when nothing changed.
+:mod:`snippet_daemon.links`, shared with the command line. Requests: ``link`` reads HEAD from the cache or
+once; ``status`` reads HEAD once, or not at all when the watcher keeps the cached copy current (polling on);
+``push`` is ONE compare-and-swap PUT at the linked revision (+1 GET only after a lost answer, or to name the
+revision that won a conflict), none when nothing changed.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ async def link(ls: SnippetServer, params: protocol.LinkParams) -> protocol.Statu
     with user_errors():
         target = links.canonical(links.check_absolute(params.folder))
         store = await link_store(ls)
-        entry = await ls.documents.head(params.workspace, params.id, refresh=True)
+        entry = await ls.documents.head(params.workspace, params.id)  # just shared: cached, no request
         if entry.revision is None:
             raise ProtocolError(
                 ErrorKind.SERVER, f"Bitbucket did not say which revision {params.workspace}/{params.id} is at."
