@@ -437,7 +437,20 @@ def main() -> int:
             sandbox.wait()
         shutil.rmtree(work, ignore_errors=True)
     print(f"\nDemo finished in {time.monotonic() - started:.1f} s: every step did what it should.")
+    print(WHAT_NEXT)
     return 0
+
+
+WHAT_NEXT = """
+What to try next (each is a section of README.md):
+  The sandbox, by hand     .venv/bin/snippet-daemon sandbox
+                           (a local Bitbucket; it prints the BITBUCKET_* lines to export, then try
+                           .venv/bin/snippet-daemon share README.md --title "my first snippet")
+  VS Code                  make vsix && code --install-extension editors/vscode/dist/bitbucket-snippets.vsix
+                           (the extension brings its daemon; set bitbucketSnippets.apiUrl to the sandbox's URL)
+  Neovim                   add editors/nvim to your plugins, then :BBSnippet install and :BBSnippet share
+  Your real Bitbucket      .venv/bin/snippet-daemon login   (an Atlassian API token with the snippet scopes)
+"""
 
 
 if __name__ == "__main__":

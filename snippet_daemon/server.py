@@ -37,6 +37,8 @@ from snippet_daemon.transport import SnippetProtocol, is_bug, to_rpc_error, tran
 from snippet_daemon.watcher import Watcher
 
 if TYPE_CHECKING:
+    import httpx
+
     from snippet_daemon.bitbucket import Account, Credentials, RetryPolicy, SnippetsClient, Workspace
     from snippet_daemon.features.common import Handler
 
@@ -61,6 +63,8 @@ class SnippetServer(LanguageServer):
         self._credentials: Credentials | None = None
         self._credentials_loaded = False
         self._client: SnippetsClient | None = None
+        # What the client sends through (None: httpx's own); the MCP face meters its requests here.
+        self.http_transport: httpx.AsyncBaseTransport | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._finishing: set[asyncio.Task[Any]] = set()  # tasks shutdown lets finish (saves)
         self.last_activity = time.monotonic()  # the last request from the client (polling slows when idle)
@@ -125,7 +129,9 @@ class SnippetServer(LanguageServer):
                 raise ProtocolError(ErrorKind.NOT_AUTHENTICATED, NOT_AUTHENTICATED_HELP)
             from snippet_daemon.bitbucket import SnippetsClient
 
-            self._client = SnippetsClient(credentials, self.api_url, retry=self.retry_policy())
+            self._client = SnippetsClient(
+                credentials, self.api_url, retry=self.retry_policy(), transport=self.http_transport
+            )
         return self._client
 
     def retry_policy(self) -> RetryPolicy:

@@ -11,7 +11,7 @@ test("no daemon: one notification (install steps, settings), no retries; restori
   await setSetting("server.command", ["/nonexistent/snippet-daemon"]);
   assert.equal(api.daemon.state, "failed");
   const notice = await waitForPrompt(/snippet daemon|snippet-daemon/);
-  assert.match(notice.message, /pipx install snippet-daemon/);
+  assert.match(notice.message, /bitbucketSnippets\.server\.command/);
   assert.deepEqual(notice.choices, ["Show install steps", "Open settings"]);
   // VS Code keeps asking the file system; commands keep being run: nothing starts a daemon again.
   await Promise.allSettled([
