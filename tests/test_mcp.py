@@ -8,6 +8,7 @@ sandbox's own log of what it was sent.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -169,6 +170,17 @@ async def test_list_search_and_comment(sandbox: Sandbox) -> None:
 
         resource = await client.read_resource(f"bbsnippet://{workspace}/{created['id']}/jitter.py")
         assert "zanzibar_jitter = 7" in resource.contents[0].text  # type: ignore[union-attr]
+
+    # The account's one index file, which the daemon and the CLI use too: the CLI finds the snippet in it.
+    cache = sandbox.data_dir.parent / "xdg-cache" / "snippet-daemon"
+    files = sorted(cache.glob("index-*.sqlite3"))
+    assert len(files) == 1, files
+    env = daemon_env(sandbox, user_env(sandbox), {"BITBUCKET_WORKSPACE": workspace})
+    cli = subprocess.run(
+        [sys.executable, "-m", "snippet_daemon", "search", "zanzibar_jitter"], env=env, capture_output=True, text=True
+    )
+    assert f"{workspace}/{created['id']}:jitter.py:2:" in cli.stdout, cli.stderr
+    assert sorted(cache.glob("index-*.sqlite3")) == files
 
 
 async def test_no_credential_in_any_result_and_errors_in_plain_words(sandbox: Sandbox) -> None:
