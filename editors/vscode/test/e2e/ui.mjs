@@ -92,14 +92,15 @@ async function conflictingSave(page, artifacts, sandbox) {
   await page.keyboard.press("Control+End");
   await page.keyboard.type("# mine\n");
   await sandboxRequests(sandbox, "DELETE");
-  await page.keyboard.press("F1");
-  await page.locator(".quick-input-widget input.input").waitFor({ timeout: 10000 });
-  await page.keyboard.type("File: Save");
-  const save = page.locator('.quick-input-list .monaco-list-row:has(.label-name:text-is("File: Save"))').first();
-  await save.waitFor({ timeout: 10000 });
-  await save.click();
+  await page.keyboard.press("Control+S");
   const notification = page.locator(".notification-toast", { hasText: /newer/ }).first();
-  await notification.waitFor({ timeout: 45000 });
+  try {
+    await notification.waitFor({ timeout: 45000 });
+  } catch (error) {
+    const dirty = await page.locator(".tabs-container .tab.active.dirty").count();
+    const toasts = await page.locator(".notification-toast").allTextContents();
+    throw new Error(`no "file is newer" notification (tab dirty: ${dirty > 0}; notifications: ${JSON.stringify(toasts)}): ${error}`);
+  }
   const buttons = await notification.locator(".monaco-button").allTextContents();
   if (!buttons.includes("Compare") || !buttons.includes("Overwrite") || buttons.some((label) => /Revert|Discard/.test(label))) {
     throw new Error(`VS Code's conflict notification offers: ${JSON.stringify(buttons)}`);

@@ -5,7 +5,7 @@ import * as path from "node:path";
 
 import * as vscode from "vscode";
 
-import { answer, assert, context, demo, extension, forgetPrompts, shown, test, waitFor, waitForPrompt } from "./harness";
+import { answer, assert, clearRequests, context, demo, extension, forgetPrompts, requests, setSetting, shown, test, waitFor, waitForPrompt } from "./harness";
 
 test("no credentials: active once VS Code has started, the status bar says Sign in, the view welcomes with Sign in, a command offers it", async () => {
   const ours = vscode.extensions.getExtension("snippet-daemon.bitbucket-snippets");
@@ -29,6 +29,27 @@ test("no credentials: active once VS Code has started, the status bar says Sign 
   assert.equal(result, undefined, "nothing was shared");
   const prompt = await waitForPrompt(/Sharing failed: Not logged in/);
   assert.deepEqual(prompt.choices, ["Sign in"]);
+});
+
+test("no OS keyring: sign-in says so before asking anything, and what to do instead; nothing is sent", async () => {
+  await extension();
+  // The daemon as on a machine without a Secret Service (keyring's own "fail" backend).
+  await setSetting("server.command", ["/usr/bin/env", "PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring", context.python, "-m", "snippet_daemon"]);
+  try {
+    forgetPrompts();
+    await clearRequests();
+    answer([/Atlassian account email/, demo.email], [/^An API token/, demo.apiToken]);
+    assert.equal(await vscode.commands.executeCommand("bitbucketSnippets.signIn"), undefined);
+    const told = await waitForPrompt(/keyring/);
+    assert.equal(told.kind, "error");
+    assert.match(told.message, /BITBUCKET_USERNAME.*BITBUCKET_API_TOKEN/);
+    assert.match(told.message, /Bitbucket Snippets: Restart the Snippet Daemon/, "names VS Code's own command");
+    assert.doesNotMatch(told.message, /\[[a-z]+[A-Z][a-zA-Z]*\]/, "no error kind names");
+    assert.ok(!shown().some((prompt) => prompt.kind === "input"), "nothing was asked");
+    assert.deepEqual(await requests(), [], "nothing was sent to Bitbucket");
+  } finally {
+    await setSetting("server.command", [context.python, "-m", "snippet_daemon"]);
+  }
 });
 
 test("sign in: a wrong token is refused and nothing is kept; the right one signs in", async () => {
