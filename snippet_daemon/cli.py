@@ -698,6 +698,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         api_token=os.environ.get("SNIPPET_SANDBOX_API_TOKEN"),
         stream=sys.stdout,
         control_routes=args.control,
+        new_tokens=args.new_tokens,
     )
 
 
@@ -847,6 +848,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=7990)
     sandbox.add_argument("--data", metavar="DIR", help="where it keeps its data (default: a per-user data dir)")
     sandbox.add_argument("--no-demo", action="store_true", help="do not seed the demo snippets")
+    sandbox.add_argument(
+        "--new-tokens",
+        action="store_true",
+        help="give its users new tokens (by default they keep theirs across restarts, so sign-ins stay valid)",
+    )
     sandbox.add_argument(
         "--control",
         action="store_true",
