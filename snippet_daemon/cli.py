@@ -720,7 +720,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     # Importing pygls and lsprotocol allocates enough to trigger a full collection (~25 ms) of
     # objects that live forever anyway; run_stdio freezes them and turns gc back on.
     gc.disable()
-    from snippet_daemon.server import run_stdio
+    from snippet_daemon.app import run_stdio
 
     return run_stdio()
 

@@ -333,8 +333,21 @@ class LinkStore:
         self._load()[link.target] = link
         self._save()
 
-    def links(self) -> list[Link]:
-        return list(self._load().values())
+    def remove(self, target: Path) -> bool:
+        """Forget ``target``'s link; whether there was one."""
+        self._links = None
+        removed = self._load().pop(str(canonical(target)), None)
+        if removed is not None:
+            self._save()
+        return removed is not None
+
+    def links(self, under: Path | None = None) -> list[Link]:
+        """Every link, by target; ``under``: only those of that folder and below."""
+        found = sorted(self._load().values(), key=lambda link: link.target)
+        if under is None:
+            return found
+        root = canonical(under)
+        return [link for link in found if Path(link.target) == root or Path(link.target).is_relative_to(root)]
 
 
 def canonical(target: Path) -> Path:

@@ -61,6 +61,8 @@ PUSH = "bbsnippets.push"
 APPLY_PATCH = "bbsnippets.applyPatch"
 SHARE_DIFF = "bbsnippets.shareDiff"
 RESTORE = "bbsnippets.restore"
+LINKS = "bbsnippets.links"
+UNLINK = "bbsnippets.unlink"
 
 # Requests (a file system over bbsnippet:// URIs).
 STAT = "bbsnippets/stat"
@@ -297,6 +299,11 @@ class FolderParams:
 
 
 @attrs.define
+class LinksParams:
+    under: str | None = None  # absolute: only the links of this folder and below; default: every link
+
+
+@attrs.define
 class PushParams:
     folder: str
     add: list[str] = attrs.Factory(list)  # names relative to the folder, sent although the snippet never had them
@@ -450,6 +457,10 @@ class CommentsResult:
 @attrs.define
 class WatchResult:
     watching: bool
+    # False (with ``message``, to show) when watching.json could not be written: Bitbucket has the change, but
+    # this computer forgets it at the next start. Left out when it was saved.
+    saved: bool | None = None
+    message: str | None = None
 
 
 @attrs.define
@@ -524,6 +535,25 @@ class StatusResult:
     files: list[TrackedFile]
     remote_revision: str | None = None  # present when the snippet moved since ``revision``
     folder: str | None = None  # extension: the linked folder (or file), as the link holds it
+
+
+@attrs.define
+class LinkInfo:
+    folder: str  # the linked folder, or the one linked file
+    workspace: str
+    id: str
+    revision: str
+    file: str | None = None  # for a linked file: the snippet file it is
+
+
+@attrs.define
+class LinksResult:
+    links: list[LinkInfo]
+
+
+@attrs.define
+class UnlinkResult:
+    unlinked: bool  # false: it was not linked
 
 
 PushFileStatus = Literal["sent", "deleted"]
@@ -765,6 +795,8 @@ METHODS: tuple[Method, ...] = (
     Method(LINK, _C, LinkParams, StatusResult, feature="push"),
     Method(STATUS, _C, FolderParams, StatusResult, feature="push"),
     Method(PUSH, _C, PushParams, PushResult, feature="push"),
+    Method(LINKS, _C, LinksParams, LinksResult, feature="push"),
+    Method(UNLINK, _C, FolderParams, UnlinkResult, feature="push"),
     Method(APPLY_PATCH, _C, ApplyPatchParams, ApplyPatchResult, feature="patch"),
     Method(SHARE_DIFF, _C, ShareDiffParams, ShareDiffResult, feature="patch"),
     Method(RESTORE, _C, RestoreParams, RestoreResult, feature="history"),

@@ -1,6 +1,7 @@
-"""The language server: one :class:`SnippetServer` holds all state; features live in ``features/``, the
-services they use beside it (:mod:`~snippet_daemon.documents`, :mod:`~snippet_daemon.watcher`,
-:mod:`~snippet_daemon.index`), and the LSP channel in :mod:`~snippet_daemon.transport`.
+"""The language server: one :class:`SnippetServer` holds all state; features live in ``features/`` (bound to
+the server by :mod:`~snippet_daemon.app`), the services they use beside it (:mod:`~snippet_daemon.documents`,
+:mod:`~snippet_daemon.watcher`, :mod:`~snippet_daemon.index`), and the LSP channel in
+:mod:`~snippet_daemon.transport`.
 
 Data flows one way: a client request is structured into a :mod:`snippet_daemon.protocol` type,
 a feature handler works through :class:`~snippet_daemon.documents.SnippetDocuments` (the cache
@@ -30,32 +31,18 @@ from pygls.lsp.server import LanguageServer
 from snippet_daemon import __version__, framing, logs, protocol
 from snippet_daemon.documents import SnippetDocuments
 from snippet_daemon.index import SearchIndex
+from snippet_daemon.messages import NOT_AUTHENTICATED_HELP, WORKSPACE_SCOPE_HINT
 from snippet_daemon.protocol import ErrorKind, InitializationOptions, MethodKind, ProtocolError
 from snippet_daemon.transport import SnippetProtocol, is_bug, to_rpc_error, transport_log
 from snippet_daemon.watcher import Watcher
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import Account, Credentials, RetryPolicy, SnippetsClient, Workspace
+    from snippet_daemon.features.common import Handler
 
 log = logging.getLogger("snippet_daemon.server")
 
-# A feature's handler of one method: the server and the structured params in, the result type out.
-Handler = Callable[["SnippetServer", Any], Awaitable[Any]]
-
 SHUTDOWN_GRACE_SECONDS = 5.0  # saves still on their way get this long to land when the editor shuts down
-
-WORKSPACE_SCOPE_HINT = (
-    "Only your default workspace is listed: the credentials may not list workspaces. An API token with the "
-    "scope read:workspace:bitbucket lists all of them; or name one with the workspace setting."
-)
-
-NOT_AUTHENTICATED_HELP = (
-    "Not logged in to Bitbucket. Sign in from the editor (VS Code: Bitbucket Snippets: Sign in; Neovim: "
-    ":BBSnippet login), or run `snippet-daemon login` in a terminal, or set BITBUCKET_USERNAME and "
-    "BITBUCKET_API_TOKEN. "
-    "The API token needs the scopes read:snippet:bitbucket, write:snippet:bitbucket and "
-    "delete:snippet:bitbucket (create one at https://id.atlassian.com/manage-profile/security/api-tokens)."
-)
 
 
 class SnippetServer(LanguageServer):
@@ -389,59 +376,3 @@ class SnippetServer(LanguageServer):
             else:
                 log.info("%s: %s: %s", method.name, (rpc_error.data or {}).get("kind"), rpc_error.message)
             raise rpc_error from None
-
-
-def create_server(env: Mapping[str, str] | None = None) -> SnippetServer:
-    """A server with every method of the contract bound to its feature (used by ``run_stdio`` and by tests)."""
-    from snippet_daemon.features import commands, comments, files, history, patch, pull, push, search, watch
-
-    server = SnippetServer(env)
-
-    @server.feature(types.INITIALIZE)
-    def on_initialize(ls: SnippetServer, params: types.InitializeParams) -> None:
-        ls.configure(params.initialization_options)
-
-    @server.feature(types.INITIALIZED)
-    def on_initialized(ls: SnippetServer, params: types.InitializedParams) -> None:
-        ls.client_log.ready = True
-        client = ls.options.client_name or "an unnamed client"
-        log.info("snippet-daemon %s ready for %s (API %s)", __version__, client, ls.api_url)
-        ls.start_credentials_lookup()
-        ls.watcher.start()
-        ls.search_index.start()
-
-    @server.feature(types.SHUTDOWN)
-    async def on_shutdown(ls: SnippetServer, params: None) -> None:
-        await ls.close()
-
-    server.register_methods(
-        {
-            **commands.HANDLERS,
-            **files.HANDLERS,
-            **comments.HANDLERS,
-            **watch.HANDLERS,
-            **history.HANDLERS,
-            **pull.HANDLERS,
-            **search.HANDLERS,
-            **push.HANDLERS,
-            **patch.HANDLERS,
-        }
-    )
-    server.feature(types.WORKSPACE_SYMBOL)(search.workspace_symbol)
-    return server
-
-
-def run_stdio() -> int:
-    """``snippet-daemon`` / ``--stdio``: serve LSP on stdin/stdout until the client exits."""
-    import gc
-
-    level = logs.level_from_name(os.environ.get("SNIPPET_DAEMON_LOG"))
-    server = create_server()
-    logs.configure(level, server.redactor)
-    logging.getLogger().addHandler(server.client_log)
-    # Start-up objects live as long as the process: keep them out of every future collection.
-    # (cmd_server disabled gc before importing, which saves a full collection during start-up.)
-    gc.freeze()
-    gc.enable()
-    server.start_io()
-    return 0

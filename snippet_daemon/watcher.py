@@ -19,8 +19,11 @@ One poll cycle, in this order (``docs/protocol.md`` gives the bounds as formulas
    the start of the next cycle. Every watched snippet's comments are thus checked within a bound
    set by how many are watched, the workspaces, the interval and the budget.
 
-Watched snippets are remembered per API URL in the user's data folder (``watching.json``, ids only),
-so notifications go on after the editor restarts.
+Watched snippets are remembered per API URL and account in the user's data folder (``watching.json``:
+``{apiUrl: {account: ["workspace/id", ...]}}``, ids only), so notifications go on after the editor restarts.
+Several daemons share that file (two editors, one account): each change is read-modify-write under a lock,
+applying only this daemon's own addition or removal; a damaged or unreadable file is set aside, never
+overwritten; signing out keeps it (Bitbucket still watches).
 
 Polling must not eat the user's 1,000 requests/hour: a token bucket holds it to ``pollBudgetPerHour``
 (default 100, i.e. 10%) in any hour; a 429 doubles the interval (up to 16x) until a poll succeeds;
@@ -31,12 +34,15 @@ or watched it sends nothing at all.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import logging
 import math
+import os
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -44,7 +50,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from lsprotocol import types
 
 from snippet_daemon import protocol
-from snippet_daemon.console import user_data_dir, write_private
+from snippet_daemon.console import open_private, private_dir, user_data_dir, write_private
 from snippet_daemon.error_kinds import ErrorKind
 
 if TYPE_CHECKING:
@@ -92,6 +98,7 @@ class WatcherHost(Protocol):
     @property
     def last_activity(self) -> float: ...  # the clock's time of the client's last request
     def client(self) -> SnippetsClient: ...
+    async def credentials_ready(self) -> None: ...
     def notify_did_change(self, change: protocol.DidChangeParams) -> None: ...
     def show_message(self, message: str, kind: types.MessageType = ...) -> None: ...
     def run_task(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]: ...
@@ -218,6 +225,8 @@ class Watcher:
         self._told: tuple[float, float] = (0.0, 0.0)  # the plan last written to the log
         self._task: asyncio.Task[None] | None = None
         self._client: SnippetsClient | None = None
+        self._account: str | None = None  # whose watches ``watched`` holds (loaded from watching.json)
+        self._loading: asyncio.Lock = asyncio.Lock()
         self.backoff = 1
         self.cycles = 0
         self.budget = TokenBucket.within(host.options.poll_budget_per_hour, clock=clock)
@@ -226,7 +235,6 @@ class Watcher:
 
     def start(self) -> None:
         self.budget = TokenBucket.within(self._host.options.poll_budget_per_hour, clock=self._clock)
-        self.watched |= _load_watching(self._state_file(), self._host.api_url)
         if self._host.options.poll_interval_seconds > 0 and self._task is None:
             self._task = self._host.run_task(self._run(), "polling for changes")
 
@@ -247,10 +255,10 @@ class Watcher:
             await client.aclose()
 
     def reset(self) -> None:
-        """Another account: nothing known carries over (not even a back-off the old one earned)."""
-        if self.watched:
-            self.watched.clear()
-            self.persist()
+        """Another account: nothing known carries over (not even a back-off the old one earned). What is watched
+        stays in watching.json (Bitbucket still watches it): the next account's watches are loaded on next use."""
+        self.watched.clear()
+        self._account = None
         self._baselines.clear()
         self._comments.clear()
         self._checked.clear()
@@ -264,18 +272,42 @@ class Watcher:
     def _state_file(self) -> Path:
         return user_data_dir(self._host.env) / "watching.json"
 
-    def persist(self) -> None:
-        """Remember what is watched, so notifications go on after the editor restarts."""
-        try:
-            _save_watching(self._state_file(), self._host.api_url, self.watched)
-        except OSError as error:
-            log.warning("cannot remember watched snippets in %s: %s", self._state_file(), error)
+    async def load(self) -> None:
+        """The account's watches from watching.json (once per account; its identity may take one GET /user)."""
+        if self._account is not None:
+            return
+        from snippet_daemon.index import account_identity
 
-    def forget(self, workspace: str, snippet_id: str) -> None:
+        async with self._loading:
+            if self._account is None:
+                account = await account_identity(self._host.client())
+                try:
+                    found = await asyncio.to_thread(WatchingFile(self._state_file()).read, self._host.api_url, account)
+                except OSError as error:
+                    log.warning("cannot read the watched snippets in %s: %s", self._state_file(), error)
+                    found = set()
+                self.watched |= found
+                self._account = account
+
+    def remember(self, workspace: str, snippet_id: str, watching: bool) -> str | None:
+        """Write this one change to watching.json (others' entries untouched); why it could not be, or None."""
+        if self._account is None:
+            return "the account is not known yet"
+        path = self._state_file()
+        try:
+            WatchingFile(path).change(self._host.api_url, self._account, (workspace, snippet_id), watching)
+        except OSError as error:
+            log.warning("cannot remember watched snippets in %s: %s", path, error)
+            return f"{path} could not be written ({error.strerror or error})"
+        return None
+
+    def forget(self, workspace: str, snippet_id: str, *, remembered: bool = True) -> None:
+        """Stop tracking the snippet (gone, or unwatched); ``remembered``: and take it out of watching.json."""
         key = (workspace, snippet_id)
         if key in self.watched:
             self.watched.discard(key)
-            self.persist()
+            if remembered:
+                self.remember(workspace, snippet_id, False)
         self._baselines.pop(key, None)
         self._comments.pop(key, None)
         self._checked.pop(key, None)
@@ -288,7 +320,7 @@ class Watcher:
         if key not in self.watched:
             self.forget(workspace, snippet_id)
             self.watched.add(key)
-            self.persist()
+            self.remember(workspace, snippet_id, True)
 
     # ------------------------------------------------------------------ the schedule
 
@@ -333,6 +365,8 @@ class Watcher:
             started = self._clock()
             self._deadline = started + self.period()
             try:
+                await self._host.credentials_ready()
+                await self.load()
                 await self.poll_once()
                 self.backoff = 1
             except asyncio.CancelledError:
@@ -626,27 +660,85 @@ class Watcher:
             self._host.show_message(message, types.MessageType.Info)
 
 
-def _load_watching(path: Path, api_url: str) -> set[Key]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return set()
-    entries = document.get(api_url) if isinstance(document, dict) else None
-    if not isinstance(entries, list):
-        return set()
-    return {(ws, sid) for entry in entries if isinstance(entry, str) for ws, _, sid in [entry.partition("/")] if sid}
+class WatchingFile:
+    """``watching.json``: ``{apiUrl: {account: ["workspace/id", ...]}}``, shared by every daemon of the user.
+
+    Read and changed under an exclusive lock (``watching.json.lock``); a change applies one addition or removal
+    to what is on disk. The old shape (``{apiUrl: [...]}``, no account) is taken as the reader's. A file that
+    cannot be read or parsed is set aside (``watching.json.damaged-...``), never overwritten.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        private_dir(self.path.parent)
+        descriptor = open_private(self.path.with_name(self.path.name + ".lock"))
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # closing releases the lock
+
+    def _document(self, account: str) -> dict[str, dict[str, list[str]]]:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as error:
+            self._set_aside(f"cannot be read ({error})")
+            return {}
+        try:
+            document = _valid(json.loads(raw.decode("utf-8")), account)
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
+            self._set_aside(f"is damaged ({error})")
+            return {}
+        return document
+
+    def _set_aside(self, why: str) -> None:
+        aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+        self.path.rename(aside)  # OSError: it stays where it is, and nothing is written over it
+        log.warning("%s %s; set aside as %s", self.path, why, aside.name)
+
+    def read(self, api_url: str, account: str) -> set[Key]:
+        with self._locked():
+            entries = self._document(account).get(api_url, {}).get(account, [])
+        return {(ws, sid) for entry in entries for ws, _, sid in [entry.partition("/")] if sid}
+
+    def change(self, api_url: str, account: str, key: Key, watching: bool) -> None:
+        with self._locked():
+            document = self._document(account)
+            entries = set(document.setdefault(api_url, {}).get(account, []))
+            entry = f"{key[0]}/{key[1]}"
+            if watching:
+                entries.add(entry)
+            else:
+                entries.discard(entry)
+            if entries:
+                document[api_url][account] = sorted(entries)
+            else:
+                document[api_url].pop(account, None)
+                if not document[api_url]:
+                    del document[api_url]
+            write_private(self.path, json.dumps(document, indent=1, sort_keys=True).encode("utf-8"))
 
 
-def _save_watching(path: Path, api_url: str, watched: set[Key]) -> None:
-    """One JSON document per user: API URL -> ["workspace/id", ...]; replaced atomically."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        document = {}
+def _valid(document: Any, account: str) -> dict[str, dict[str, list[str]]]:
+    """The document in today's shape (the old one migrated to ``account``); ValueError when it is neither."""
     if not isinstance(document, dict):
-        document = {}
-    document[api_url] = sorted(f"{ws}/{sid}" for ws, sid in watched)
-    write_private(path, json.dumps(document, indent=1).encode("utf-8"))
+        raise ValueError("not a JSON object")
+    valid: dict[str, dict[str, list[str]]] = {}
+    for api_url, value in document.items():
+        if isinstance(value, list):  # the old shape: one list per API URL
+            value = {account: value}
+        if not isinstance(value, dict):
+            raise ValueError(f"{api_url}: not an object of accounts")
+        for name, entries in value.items():
+            if not isinstance(entries, list) or not all(isinstance(entry, str) for entry in entries):
+                raise ValueError(f"{api_url}: {name}: not a list of snippet ids")
+        valid[api_url] = {name: list(entries) for name, entries in value.items()}
+    return valid
 
 
 def _later(stamp: str | None, than: str | None) -> bool:

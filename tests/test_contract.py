@@ -17,8 +17,8 @@ import attrs
 import pytest
 
 from snippet_daemon import protocol
+from snippet_daemon.app import create_server
 from snippet_daemon.protocol import ErrorKind, MethodKind
-from snippet_daemon.server import create_server
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "protocol.md"

@@ -225,3 +225,31 @@ async def test_a_push_whose_answer_was_lost_lands_once(sandbox: Sandbox, tmp_pat
             assert len(await client.list_commits("demo", snippet_id)) == 2  # created, pushed: landed once
     finally:
         await daemon.stop()
+
+
+async def test_links_are_listed_under_a_folder_and_unlinked(daemon: Daemon, sandbox: Sandbox, tmp_path: Path) -> None:
+    snippet_id, _ = await create(sandbox, {"a.txt": b"a\n"})
+    inside, elsewhere = tmp_path / "workspace" / "pulled", tmp_path / "elsewhere"
+    for folder in (inside, elsewhere):
+        await daemon.command("bbsnippets.pull", workspace="demo", id=snippet_id, targetDir=str(folder))
+    (tmp_path / "workspace" / "single.txt").write_text("a\n")
+    await daemon.command(
+        "bbsnippets.link", folder=str(tmp_path / "workspace" / "single.txt"), workspace="demo", id=snippet_id
+    )
+
+    sandbox.clear_requests()
+    listed = await daemon.command("bbsnippets.links", under=str(tmp_path / "workspace"))
+    assert [(entry["folder"], entry.get("file")) for entry in listed["links"]] == [
+        (str(inside), None),
+        (str(tmp_path / "workspace" / "single.txt"), "a.txt"),
+    ]
+    assert {entry["id"] for entry in listed["links"]} == {snippet_id}
+    everything = await daemon.command("bbsnippets.links")
+    assert len(everything["links"]) == 3
+    assert await daemon.command("bbsnippets.unlink", folder=str(inside)) == {"unlinked": True}
+    assert await daemon.command("bbsnippets.unlink", folder=str(inside)) == {"unlinked": False}
+    assert served(sandbox) == []
+    with pytest.raises(DaemonError) as caught:
+        await daemon.command("bbsnippets.status", folder=str(inside))
+    assert caught.value.kind == "invalidArgument"
+    assert (inside / "a.txt").read_bytes() == b"a\n"  # unlinking touches no file

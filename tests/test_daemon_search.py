@@ -234,7 +234,7 @@ async def test_contents_wait_for_the_budget_but_names_are_searchable_at_once(san
 
 
 def test_indexing_follows_the_option_then_the_environment() -> None:
-    from snippet_daemon.server import create_server
+    from snippet_daemon.app import create_server
 
     server = create_server({"SNIPPET_DAEMON_INDEXING": "off"})
     server.configure({})
@@ -247,7 +247,7 @@ def test_indexing_follows_the_option_then_the_environment() -> None:
 
 
 async def test_a_refresh_reuses_the_list_page_the_poller_just_read(sandbox: Sandbox, tmp_path: Path) -> None:
-    from snippet_daemon.server import create_server
+    from snippet_daemon.app import create_server
     from tests.daemon import user_env
 
     server = create_server(

@@ -117,7 +117,7 @@ def test_start_up_does_not_import_the_http_client_keyring_sandbox_or_sqlite() ->
     # (SQLite when the search index opens: never, with indexing off).
     heavy = ("httpx", "keyring", "snippet_daemon.bitbucket", "snippet_daemon.sandbox", "sqlite3")
     probe = (
-        "import sys; from snippet_daemon.server import create_server; create_server(); "
+        "import sys; from snippet_daemon.app import create_server; create_server(); "
         f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout

@@ -432,3 +432,56 @@ async def test_many_watched_snippets_commits_come_within_two_intervals_and_comme
                 await daemon.wait_for_change(about(snippet_id, "comment"), timeout=bound + SLACK)
     finally:
         await daemon.stop()
+
+
+# --------------------------------------------------------------------------- #19 item 7: watching.json
+
+
+def watching_file(sandbox: Sandbox) -> Any:
+    return sandbox.data_dir.parent / "xdg-data" / "snippet-daemon" / "watching.json"  # tests.daemon's XDG_DATA_HOME
+
+
+async def test_two_editors_on_one_account_keep_both_watches_and_sign_out_keeps_them(sandbox: Sandbox) -> None:
+    import json
+
+    path = watching_file(sandbox)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # What an older daemon wrote (no account level), and another account's entry that must survive.
+    path.write_text(json.dumps({sandbox.base_url: [f"{TEAM}/old1"], "http://elsewhere/2.0": ["x/y"]}))
+    first, _ = await alice_creates(sandbox, {"a.txt": b"a\n"})
+    second, _ = await alice_creates(sandbox, {"b.txt": b"b\n"})
+    one = await start_daemon(sandbox, options={"pollIntervalSeconds": 0})
+    two = await start_daemon(sandbox, options={"pollIntervalSeconds": 0})
+    try:
+        assert await one.command("bbsnippets.watch", workspace=TEAM, id=first) == {"watching": True}
+        assert await two.command("bbsnippets.watch", workspace=TEAM, id=second) == {"watching": True}
+        email = sandbox.users[0].email
+        expected = {
+            sandbox.base_url: {email: sorted([f"{TEAM}/old1", f"{TEAM}/{first}", f"{TEAM}/{second}"])},
+            "http://elsewhere/2.0": {email: ["x/y"]},  # the old shape is migrated to the account that read it
+        }
+        assert json.loads(path.read_text()) == expected
+        await one.command("bbsnippets.logout")
+        assert json.loads(path.read_text()) == expected  # Bitbucket still watches them: so does the file
+
+        path.write_text('{"damaged": ')  # damaged: set aside, not overwritten
+        assert await two.command("bbsnippets.unwatch", workspace=TEAM, id=second) == {"watching": False}
+        aside = list(path.parent.glob("watching.json.damaged-*"))
+        assert len(aside) == 1 and aside[0].read_text() == '{"damaged": '
+    finally:
+        await one.stop()
+        await two.stop()
+
+
+async def test_a_watch_that_could_not_be_saved_says_so(sandbox: Sandbox) -> None:
+    data = sandbox.data_dir.parent / "xdg-data"
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "snippet-daemon").write_bytes(b"")  # the data folder cannot hold files (a read-only one, even for root)
+    snippet_id, _ = await alice_creates(sandbox, {"a.txt": b"a\n"})
+    daemon = await start_daemon(sandbox, options={"pollIntervalSeconds": 0})
+    try:
+        answer = await daemon.command("bbsnippets.watch", workspace=TEAM, id=snippet_id)
+        assert answer["watching"] is True and answer["saved"] is False
+        assert "could not remember" in answer["message"] and "restart" in answer["message"]
+    finally:
+        await daemon.stop()

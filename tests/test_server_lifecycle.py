@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+from snippet_daemon.app import create_server
 from snippet_daemon.sandbox import Sandbox
-from snippet_daemon.server import create_server
 from tests.daemon import user_env
 
 

@@ -158,6 +158,9 @@ class Host:
             self._client = make_client(self.sandbox)
         return self._client
 
+    async def credentials_ready(self) -> None:
+        pass
+
     def notify_did_change(self, change: DidChangeParams) -> None:
         self.changes.append((self.clock.now, change))
 

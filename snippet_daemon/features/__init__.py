@@ -1,11 +1,14 @@
-"""The daemon's features, one file each; every module has ``register(server)``.
+"""The daemon's features, one file each, each a ``HANDLERS`` map from method name to handler
+(``snippet_daemon.app`` binds them all to the server; a feature never imports the server at run time).
 
-    commands   bbsnippets.create / list / open / update / delete, login / logout / whoami
+    snippets   bbsnippets.create / list / open / update / delete / duplicate / workspaces
+    account    bbsnippets.login / logout / whoami / health
     files      bbsnippets/stat, readDirectory, readFile, writeFile, delete, rename (the virtual FS)
     comments   bbsnippets.comments.* (line anchors via :mod:`snippet_daemon.anchors`)
     watch      bbsnippets.watch / unwatch / watchStatus / watchers (the poller itself: snippet_daemon.watcher)
     history    bbsnippets.history / diff
     pull       bbsnippets.pull (into a folder the user chose, and nowhere else)
+    search     bbsnippets.search and LSP workspace/symbol (the index itself: snippet_daemon.index)
 
-``common`` holds the conversions they share (Bitbucket models -> protocol results).
+``common`` holds what they share: the ``Handler`` type and the conversions (Bitbucket models -> protocol results).
 """

@@ -13,7 +13,8 @@ from snippet_daemon.protocol import ErrorKind, ProtocolError
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import Comment
-    from snippet_daemon.server import Handler, SnippetServer
+    from snippet_daemon.features.common import Handler
+    from snippet_daemon.server import SnippetServer
 
 
 def comment_info(comment: Comment) -> protocol.CommentInfo:

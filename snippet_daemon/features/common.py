@@ -1,12 +1,13 @@
-"""What the features share: Bitbucket models as protocol results, file content in and out, the secret gate."""
+"""What the features share: the handler type, Bitbucket models as protocol results, file content in and out,
+the secret gate."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import datetime
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from snippet_daemon import protocol, uri
 from snippet_daemon.protocol import ErrorKind, ProtocolError
@@ -14,6 +15,11 @@ from snippet_daemon.protocol import ErrorKind, ProtocolError
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import Snippet
     from snippet_daemon.documents import CachedSnippet
+    from snippet_daemon.server import SnippetServer
+
+# A feature's handler of one method: the server and the structured params in, the result type out.
+# (The server is only a type here: features never import it at run time; app.py wires them to it.)
+Handler = Callable[["SnippetServer", Any], Awaitable[Any]]
 
 
 def is_binary(data: bytes) -> bool:

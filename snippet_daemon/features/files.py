@@ -24,7 +24,8 @@ from snippet_daemon.features.common import (
 from snippet_daemon.protocol import ErrorKind, ProtocolError
 
 if TYPE_CHECKING:
-    from snippet_daemon.server import Handler, SnippetServer
+    from snippet_daemon.features.common import Handler
+    from snippet_daemon.server import SnippetServer
     from snippet_daemon.uri import SnippetUri
 
 FILE: Literal["file"] = "file"

@@ -17,7 +17,8 @@ from snippet_daemon import links, patches, protocol
 from snippet_daemon.protocol import ErrorKind, ProtocolError
 
 if TYPE_CHECKING:
-    from snippet_daemon.server import Handler, SnippetServer
+    from snippet_daemon.features.common import Handler
+    from snippet_daemon.server import SnippetServer
 
 
 def _folder(given: str) -> Path:
@@ -58,7 +59,7 @@ async def apply_patch(ls: SnippetServer, params: protocol.ApplyPatchParams) -> p
 
 
 async def share_diff(ls: SnippetServer, params: protocol.ShareDiffParams) -> protocol.ShareDiffResult:
-    from snippet_daemon.features.commands import create
+    from snippet_daemon.features.snippets import create
 
     folder = _folder(params.folder)
     try:

@@ -19,7 +19,8 @@ from snippet_daemon import links, protocol
 from snippet_daemon.protocol import ErrorKind, ProtocolError
 
 if TYPE_CHECKING:
-    from snippet_daemon.server import Handler, SnippetServer
+    from snippet_daemon.features.common import Handler
+    from snippet_daemon.server import SnippetServer
 
 log = logging.getLogger("snippet_daemon.push")
 
@@ -131,8 +132,31 @@ async def push(ls: SnippetServer, params: protocol.PushParams) -> protocol.PushR
     )
 
 
+async def list_links(ls: SnippetServer, params: protocol.LinksParams) -> protocol.LinksResult:
+    with user_errors():
+        under = links.check_absolute(params.under, "under") if params.under is not None else None
+        store = await link_store(ls)
+    return protocol.LinksResult(
+        links=[
+            protocol.LinkInfo(
+                folder=item.target, workspace=item.workspace, id=item.id, revision=item.revision, file=item.file
+            )
+            for item in await asyncio.to_thread(store.links, under)
+        ]
+    )
+
+
+async def unlink(ls: SnippetServer, params: protocol.FolderParams) -> protocol.UnlinkResult:
+    with user_errors():
+        target = links.check_absolute(params.folder)
+        store = await link_store(ls)
+    return protocol.UnlinkResult(unlinked=await asyncio.to_thread(store.remove, target))
+
+
 HANDLERS: dict[str, Handler] = {
     protocol.LINK: link,
     protocol.STATUS: status,
     protocol.PUSH: push,
+    protocol.LINKS: list_links,
+    protocol.UNLINK: unlink,
 }

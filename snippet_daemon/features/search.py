@@ -18,8 +18,9 @@ from snippet_daemon.protocol import ErrorKind, ProtocolError
 from snippet_daemon.transport import to_rpc_error
 
 if TYPE_CHECKING:
+    from snippet_daemon.features.common import Handler
     from snippet_daemon.index import Hit
-    from snippet_daemon.server import Handler, SnippetServer
+    from snippet_daemon.server import SnippetServer
 
 MAX_LIMIT = 500
 SYMBOL_LIMIT = 100

@@ -20,7 +20,8 @@ from typing import Any
 from lsprotocol import types
 
 from snippet_daemon import protocol
-from snippet_daemon.server import Handler, SnippetServer
+from snippet_daemon.features.common import Handler
+from snippet_daemon.server import SnippetServer
 
 log = logging.getLogger("snippet_daemon.mcp")
 
@@ -53,9 +54,6 @@ class McpHost(SnippetServer):
 def handler(method_name: str) -> Handler:
     """The feature handler of a method of the contract, from the feature module its table entry names."""
     method = protocol.METHODS_BY_NAME[method_name]
-    try:
-        module: Any = importlib.import_module(f"snippet_daemon.features.{method.feature}")
-    except ModuleNotFoundError:  # until snippets/account are split out of features/commands.py
-        module = importlib.import_module("snippet_daemon.features.commands")
+    module: Any = importlib.import_module(f"snippet_daemon.features.{method.feature}")
     handlers: dict[str, Handler] = module.HANDLERS
     return handlers[method_name]

@@ -38,6 +38,8 @@ export const PUSH = "bbsnippets.push";
 export const APPLY_PATCH = "bbsnippets.applyPatch";
 export const SHARE_DIFF = "bbsnippets.shareDiff";
 export const RESTORE = "bbsnippets.restore";
+export const LINKS = "bbsnippets.links";
+export const UNLINK = "bbsnippets.unlink";
 
 // Requests (a file system over bbsnippet:// URIs).
 export const STAT = new RequestType<UriParams, StatResult, void>("bbsnippets/stat");
@@ -247,6 +249,11 @@ export interface FolderParams {
   folder: string;
 }
 
+export interface LinksParams {
+  /** Absolute: only the links of this folder and below; default: every link. */
+  under?: string;
+}
+
 export interface PushParams {
   folder: string;
   /** Names relative to the folder, sent although the snippet never had them. */
@@ -397,6 +404,10 @@ export interface CommentsResult {
 
 export interface WatchResult {
   watching: boolean;
+  // False (with `message`, to show) when watching.json could not be written: Bitbucket has the change, but
+  // this computer forgets it at the next start. Left out when it was saved.
+  saved?: boolean;
+  message?: string;
 }
 
 export interface WatcherInfo {
@@ -473,6 +484,25 @@ export interface StatusResult {
   remoteRevision?: string;
   /** Extension: the linked folder (or file), as the link holds it. */
   folder?: string;
+}
+
+export interface LinkInfo {
+  /** The linked folder, or the one linked file. */
+  folder: string;
+  workspace: string;
+  id: string;
+  revision: string;
+  /** For a linked file: the snippet file it is. */
+  file?: string;
+}
+
+export interface LinksResult {
+  links: LinkInfo[];
+}
+
+export interface UnlinkResult {
+  /** False: it was not linked. */
+  unlinked: boolean;
 }
 
 export type PushFileStatus = "sent" | "deleted";
@@ -689,6 +719,8 @@ export interface Commands {
   [LINK]: [LinkParams, StatusResult];
   [STATUS]: [FolderParams, StatusResult];
   [PUSH]: [PushParams, PushResult];
+  [LINKS]: [LinksParams, LinksResult];
+  [UNLINK]: [FolderParams, UnlinkResult];
   [APPLY_PATCH]: [ApplyPatchParams, ApplyPatchResult];
   [SHARE_DIFF]: [ShareDiffParams, ShareDiffResult];
   [RESTORE]: [RestoreParams, RestoreResult];

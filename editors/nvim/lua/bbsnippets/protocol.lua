@@ -38,6 +38,8 @@ M.PUSH = "bbsnippets.push"
 M.APPLY_PATCH = "bbsnippets.applyPatch"
 M.SHARE_DIFF = "bbsnippets.shareDiff"
 M.RESTORE = "bbsnippets.restore"
+M.LINKS = "bbsnippets.links"
+M.UNLINK = "bbsnippets.unlink"
 
 -- Requests (a file system over bbsnippet:// URIs).
 M.STAT = "bbsnippets/stat"
@@ -206,6 +208,9 @@ M.ErrorKind = {
 ---@class bbsnippets.FolderParams
 ---@field folder string absolute: a linked folder or file
 
+---@class bbsnippets.LinksParams
+---@field under? string absolute: only the links of this folder and below; default: every link
+
 ---@class bbsnippets.PushParams
 ---@field folder string
 ---@field add? string[] names relative to the folder, sent although the snippet never had them
@@ -321,6 +326,10 @@ M.ErrorKind = {
 
 ---@class bbsnippets.WatchResult
 ---@field watching boolean
+--- False (with `message`, to show) when watching.json could not be written: Bitbucket has the change, but
+--- this computer forgets it at the next start. Left out when it was saved.
+---@field saved? boolean
+---@field message? string
 
 ---@class bbsnippets.WatcherInfo
 ---@field displayName string
@@ -376,6 +385,19 @@ M.ErrorKind = {
 ---@field files bbsnippets.TrackedFile[]
 ---@field remoteRevision? string present when the snippet moved since `revision`
 ---@field folder? string extension: the linked folder (or file), as the link holds it
+
+---@class bbsnippets.LinkInfo
+---@field folder string the linked folder, or the one linked file
+---@field workspace string
+---@field id string
+---@field revision string
+---@field file? string for a linked file: the snippet file it is
+
+---@class bbsnippets.LinksResult
+---@field links bbsnippets.LinkInfo[]
+
+---@class bbsnippets.UnlinkResult
+---@field unlinked boolean false: it was not linked
 
 ---@alias bbsnippets.PushFileStatus "sent"|"deleted"
 
