@@ -36,6 +36,7 @@ from snippet_daemon.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_P
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import SnippetsClient
+    from snippet_daemon.links import Link
     from snippet_daemon.pull import PullReport
     from snippet_daemon.uri import SnippetReference
 
@@ -392,6 +393,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
             content.files,
             target,
             overwrite=args.overwrite,
+            private=content.snippet.is_private,
         )
         return _print_pull_report(report)
 
@@ -474,10 +476,6 @@ def cmd_delete(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- link / status / push / apply (#17)
 
 
-def _link_failure(error: Exception) -> CommandError:
-    return CommandError(str(error))
-
-
 def cmd_link(args: argparse.Namespace) -> int:
     from snippet_daemon import links
 
@@ -493,8 +491,9 @@ def cmd_link(args: argparse.Namespace) -> int:
         content = await client.get_snippet_content(workspace, snippet_id)
         try:
             made = links.link_folder(workspace, snippet_id, content.snippet.revision or "", target, content.files)
+            made.private = content.snippet.is_private
         except links.LinkError as error:
-            raise _link_failure(error) from None
+            raise CommandError(str(error)) from None
         store.put(made)
         tracked = ", ".join(sorted(made.files)) or "no files yet (push --add NAME adds some)"
         print(f"linked {target} to {workspace}/{snippet_id} at {made.revision[:12]}: {tracked}")
@@ -503,10 +502,9 @@ def cmd_link(args: argparse.Namespace) -> int:
     return _run(command)
 
 
-def _print_states(link: object, remote_revision: str | None) -> int:
-    from snippet_daemon.links import Link, local_states
+def _print_states(link: Link, remote_revision: str | None) -> int:
+    from snippet_daemon.links import local_states
 
-    assert isinstance(link, Link)
     changed = 0
     for tracked in local_states(link):
         if tracked.state != "unchanged":
@@ -530,7 +528,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         try:
             found = store.find(links.canonical(Path(args.folder)))
         except links.LinkError as error:
-            raise _link_failure(error) from None
+            raise CommandError(str(error)) from None
         remote = await client.get_snippet(found.workspace, found.id)
         print(f"{found.target}: {found.workspace}/{found.id} at {found.revision[:12]}")
         return _print_states(found, remote.revision)
@@ -548,10 +546,20 @@ def cmd_push(args: argparse.Namespace) -> int:
             found = store.find(links.canonical(Path(args.folder)))
             plan = links.plan_push(found, args.add or [])
         except links.LinkError as error:
-            raise _link_failure(error) from None
+            raise CommandError(str(error)) from None
         if not plan.changes:
             print(f"nothing to push: {found.target} matches {found.workspace}/{found.id} at {found.revision[:12]}")
             return EXIT_OK
+        if found.private is False and not args.allow_secrets:
+            from snippet_daemon.secrets import scan_files
+
+            findings = scan_files({name: data for name, data in plan.changes.items() if data is not None})
+            if findings:
+                listed = "; ".join(finding.describe() for finding in findings[:5])
+                raise CommandError(
+                    f"not pushed: {found.workspace}/{found.id} is public and this looks like a credential: {listed}. "
+                    "Remove it, or push --allow-secrets if it is not a secret."
+                )
         try:
             snippet = await client.update_snippet(
                 found.workspace,
@@ -830,6 +838,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("folder", metavar="FOLDER")
     push.add_argument("--add", nargs="+", metavar="NAME", help="also send these files (relative to FOLDER)")
     push.add_argument("--force", action="store_true", help="replace the snippet even if it changed meanwhile")
+    push.add_argument("--allow-secrets", action="store_true", help="push to a public snippet what looks like a secret")
     push.set_defaults(handler=cmd_push)
 
     apply = commands.add_parser("apply", help="apply a patch snippet to a folder, all or nothing")

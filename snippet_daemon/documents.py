@@ -385,7 +385,13 @@ class SnippetDocuments:
             except Conflict:
                 self.invalidate(workspace, snippet_id)
                 raise
+            held = {name: self._read_at.get((workspace, snippet_id, name)) for name in changes}
             self._after_write(key, head if files_after is not None else None, snippet, changes, files_after)
+            # An editor holding one of these files holds it as it was, not as pushed: its next save stays a
+            # compare-and-swap at the revision it read (a conflict), never a silent overwrite of the push.
+            for name, revision in held.items():
+                if revision is not None:
+                    self._read_at[(workspace, snippet_id, name)] = revision
             return snippet
 
     def _settled(self, key: Key, write: _PendingWrite) -> None:

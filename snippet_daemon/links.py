@@ -64,6 +64,8 @@ class Link:
     files: dict[str, str]
     others: dict[str, str] = field(default_factory=dict)
     file: str | None = None
+    # whether the snippet was private when linked (a push to a public one is secret-scanned); None: not known
+    private: bool | None = None
 
     def path_of(self, name: str) -> Path:
         """Where the tracked snippet file ``name`` is on disk (names are checked before a link is made)."""
@@ -81,6 +83,8 @@ class Link:
         }
         if self.file is not None:
             data["file"] = self.file
+        if self.private is not None:
+            data["private"] = self.private
         return data
 
     @classmethod
@@ -89,6 +93,7 @@ class Link:
             files = data["files"]
             others = data.get("others", {})
             file = data.get("file")
+            private = data.get("private")
             assert isinstance(files, dict) and isinstance(others, dict)
             return cls(
                 workspace=str(data["workspace"]),
@@ -98,6 +103,7 @@ class Link:
                 files={str(k): str(v) for k, v in files.items()},
                 others={str(k): str(v) for k, v in others.items()},
                 file=str(file) if file is not None else None,
+                private=private if isinstance(private, bool) else None,
             )
         except (KeyError, AssertionError, TypeError):
             return None
@@ -183,7 +189,7 @@ def after_push(link: Link, revision: str, plan: PushPlan) -> Link:
             files.pop(name, None)
         else:
             files[name] = content_digest(data)
-    return Link(link.workspace, link.id, revision, link.target, files, others, link.file)
+    return Link(link.workspace, link.id, revision, link.target, files, others, link.file, link.private)
 
 
 def new_link(
@@ -250,6 +256,7 @@ def pull_and_link(
     target: Path,
     *,
     overwrite: bool = False,
+    private: bool | None = None,
 ) -> PullReport:
     """``pull`` for the daemon and the command line alike: write the files (:func:`~snippet_daemon.pull.write_files`)
     and link the folder at ``revision``, tracking every file now on disk under the snippet's name (written,
@@ -260,7 +267,9 @@ def pull_and_link(
     report = write_files(target, files, overwrite=overwrite)
     if store is not None and revision:
         tracked = [outcome.name for outcome in report.files if outcome.status in ("written", "unchanged", "kept")]
-        store.put(new_link(workspace, snippet_id, revision, target, files, tracked))
+        made = new_link(workspace, snippet_id, revision, target, files, tracked)
+        made.private = private
+        store.put(made)
     return report
 
 

@@ -40,6 +40,12 @@ OTHER_CLIENT_WORDS = ClientWords(
     "run `snippet-daemon login` in a terminal", "the apiUrl initialization option (or BITBUCKET_API_URL)"
 )
 
+# For an agent (snippet-daemon mcp): no editor to sign in from.
+NOT_AUTHENTICATED_MCP_HELP = (
+    "Not logged in to Bitbucket. Run `snippet-daemon login` in a terminal (the secret goes to the OS keyring), "
+    "or set BITBUCKET_USERNAME and BITBUCKET_API_TOKEN (or BITBUCKET_ACCESS_TOKEN) in this server's environment."
+)
+
 
 def words_for(client_name: str | None) -> ClientWords:
     """The words of the client that named itself ``client_name`` in its initialization options."""

@@ -218,3 +218,16 @@ async def test_the_budget_runs_out_with_a_clear_error(sandbox: Sandbox) -> None:
     assert spent.is_error
     assert "budget" in text_of(spent) and "mcpBudgetPerHour" in text_of(spent) and "Nothing was sent" in text_of(spent)
     assert api_requests(sandbox) == []
+
+
+async def test_without_credentials_the_error_says_how_to_log_in_without_naming_an_editor(sandbox: Sandbox) -> None:
+    env = daemon_env(sandbox, None, {"SNIPPET_DAEMON_INDEXING": "0", "BITBUCKET_WORKSPACE": "demo"})
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)  # no keyring either
+    parameters = StdioServerParameters(command=sys.executable, args=["-m", "snippet_daemon", "mcp"], env=env)
+    async with Client(parameters, read_timeout_seconds=30) as client:
+        result = await client.call_tool("list_snippets", {})
+    assert result.is_error
+    message = text_of(result)
+    assert "snippet-daemon login" in message and "BITBUCKET_API_TOKEN" in message
+    assert "BBSnippet" not in message and "VS Code" not in message and "Traceback" not in message
+    assert api_requests(sandbox) == []

@@ -70,6 +70,7 @@ async def pull(ls: SnippetServer, params: protocol.PullParams) -> protocol.PullR
             entry.files,
             target,
             overwrite=params.overwrite,
+            private=entry.snippet.is_private,
         )
         progress("done", 100)
     return protocol.PullResult(

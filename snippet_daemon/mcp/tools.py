@@ -27,6 +27,7 @@ from typing import Any, Final, TypeVar
 from snippet_daemon import protocol
 from snippet_daemon.features.common import check_file_name, is_binary, refuse_secrets
 from snippet_daemon.mcp.host import McpHost, handler
+from snippet_daemon.messages import NOT_AUTHENTICATED_MCP_HELP
 from snippet_daemon.protocol import ErrorKind
 from snippet_daemon.transport import is_bug, to_rpc_error
 from snippet_daemon.watcher import TokenBucket
@@ -42,11 +43,6 @@ TOOL_NAMES: Final = (
     "create_snippet",
     "update_snippet_file",
     "add_comment",
-)
-
-NOT_LOGGED_IN: Final = (
-    "Not logged in to Bitbucket. Run `snippet-daemon login` in a terminal (the secret goes to the OS keyring), "
-    "or set BITBUCKET_USERNAME and BITBUCKET_API_TOKEN (or BITBUCKET_ACCESS_TOKEN) in this server's environment."
 )
 
 T = TypeVar("T")
@@ -134,7 +130,7 @@ class SnippetTools:
         data: dict[str, Any] = rpc.data if isinstance(rpc.data, dict) else {}
         kind = data.get("kind")
         if kind == ErrorKind.NOT_AUTHENTICATED:
-            message = NOT_LOGGED_IN
+            message = NOT_AUTHENTICATED_MCP_HELP
         elif kind == ErrorKind.SECRET_DETECTED:
             where = "; ".join(
                 f"{finding['path']} line {finding['line']} ({finding['rule']})" for finding in data.get("findings", [])
