@@ -65,7 +65,7 @@ def new_token(then: str, scopes: tuple[str, ...] | list[str] = SNIPPET_SCOPES) -
 
 def not_signed_in(words: ClientWords = CLI_WORDS) -> str:
     return (
-        f"Not signed in to Bitbucket: {new_token(words.sign_in)} with your Atlassian account email "
+        f"Not logged in to Bitbucket: {new_token(words.sign_in)} with your Atlassian account email "
         "(or set BITBUCKET_USERNAME and BITBUCKET_API_TOKEN)."
     )
 

@@ -214,7 +214,7 @@ def test_login_with_a_wrong_token_stores_nothing(sandbox: Sandbox, tmp_path: Pat
     env = refusing_keyring_env(sandbox, tmp_path)
     result = cli(["login", "--username", sandbox.users[0].email], env, stdin="not-the-token\n")
     assert result.returncode == 1
-    assert "rejected the API token" in result.stderr and "Nothing was stored" in result.stderr
+    assert "rejected the email and API token" in result.stderr and "Nothing was stored" in result.stderr
     assert "App passwords" not in result.stderr  # retired, and not what went wrong
     assert "not-the-token" not in result.stderr
 
@@ -599,7 +599,7 @@ def test_a_rejected_token_is_one_sentence_with_the_fix(sandbox: Sandbox, tmp_pat
     assert result.returncode == 1
     message = result.stderr.removeprefix("snippet-daemon: ").strip()
     assert "\n" not in message and message.count(". ") == 0 and len(message) < 400, message
-    assert message.startswith("Bitbucket rejected the API token")
+    assert message.startswith("Bitbucket rejected the email and API token")
     assert TOKEN_PAGE in message and "read:snippet:bitbucket" in message and "write:snippet:bitbucket" in message
     assert message.endswith("then put it in BITBUCKET_API_TOKEN.")  # the environment is where this one came from
     assert "App passwords" not in message and "ATATT-expired" not in message and "[" not in message

@@ -236,7 +236,7 @@ async def test_wrong_credentials_are_not_authenticated_and_say_what_to_do(sandbo
             await client.list_snippets("demo")
     message = str(caught.value)
     # one sentence with the fix: a new token, which scopes, where, and what to do with it
-    assert message.startswith("Bitbucket rejected the API token of demo@sandbox.invalid")
+    assert message.startswith("Bitbucket rejected the email and API token")
     assert message.count(". ") == 0 and len(message) < 400 and "App passwords" not in message
     for scope in ("read:snippet:bitbucket", "write:snippet:bitbucket", "delete:snippet:bitbucket"):
         assert scope in message

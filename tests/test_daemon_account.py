@@ -237,7 +237,10 @@ async def test_each_editor_is_told_its_own_sign_in_command(
     finally:
         await rejected.stop()
     assert caught.value.kind == "notAuthenticated"
-    assert caught.value.message.startswith("Bitbucket rejected the API token") and len(caught.value.message) < 400
+    assert (
+        caught.value.message.startswith("Bitbucket rejected the email and API token")
+        and len(caught.value.message) < 400
+    )
     assert caught.value.message.endswith("then put it in BITBUCKET_API_TOKEN.")  # where this token came from
 
 

@@ -126,8 +126,7 @@ def rejected_credentials(kind: str | None, username: str | None, source: str | N
                 f"{where} is {username!r}; {sign_in} with your email."
             )
         then = "put it in BITBUCKET_API_TOKEN" if from_env else sign_in
-        who = f" of {username}" if username else ""
-        return f"Bitbucket rejected the API token{who} (wrong, expired or revoked): {new_token(then)}."
+        return f"Bitbucket rejected the email and API token (wrong, expired or revoked): {new_token(then)}."
     if kind == "accessToken":
         then = "put it in BITBUCKET_USERNAME and BITBUCKET_API_TOKEN" if from_env else sign_in
         return f"Bitbucket rejected the OAuth access token (they expire after an hour): {new_token(then)}."

@@ -110,11 +110,14 @@ def _reference(params: protocol.OpenParams, api_url: str) -> uri.SnippetReferenc
         if params.workspace is not None or params.id is not None:
             raise ProtocolError(ErrorKind.INVALID_ARGUMENT, "bbsnippets.open takes url, or workspace and id: not both.")
         return uri.parse_reference(params.url, api_url)
-    if not params.workspace or not params.id:
-        raise ProtocolError(
-            ErrorKind.INVALID_ARGUMENT, "bbsnippets.open needs workspace and id, or url (a snippet's web address)."
-        )
-    return uri.SnippetReference(params.workspace, params.id)
+    if params.workspace and params.id:
+        return uri.SnippetReference(params.workspace, params.id)
+    missing = [name for name, given in (("workspace", params.workspace), ("id", params.id)) if not given]
+    raise ProtocolError(
+        ErrorKind.INVALID_ARGUMENT,
+        f"bbsnippets.open: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing; give "
+        "workspace and id, or url (a snippet's web address).",
+    )
 
 
 async def open_snippet(ls: SnippetServer, params: protocol.OpenParams) -> protocol.OpenResult:
