@@ -1,6 +1,6 @@
 """``bbsnippets.pull``: a snippet's files into a folder the user chose, byte-exact, and nowhere else.
 
-The same rules as ``snippet-daemon pull`` (:mod:`snippet_daemon.pull`): unsafe names are refused,
+The same rules as ``snippet-daemon pull`` (:mod:`snippet_daemon.folder_writer`): unsafe names are refused,
 a different existing file is kept unless ``overwrite``, a file the OS refuses fails alone; each file is
 reported in ``files`` with its status, so a client can offer to overwrite exactly the ``exists`` ones.
 The folder is then linked to the snippet at the revision pulled (:func:`snippet_daemon.links.pull_and_link`,
@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 
 
 def _target(params: protocol.PullParams) -> Path:
-    """``targetDir`` exactly; else ``{baseDir}/{id}`` (:func:`snippet_daemon.pull.default_target`, the CLI's rule)."""
-    from snippet_daemon.pull import UnsafePath, default_target
+    """``targetDir`` exactly; else ``{baseDir}/{id}``, the CLI's rule
+    (:func:`snippet_daemon.folder_writer.default_target`)."""
+    from snippet_daemon.folder_writer import default_target
+    from snippet_daemon.names import UnsafePath
 
     if (params.target_dir is None) == (params.base_dir is None):
         raise ProtocolError(

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from snippet_daemon.console import user_data_dir, write_private
+from snippet_daemon.paths import user_data_dir, write_private
 
 from .accounts import SandboxUser, default_users
 from .server import Sandbox
