@@ -5,7 +5,7 @@ the server by :mod:`~snippet_daemon.app`), the services they use beside it (:mod
 
 Data flows one way: a client request is structured into a :mod:`snippet_daemon.protocol` type,
 a feature handler works through :class:`~snippet_daemon.documents.SnippetDocuments` (the cache
-and the write path) or the Bitbucket client, and its result is unstructured back to camelCase
+and every write to a snippet) or, to read, the Bitbucket client, and its result is unstructured back to camelCase
 JSON. Every failure a user can act on leaves as a JSON-RPC error whose ``data.kind`` names it.
 
 Start-up stays light: httpx, keyring and the Bitbucket client are imported on first use.
