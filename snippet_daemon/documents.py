@@ -53,8 +53,9 @@ log = logging.getLogger("snippet_daemon.documents")
 UNPOLLED_MAX_AGE = 30.0  # seconds a cached HEAD is trusted when nothing polls for changes
 # Before a client writes (bbsnippets/stat with fresh), a cached HEAD older than this is read again (one GET),
 # so the editor sees another writer's change before it saves: a save costs 1 PUT, plus 1 GET when the copy
-# is older than this. Younger copies (just opened, just saved) are trusted: back-to-back saves cost 1 PUT.
-STAT_FRESH_SECONDS = 3.0
+# is older than this. It is 0 (every save is checked): a change landing between our last read and a save
+# would otherwise reach VS Code as a failed write, and VS Code's notification for that offers Revert.
+STAT_FRESH_SECONDS = 0.0
 REVISION_CACHE_SIZE = 16
 MAX_CACHED_BYTES = 256 * 1024 * 1024  # file content kept for snippets at HEAD, all together
 

@@ -380,7 +380,8 @@ class UriParams:
 class StatParams:
     uri: str
     # The client is about to write this file (VS Code: a save): a cached copy older than
-    # STAT_FRESH_SECONDS is read again first (one GET), so the answer shows another writer's change.
+    # STAT_FRESH_SECONDS (documents.py; 0: any) is read again first (one GET), so the answer shows another
+    # writer's change.
     fresh: bool = False
 
 

@@ -64,7 +64,7 @@ def _check_parents(files: Mapping[str, bytes], target: SnippetUri, path: str, go
 
 
 async def stat(ls: SnippetServer, params: protocol.StatParams) -> protocol.StatResult:
-    """From the cache; with ``fresh`` (a save is coming) a copy older than STAT_FRESH_SECONDS is read again first.
+    """From the cache; with ``fresh`` (a save is coming) a copy older than STAT_FRESH_SECONDS (0) is read again first.
 
     ``stale`` tells the client that another writer changed the file since it read it, so that the editor's
     own "file is newer" check (VS Code: Compare / Overwrite) answers before any write is sent.

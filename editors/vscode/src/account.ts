@@ -68,10 +68,10 @@ export function registerAccount(context: vscode.ExtensionContext, services: Serv
     // Without an OS keyring the token could not be kept: say so before asking anything (no request is sent).
     const { keyring } = await services.daemon.command(HEALTH, { checkApi: false });
     if (!keyring.usable) {
+      const why = keyring.message ?? "No OS keyring is available on this machine, so the API token cannot be kept.";
       void prompts.notify(
         "error",
-        `Signing in needs an OS keyring to keep your API token, and this machine has none${keyring.message ? ` (${keyring.message.replace(/\.$/, "")})` : ""}. ` +
-          "Instead, set BITBUCKET_USERNAME (your Atlassian email) and BITBUCKET_API_TOKEN in the environment VS Code starts from, then run Bitbucket Snippets: Restart the Snippet Daemon.",
+        `Signing in is not possible here: ${why} The environment is the one VS Code starts from; then run Bitbucket Snippets: Restart the Snippet Daemon.`,
       );
       return undefined;
     }

@@ -265,7 +265,8 @@ M.ErrorKind = {
 ---@class bbsnippets.StatParams
 ---@field uri string
 --- The client is about to write this file (VS Code: a save): a cached copy older than
---- STAT_FRESH_SECONDS is read again first (one GET), so the answer shows another writer's change.
+--- STAT_FRESH_SECONDS (documents.py; 0: any) is read again first (one GET), so the answer shows another
+--- writer's change.
 ---@field fresh? boolean default false
 
 ---@class bbsnippets.WriteFileParams

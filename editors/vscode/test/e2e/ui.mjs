@@ -83,8 +83,6 @@ async function conflictingSave(page, artifacts, sandbox) {
   const snippet = listed.values.find((value) => value.title === "retry helper");
   const snippetPath = `/snippets/demo/${snippet.id}`;
   await page.locator(".tabs-container .tab", { hasText: "retry.py" }).first().click();
-  // The daemon reads its copy again before a save only when it is older than 3 s: let it age.
-  await new Promise((resolve) => setTimeout(resolve, 3300));
   const theirs = new globalThis.FormData();
   theirs.append("file", new Blob(["# their rewrite\n"]), "retry.py");
   await sandboxApi(sandbox, "PUT", snippetPath, theirs);
@@ -92,7 +90,7 @@ async function conflictingSave(page, artifacts, sandbox) {
   await page.keyboard.press("Control+End");
   await page.keyboard.type("# mine\n");
   await sandboxRequests(sandbox, "DELETE");
-  await page.keyboard.press("Control+S");
+  await page.keyboard.press("Control+s");
   const notification = page.locator(".notification-toast", { hasText: /newer/ }).first();
   try {
     await notification.waitFor({ timeout: 45000 });
