@@ -10,21 +10,21 @@ h.run(function()
 
   h.requests()
   vim.cmd(
-    ("BBSnippet open https://bitbucket.org/%s/workspace/snippets/%s/three-files#file-README.md"):format(
+    ("BBSnippet open https://bitbucket.org/%s/workspace/snippets/%s/three-files#file-app.py"):format(
       ctx.workspace,
       ctx.id
     )
   )
   h.wait_message("opened " .. ctx.workspace .. "/" .. ctx.id)
-  h.equal(uri.build(ctx.workspace, ctx.id, "README.md"), vim.api.nvim_buf_get_name(0), "the file the address names")
-  h.equal("# Three files", vim.api.nvim_buf_get_lines(0, 0, 1, false)[1], "its text")
+  h.equal(uri.build(ctx.workspace, ctx.id, "app.py"), vim.api.nvim_buf_get_name(0), "the file the address names")
+  h.equal("def main() -> None:", vim.api.nvim_buf_get_lines(0, 0, 1, false)[1], "its text")
   h.equal({ ("GET /2.0/snippets/%s/%s"):format(ctx.workspace, ctx.id) }, h.requests(), "one request")
 
   vim.cmd.enew()
   h.messages = {}
   vim.cmd("BBSnippet open " .. ctx.html_url)
   h.wait_message("opened " .. ctx.workspace .. "/" .. ctx.id)
-  h.equal(uri.build(ctx.workspace, ctx.id, "app.py"), vim.api.nvim_buf_get_name(0), "no #file-: the first file")
+  h.equal(uri.build(ctx.workspace, ctx.id, "README.md"), vim.api.nvim_buf_get_name(0), "no #file-: the first file")
 
   vim.cmd.enew()
   h.messages = {}
