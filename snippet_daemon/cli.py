@@ -36,8 +36,8 @@ from snippet_daemon.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_P
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import SnippetsClient
+    from snippet_daemon.folder_writer import PullReport
     from snippet_daemon.links import Link
-    from snippet_daemon.pull import PullReport
     from snippet_daemon.uri import SnippetReference
 
 
@@ -165,6 +165,11 @@ def cmd_login(args: argparse.Namespace) -> int:
     )
 
     api_url = api_url_from_env()
+    # Said before anything is asked: without a keyring there is nowhere to keep what the user would type.
+    _, keyring_problem = KeyringStore().check()
+    if keyring_problem is not None:
+        _err(f"{keyring_problem} Nothing was asked or stored.")
+        return EXIT_ERROR
     if args.access_token:
         secret = _read_secret("OAuth access token: ").strip()
         credentials = Credentials(kind="accessToken", secret=secret, source="keyring")
@@ -286,8 +291,8 @@ def read_share_files(specs: Sequence[str], name: str | None) -> tuple[dict[str, 
 
 
 def refuse_secrets(files: dict[str, bytes]) -> None:
-    """The daemon's own secret scan (:mod:`snippet_daemon.secrets`), before anything is sent."""
-    from snippet_daemon.secrets import scan_files
+    """The daemon's own secret scan (:mod:`snippet_daemon.secret_scan`), before anything is sent."""
+    from snippet_daemon.secret_scan import scan_files
 
     findings = scan_files(files)
     if findings:
@@ -358,7 +363,8 @@ def _chosen_files(reference: SnippetReference, files: dict[str, bytes], wanted: 
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from snippet_daemon.pull import UnsafePath, default_target
+    from snippet_daemon.folder_writer import default_target
+    from snippet_daemon.names import UnsafePath
 
     try:
         reference = snippet_reference(args.snippet)
@@ -426,7 +432,7 @@ def cmd_open(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     async def command(client: SnippetsClient) -> int:
-        from snippet_daemon.pull import write_files
+        from snippet_daemon.folder_writer import write_files
 
         revision = args.revision or reference.revision
         content = await client.get_snippet_content(reference.workspace, reference.id, revision)
@@ -546,7 +552,7 @@ def cmd_push(args: argparse.Namespace) -> int:
             print(f"nothing to push: {found.target} matches {found.workspace}/{found.id} at {found.revision[:12]}")
             return EXIT_OK
         if found.private is False and not args.allow_secrets:
-            from snippet_daemon.secrets import scan_files
+            from snippet_daemon.secret_scan import scan_files
 
             findings = scan_files({name: data for name, data in plan.changes.items() if data is not None})
             if findings:
@@ -655,14 +661,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     """Refresh the local index (what changed since last time: a request or a few), then search it, grep style."""
 
     async def command(client: SnippetsClient) -> int:
-        from snippet_daemon.console import user_cache_dir
-        from snippet_daemon.index import DEFAULT_BUDGET_PER_HOUR, Indexer, open_index
-        from snippet_daemon.watcher import TokenBucket
+        from snippet_daemon.budget import TokenBucket
+        from snippet_daemon.index import DEFAULT_BUDGET_PER_HOUR, IndexRefresher, open_index
+        from snippet_daemon.paths import user_cache_dir
 
         workspaces = [await _default_workspace(client, args.workspace)]
         index = await open_index(user_cache_dir(), client)
         try:
-            indexer = Indexer(index, client, TokenBucket(DEFAULT_BUDGET_PER_HOUR, capacity=DEFAULT_BUDGET_PER_HOUR))
+            indexer = IndexRefresher(
+                index, client, TokenBucket(DEFAULT_BUDGET_PER_HOUR, capacity=DEFAULT_BUDGET_PER_HOUR)
+            )
             complete = await indexer.refresh(workspaces)
             hits = index.search(args.query, workspaces, args.limit)
         finally:
@@ -677,7 +685,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from snippet_daemon.console import user_cache_dir
+    from snippet_daemon.paths import user_cache_dir
 
     folder = user_cache_dir()
     found = sorted(folder.glob("index-*.sqlite3*")) if folder.is_dir() else []
@@ -706,6 +714,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         api_token=os.environ.get("SNIPPET_SANDBOX_API_TOKEN"),
         stream=sys.stdout,
         control_routes=args.control,
+        new_tokens=args.new_tokens,
     )
 
 
@@ -857,6 +866,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--data", metavar="DIR", help="where it keeps its data (default: a per-user data dir)")
     sandbox.add_argument("--no-demo", action="store_true", help="do not seed the demo snippets")
     sandbox.add_argument(
+        "--new-tokens",
+        action="store_true",
+        help="give its users new tokens (by default they keep theirs across restarts, so sign-ins stay valid)",
+    )
+    sandbox.add_argument(
         "--control",
         action="store_true",
         help="for tests: serve /_sandbox/faults and /_sandbox/requests without credentials",
@@ -912,6 +926,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"{where}{error.strerror or error}.")
         return EXIT_ERROR
     except Exception as error:
+        # (Only a command that imported the Bitbucket client can raise its errors: --help never imports it.)
+        bitbucket = sys.modules.get("snippet_daemon.bitbucket.errors")
+        if bitbucket is not None and isinstance(error, bitbucket.BitbucketError):
+            _err(str(error))  # e.g. BITBUCKET_API_URL is no API address: said before any request
+            return EXIT_ERROR
         if (os.environ.get("SNIPPET_DAEMON_LOG") or "").lower() == "debug":
             import traceback
 

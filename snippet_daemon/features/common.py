@@ -103,7 +103,7 @@ def refuse_secrets(files: Mapping[str, bytes], *, allow_secrets: bool) -> None:
     """``secretDetected`` when content headed for a public snippet looks like it holds a credential."""
     if allow_secrets or not files:
         return
-    from snippet_daemon.secrets import scan_files
+    from snippet_daemon.secret_scan import scan_files
 
     findings = scan_files(files)
     if not findings:
@@ -113,7 +113,7 @@ def refuse_secrets(files: Mapping[str, bytes], *, allow_secrets: bool) -> None:
     raise ProtocolError(
         ErrorKind.SECRET_DETECTED,
         f"This would publish what looks like a credential: {listed}{more}. Remove it, keep the snippet "
-        "private, or repeat with allowSecrets: true if it is not a secret.",
+        "private (visible to the workspace's members only), or repeat with allowSecrets: true if it is not a secret.",
         protocol.SecretDetectedData(
             findings=[protocol.SecretFinding(path=f.path, line=f.line, rule=f.rule) for f in findings]
         ),
@@ -122,7 +122,7 @@ def refuse_secrets(files: Mapping[str, bytes], *, allow_secrets: bool) -> None:
 
 def check_file_name(name: str) -> None:
     """A name Bitbucket and every editor can hold: relative, no empty/'.'/'..' parts, no NUL or backslash."""
-    from snippet_daemon.pull import UnsafePath, check_name
+    from snippet_daemon.names import UnsafePath, check_name
 
     try:
         check_name(name)
