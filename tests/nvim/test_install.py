@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,56 @@ async def test_install_from_a_fresh_clone_then_open_and_write(sandbox: Sandbox, 
         content = await client.get_snippet_content(WORKSPACE, snippet.id)
     assert content.files["app.py"] == b"print('before')\nprint('after :BBSnippet install')\n"
     print(next(line for line in result.stderr.splitlines() if line.startswith("[install]")))
+
+
+def tmux(socket: str, *args: str) -> str:
+    return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, check=False).stdout
+
+
+@pytest.mark.timeout(300)
+async def test_install_in_a_ui_runs_in_the_background_with_progress_and_one_message(tmp_path: Path) -> None:
+    """Neovim in a real terminal (tmux): the command returns at once, each step shows, one message ends it."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed: scripts/install.sh installs it (the terminal for this test)")
+    from tests.nvim.editor import nvim_binary
+
+    clone = tmp_path / "snippet-daemon"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    script = tmp_path / "nvim.sh"
+    env = {
+        "PATH": path_without_a_daemon(),
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "TERM": "xterm-256color",
+    }
+    exports = "".join(f"export {key}='{value}'\n" for key, value in env.items())
+    script.write_text(f"{exports}exec '{nvim_binary()}' --clean --cmd 'set rtp^={clone / 'editors' / 'nvim'}'\n")
+    socket = f"bbsnippets-install-{os.getpid()}"
+    tmux(socket, "new-session", "-d", "-x", "160", "-y", "20", f"sh {script}")
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 20
+        while "[No Name]" not in tmux(socket, "capture-pane", "-p") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        tmux(socket, "send-keys", ":BBSnippet install", "Enter")
+        # The command returns at once: Neovim takes the next command while the install runs.
+        tmux(socket, "send-keys", ":let g:typed = 'still here'", "Enter")
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            screen = tmux(socket, "capture-pane", "-p")
+            seen.append(screen)
+            if "is installed in" in screen or "install failed" in screen:
+                break
+            time.sleep(0.2)
+        tmux(socket, "send-keys", ":echo g:typed", "Enter")
+        time.sleep(0.5)
+        typed = tmux(socket, "capture-pane", "-p")
+    finally:
+        tmux(socket, "kill-server")
+    screens = "\n".join(seen)
+    assert "installing the daemon (1/" in screens, screens[-3000:]
+    assert "snippet-daemon 0.1.0 is installed in" in seen[-1], seen[-1]
+    assert "still here" in typed, typed
+    assert (tmp_path / "data" / "nvim" / "bbsnippets" / "venv" / "bin" / "snippet-daemon").is_file()
