@@ -97,6 +97,11 @@ export class SnippetFileSystem implements vscode.FileSystemProvider, vscode.Disp
     this.emitter.fire(events);
   }
 
+  /** This window changed the snippet itself (push, restore: no didChange comes): its open files re-read. */
+  changedHere(workspace: string, id: string): void {
+    this.changed({ workspace, id, kind: "commit", watched: false });
+  }
+
   watch(): vscode.Disposable {
     // The daemon watches what we read (its poller); didChange arrives whatever VS Code asks to watch.
     return new vscode.Disposable(() => undefined);
