@@ -40,7 +40,7 @@ from snippet_daemon.lsp_client import DaemonError, DaemonSession
 ROOT = Path(__file__).resolve().parents[1]
 SANDBOX_EMAIL = "demo@sandbox.invalid"  # the sandbox's first user; its workspace is "demo"
 WORKSPACE = "demo"
-SELECTION_FILE = "snippet_daemon/pull.py"  # a real file of this repository
+SELECTION_FILE = "snippet_daemon/names.py"  # a real file of this repository
 SELECTION = (3, 6)  # lines, from 1, inclusive
 REQUEST_TIMEOUT = 30.0
 CHANGE_TIMEOUT = 15.0

@@ -36,8 +36,8 @@ from snippet_daemon.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_P
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import SnippetsClient
+    from snippet_daemon.folder_writer import PullReport
     from snippet_daemon.links import Link
-    from snippet_daemon.pull import PullReport
     from snippet_daemon.uri import SnippetReference
 
 
@@ -286,8 +286,8 @@ def read_share_files(specs: Sequence[str], name: str | None) -> tuple[dict[str, 
 
 
 def refuse_secrets(files: dict[str, bytes]) -> None:
-    """The daemon's own secret scan (:mod:`snippet_daemon.secrets`), before anything is sent."""
-    from snippet_daemon.secrets import scan_files
+    """The daemon's own secret scan (:mod:`snippet_daemon.secret_scan`), before anything is sent."""
+    from snippet_daemon.secret_scan import scan_files
 
     findings = scan_files(files)
     if findings:
@@ -358,7 +358,8 @@ def _chosen_files(reference: SnippetReference, files: dict[str, bytes], wanted: 
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from snippet_daemon.pull import UnsafePath, default_target
+    from snippet_daemon.folder_writer import default_target
+    from snippet_daemon.names import UnsafePath
 
     try:
         reference = snippet_reference(args.snippet)
@@ -426,7 +427,7 @@ def cmd_open(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     async def command(client: SnippetsClient) -> int:
-        from snippet_daemon.pull import write_files
+        from snippet_daemon.folder_writer import write_files
 
         revision = args.revision or reference.revision
         content = await client.get_snippet_content(reference.workspace, reference.id, revision)
@@ -546,7 +547,7 @@ def cmd_push(args: argparse.Namespace) -> int:
             print(f"nothing to push: {found.target} matches {found.workspace}/{found.id} at {found.revision[:12]}")
             return EXIT_OK
         if found.private is False and not args.allow_secrets:
-            from snippet_daemon.secrets import scan_files
+            from snippet_daemon.secret_scan import scan_files
 
             findings = scan_files({name: data for name, data in plan.changes.items() if data is not None})
             if findings:
@@ -655,14 +656,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     """Refresh the local index (what changed since last time: a request or a few), then search it, grep style."""
 
     async def command(client: SnippetsClient) -> int:
-        from snippet_daemon.console import user_cache_dir
-        from snippet_daemon.index import DEFAULT_BUDGET_PER_HOUR, Indexer, open_index
-        from snippet_daemon.watcher import TokenBucket
+        from snippet_daemon.budget import TokenBucket
+        from snippet_daemon.index import DEFAULT_BUDGET_PER_HOUR, IndexRefresher, open_index
+        from snippet_daemon.paths import user_cache_dir
 
         workspaces = [await _default_workspace(client, args.workspace)]
         index = await open_index(user_cache_dir(), client)
         try:
-            indexer = Indexer(index, client, TokenBucket(DEFAULT_BUDGET_PER_HOUR, capacity=DEFAULT_BUDGET_PER_HOUR))
+            indexer = IndexRefresher(
+                index, client, TokenBucket(DEFAULT_BUDGET_PER_HOUR, capacity=DEFAULT_BUDGET_PER_HOUR)
+            )
             complete = await indexer.refresh(workspaces)
             hits = index.search(args.query, workspaces, args.limit)
         finally:
@@ -677,7 +680,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from snippet_daemon.console import user_cache_dir
+    from snippet_daemon.paths import user_cache_dir
 
     folder = user_cache_dir()
     found = sorted(folder.glob("index-*.sqlite3*")) if folder.is_dir() else []

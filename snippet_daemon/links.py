@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from snippet_daemon.console import user_data_dir, write_private
 from snippet_daemon.error_kinds import ErrorKind
+from snippet_daemon.paths import user_data_dir, write_private
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import SnippetsClient
-    from snippet_daemon.pull import PullReport
+    from snippet_daemon.folder_writer import PullReport
 
 log = logging.getLogger("snippet_daemon.links")
 
@@ -140,7 +140,7 @@ class PushPlan:
 
 def plan_push(link: Link, add: Iterable[str] = ()) -> PushPlan:
     """Every modified or deleted tracked file, plus ``add`` (names relative to the folder, which must exist)."""
-    from snippet_daemon.pull import UnsafePath, safe_target
+    from snippet_daemon.names import UnsafePath, safe_target
 
     changes: dict[str, bytes | None] = {}
     for tracked in local_states(link):
@@ -221,7 +221,7 @@ def link_folder(
 ) -> Link:
     """``link`` of a folder: the snippet files present there are tracked; a single file: the snippet file of
     its name, or the snippet's only file. Local differences then show as ``modified``."""
-    from snippet_daemon.pull import UnsafePath, safe_target
+    from snippet_daemon.names import UnsafePath, safe_target
 
     if target.is_file():
         if target.name in snippet_files:
@@ -258,11 +258,11 @@ def pull_and_link(
     overwrite: bool = False,
     private: bool | None = None,
 ) -> PullReport:
-    """``pull`` for the daemon and the command line alike: write the files (:func:`~snippet_daemon.pull.write_files`)
-    and link the folder at ``revision``, tracking every file now on disk under the snippet's name (written,
-    unchanged, or kept: a kept file differs, so it shows as ``modified``). Refused and failed names are not
-    tracked, so a push never deletes them."""
-    from snippet_daemon.pull import write_files
+    """``pull`` for the daemon and the command line alike: write the files
+    (:func:`~snippet_daemon.folder_writer.write_files`) and link the folder at ``revision``, tracking every file
+    now on disk under the snippet's name (written, unchanged, or kept: a kept file differs, so it shows as
+    ``modified``). Refused and failed names are not tracked, so a push never deletes them."""
+    from snippet_daemon.folder_writer import write_files
 
     report = write_files(target, files, overwrite=overwrite)
     if store is not None and revision:

@@ -2,7 +2,7 @@
 
 Applying (:func:`apply_patch`) is all or nothing: every file's new content is worked out in memory first,
 and the folder is touched only when every hunk of every file fits. Names come from whoever wrote the patch,
-so each goes through the same checks as a pulled file's (:func:`snippet_daemon.pull.safe_target`): nothing
+so each goes through the same checks as a pulled file's (:func:`snippet_daemon.names.safe_target`): nothing
 is ever written, deleted or read outside the folder, nor inside its ``.git``. Binary patches (git's
 ``Binary files ... differ`` and ``GIT binary patch``) are refused with a reason. Understood: ``diff --git``,
 ``new file``, ``deleted file``, ``rename from/to``, ``\\ No newline at end of file``, quoted names, and
@@ -263,7 +263,7 @@ def _apply_hunks(name: str, original: bytes, hunks: list[Hunk]) -> bytes:
 
 def apply_patch(root: Path, data: bytes, *, dry_run: bool = False) -> PatchReport:
     """Apply ``data`` (a unified diff) under ``root``: every file or none. ``dry_run``: say what would happen."""
-    from snippet_daemon.pull import UnsafePath, safe_target
+    from snippet_daemon.names import UnsafePath, safe_target
 
     patches = parse_patch(data)
     outcomes: list[PatchedFile] = []
@@ -347,7 +347,7 @@ def _plan_one(
 
 def _write_all(root: Path, after: dict[Path, bytes | None], modes: dict[Path, bool]) -> str | None:
     """Make the folder what ``after`` says; on an OS error undo what was done and say why."""
-    from snippet_daemon.pull import UnsafePath, safe_target
+    from snippet_daemon.names import UnsafePath, safe_target
 
     done: list[tuple[Path, bytes | None]] = []  # path, what it held before
     try:

@@ -30,7 +30,7 @@ from pygls.lsp.server import LanguageServer
 
 from snippet_daemon import __version__, framing, logs, protocol
 from snippet_daemon.documents import SnippetDocuments
-from snippet_daemon.index import SearchIndex
+from snippet_daemon.index import IndexService
 from snippet_daemon.messages import NOT_AUTHENTICATED_HELP, WORKSPACE_SCOPE_HINT
 from snippet_daemon.protocol import ErrorKind, InitializationOptions, MethodKind, ProtocolError
 from snippet_daemon.transport import SnippetProtocol, is_bug, to_rpc_error, transport_log
@@ -58,11 +58,12 @@ class SnippetServer(LanguageServer):
         self.redactor = logs.SecretRedactor()
         self.client_log = logs.ClientLogHandler(self._send_log, self.redactor)
         self.documents = SnippetDocuments(self)
-        self.search_index = SearchIndex(self)
+        self.search_index = IndexService(self)
         self.watcher = Watcher(self, on_list=self.search_index.offer_page)  # the index reuses the poller's pages
         self._credentials: Credentials | None = None
         self._credentials_loaded = False
         self._client: SnippetsClient | None = None
+        self._background_client: SnippetsClient | None = None
         # What the client sends through (None: httpx's own); the MCP face meters its requests here.
         self.http_transport: httpx.AsyncBaseTransport | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -134,6 +135,17 @@ class SnippetServer(LanguageServer):
             )
         return self._client
 
+    def background_client(self) -> SnippetsClient:
+        """The client of background work (polling, indexing), on a connection of its own: it never waits out a
+        429 (:meth:`RetryPolicy.background`), so a job backs off by itself and a user's request never queues
+        behind it. Same account as :meth:`client`; ``notAuthenticated`` when there are no credentials."""
+        if self._background_client is None:
+            from snippet_daemon.bitbucket import RetryPolicy, SnippetsClient
+
+            main = self.client()
+            self._background_client = SnippetsClient(main.credentials, main.api_url, retry=RetryPolicy.background())
+        return self._background_client
+
     def retry_policy(self) -> RetryPolicy:
         """The client's back-off; ``SNIPPET_DAEMON_RETRY_SCALE`` shrinks it (tests, demos)."""
         from snippet_daemon.bitbucket import RetryPolicy
@@ -153,6 +165,7 @@ class SnippetServer(LanguageServer):
         if credentials is not None:
             self.redactor.add(credentials.secret)
         old, self._client = self._client, None
+        old_background, self._background_client = self._background_client, None
         self._credentials, self._credentials_loaded = credentials, credentials is not None
         self.documents.clear()
         self.visible_workspaces = None
@@ -161,8 +174,9 @@ class SnippetServer(LanguageServer):
         await self.search_index.reset()  # the new account has an index file of its own
         if credentials is None:
             self.start_credentials_lookup()
-        if old is not None:
-            await old.aclose()
+        for client in (old, old_background):
+            if client is not None:
+                await client.aclose()
         self.search_index.start()
 
     async def default_workspace(self, given: str | None) -> str:
@@ -291,9 +305,10 @@ class SnippetServer(LanguageServer):
                 log.info("shutting down: %s is cancelled", task.get_name())
                 task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        for client in (self._client, self._background_client):
+            if client is not None:
+                await client.aclose()
+        self._client = self._background_client = None
 
     # ------------------------------------------------------------------ the stdio transport
 

@@ -28,12 +28,12 @@ import httpx
 
 from snippet_daemon import protocol
 from snippet_daemon.bitbucket import RateLimited
+from snippet_daemon.budget import TokenBucket
 from snippet_daemon.features.common import check_file_name, is_binary, refuse_secrets
 from snippet_daemon.mcp.host import McpHost, handler
 from snippet_daemon.messages import NOT_AUTHENTICATED_MCP_HELP
 from snippet_daemon.protocol import ErrorKind
 from snippet_daemon.transport import is_bug, to_rpc_error
-from snippet_daemon.watcher import TokenBucket
 
 log = logging.getLogger("snippet_daemon.mcp")
 

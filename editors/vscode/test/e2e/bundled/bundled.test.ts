@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 
 import type { CreateResult, PullResult } from "../../../src/protocol";
-import { answer, assert, context, demo, extension, fileOnBitbucket, forgetPrompts, test, writeOnBitbucket } from "../suite/harness";
+import { answer, assert, context, demo, extension, fileOnBitbucket, forgetPrompts, shown, test, writeOnBitbucket } from "../suite/harness";
 
 test("the installed .vsix runs its bundled daemon with the system Python: sign in, share, open, save, pull, conflict", async () => {
   const installed = vscode.extensions.getExtension("snippet-daemon.bitbucket-snippets");
@@ -59,4 +59,28 @@ test("the installed .vsix runs its bundled daemon with the system Python: sign i
   assert.ok(document.isDirty, "still dirty");
   assert.ok(document.getText().startsWith("# mine\n"), "the user's text is intact");
   assert.equal(await fileOnBitbucket(created, "bundled.py"), "theirs\n", "nothing was overwritten");
+});
+
+test("no suitable Python: one notification saying what to install; a Python found again recovers", async () => {
+  const api = await extension();
+  const folder = fs.mkdtempSync(path.join(context.folder, "..", "old-python-"));
+  // A python3 that is too old (it answers the version probe with 3.9) and nothing else on PATH.
+  fs.writeFileSync(path.join(folder, "python3"), "#!/bin/sh\necho 3 9\n", { mode: 0o755 });
+  const savedPath = process.env.PATH;
+  forgetPrompts();
+  process.env.PATH = folder;
+  try {
+    await api.daemon.restart();
+    assert.equal(api.daemon.state, "failed");
+  } finally {
+    process.env.PATH = savedPath;
+  }
+  const notices = shown().filter((prompt) => /needs Python 3\.11 to 3\.14/.test(prompt.message));
+  assert.equal(notices.length, 1, "one notification");
+  assert.match(notices[0].message, new RegExp(`found: ${folder}/python3 is 3\\.9`), "says what it found");
+  assert.match(notices[0].message, /sudo apt install python3/, "says what to install");
+  assert.deepEqual(notices[0].choices, ["Show install steps", "Open settings"]);
+
+  await api.daemon.restart();
+  assert.equal(api.daemon.state, "running", api.daemon.failure?.message);
 });

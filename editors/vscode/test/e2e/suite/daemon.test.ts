@@ -33,3 +33,18 @@ test("no daemon: one notification (install steps, settings), no retries; restori
   const account = await api.daemon.command("bbsnippets.whoami", {});
   assert.equal(account.account?.displayName, "Demo User", "signed in again from the keyring");
 });
+
+test("a daemon that dies at start: the notification quotes its own last error lines, not the transport's", async () => {
+  const api = await extension();
+  forgetPrompts();
+  const dies = "import sys; sys.stderr.write('Traceback (most recent call last):\\nModuleNotFoundError: No module named snippet_daemon\\n'); sys.exit(1)";
+  await setSetting("server.command", [context.python, "-c", dies]);
+  assert.equal(api.daemon.state, "failed");
+  const notice = await waitForPrompt(/could not be started/);
+  assert.match(notice.message, /No module named snippet_daemon/, "the daemon's own words");
+  assert.doesNotMatch(notice.message, /connection got disposed|Pending response/i, "no transport message");
+  assert.deepEqual(notice.choices, ["Show install steps", "Open settings"]);
+
+  await setSetting("server.command", [context.python, "-m", "snippet_daemon"]);
+  assert.equal(api.daemon.state, "running");
+});
