@@ -300,7 +300,6 @@ async function compare(linked: LinkedFolder, remoteRevision: string | undefined)
 }
 
 async function push(services: Services, linked: LinkedFolder, force: boolean, allowSecrets: boolean | undefined): Promise<PushResult | undefined> {
-  await linked.refresh(); // what is sent is what the user sees listed
   const attempt = (forced: boolean) => (secretsAllowed: boolean) =>
     vscode.window.withProgress({ location: vscode.ProgressLocation.SourceControl }, () =>
       services.daemon.command(PUSH, { folder: linked.folder, force: forced, allowSecrets: secretsAllowed }),
@@ -323,6 +322,7 @@ async function push(services: Services, linked: LinkedFolder, force: boolean, al
       result = await withSecretCheck("Not pushed", attempt(true), prompts.notify, allowSecrets);
     } else {
       if (choice === CONFLICT_COMPARE) {
+        await linked.refresh(); // which of the user's files differ, as of now
         await compare(linked, failure.data.remoteRevision);
       }
       void prompts.notify("warning", `Not pushed: ${linked.snippet} changed on Bitbucket. Your files are untouched; push again to choose Overwrite.`);
