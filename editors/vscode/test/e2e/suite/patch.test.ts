@@ -50,10 +50,13 @@ test("share a repository's changes as a patch, then apply it to a clean copy: pr
   fs.rmSync(path.join(repo, "old.txt"));
   fs.writeFileSync(path.join(repo, "NEW.md"), "brand new\n");
 
+  await clearRequests();
   forgetPrompts();
   answer([/Share which changes of repo/, "Unstaged changes and new files"], [/Who can see the patch/, "Private"]);
   const shared = (await vscode.commands.executeCommand("bitbucketSnippets.shareDiff", vscode.Uri.file(repo))) as ShareDiffResult;
   assert.ok(shared, "shared");
+  const sharing = await requests();
+  assert.deepEqual(sharing.map((request) => request.method), ["POST"], `one POST:\n${describeRequests(sharing)}`);
   assert.equal(shared.isPrivate, true);
   assert.deepEqual(shown().find((prompt) => /Who can see/.test(prompt.message))?.choices, ["Private", "Public"], "private first");
   assert.deepEqual([...shared.files].sort(), ["NEW.md", "old.txt", "src/app.py"]);
@@ -78,6 +81,6 @@ test("share a repository's changes as a patch, then apply it to a clean copy: pr
   assert.equal(applied.applied, true);
   assert.deepEqual(tree(copy), tree(repo), "the copy now holds exactly the repository's changed tree");
   const recorded = await requests();
-  assert.ok(recorded.every((request) => request.method === "GET") && recorded.length <= 1, `the patch from the cache or one read:\n${describeRequests(recorded)}`);
+  assert.deepEqual(recorded, [], `the patch just shared is in the cache: no request for the preview nor the apply:\n${describeRequests(recorded)}`);
   await waitForPrompt(/Applied the patch to copy: 1 changed, 1 new, 1 deleted/);
 });
