@@ -61,8 +61,7 @@ async def _publish(
     async with progress or contextlib.nullcontext(None) as report:
         if report:
             report(f"uploading {sum(map(len, files.values()))} bytes", None)
-        snippet = await ls.client().create_snippet(workspace, files, title=title, is_private=is_private)
-    ls.documents.created(snippet, files)
+        snippet = await ls.documents.create(workspace, files, title=title, is_private=is_private)
     return protocol.CreateResult(
         workspace=snippet.workspace,
         id=snippet.id,
@@ -103,19 +102,42 @@ async def list_snippets(ls: SnippetServer, params: protocol.ListParams) -> proto
     return protocol.ListResult(snippets=snippets)
 
 
+def _reference(params: protocol.OpenParams, api_url: str) -> uri.SnippetReference:
+    """What ``bbsnippets.open`` names: ``{workspace, id}``, or ``{url}`` parsed by the one parser (so no client
+    parses addresses itself)."""
+    if params.url is not None:
+        if params.workspace is not None or params.id is not None:
+            raise ProtocolError(ErrorKind.INVALID_ARGUMENT, "bbsnippets.open takes url, or workspace and id: not both.")
+        return uri.parse_reference(params.url, api_url)
+    if params.workspace and params.id:
+        return uri.SnippetReference(params.workspace, params.id)
+    missing = [name for name, given in (("workspace", params.workspace), ("id", params.id)) if not given]
+    raise ProtocolError(
+        ErrorKind.INVALID_ARGUMENT,
+        f"bbsnippets.open: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing; give "
+        "workspace and id, or url (a snippet's web address).",
+    )
+
+
 async def open_snippet(ls: SnippetServer, params: protocol.OpenParams) -> protocol.OpenResult:
-    if params.revision:
-        entry = await ls.documents.at_revision(params.workspace, params.id, params.revision)
-        return open_result(entry, params.revision)
-    entry = await ls.documents.head(params.workspace, params.id, refresh=True)
-    for name in entry.files:
-        ls.documents.remember_read(params.workspace, params.id, name, entry.revision)
-    return open_result(entry)
+    reference = _reference(params, ls.api_url)
+    workspace, snippet_id = reference.workspace, reference.id
+    revision = params.revision or reference.revision
+    if revision:
+        entry = await ls.documents.at_revision(workspace, snippet_id, revision)
+        result = open_result(entry, revision)
+    else:
+        entry = await ls.documents.head(workspace, snippet_id, refresh=True)
+        for name in entry.files:
+            ls.documents.remember_read(workspace, snippet_id, name, entry.revision)
+        result = open_result(entry)
+    if reference.file is not None:
+        # The file the address pointed at; an anchor that names none of them opens the snippet as a whole.
+        result.file = uri.file_named(reference.file, entry.files)
+    return result
 
 
 async def update(ls: SnippetServer, params: protocol.UpdateParams) -> protocol.OpenResult:
-    from snippet_daemon.bitbucket import UNSET
-
     if params.title is None and params.is_private is None:
         entry = await ls.documents.head(params.workspace, params.id)
         return open_result(entry)
@@ -124,13 +146,7 @@ async def update(ls: SnippetServer, params: protocol.UpdateParams) -> protocol.O
         entry = await ls.documents.head(params.workspace, params.id)
         if entry.snippet.is_private:
             refuse_secrets(entry.files, allow_secrets=False)
-    snippet = await ls.client().update_snippet(
-        params.workspace,
-        params.id,
-        title=params.title if params.title is not None else UNSET,
-        is_private=params.is_private if params.is_private is not None else UNSET,
-    )
-    ls.documents.metadata_changed(snippet)
+    await ls.documents.update_metadata(params.workspace, params.id, title=params.title, is_private=params.is_private)
     entry = await ls.documents.head(params.workspace, params.id)
     return open_result(entry)
 

@@ -180,3 +180,11 @@ async def test_insert_puts_a_snippet_files_lines_at_the_cursor(sandbox: Sandbox,
 async def test_login_without_a_keyring_says_so_before_asking(sandbox: Sandbox, tmp_path: Path) -> None:
     no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}  # as on a headless box
     await run_flow("login_no_keyring", sandbox, tmp_path, credentials=False, env=no_keyring)
+
+
+async def test_open_by_web_address(sandbox: Sandbox, tmp_path: Path) -> None:
+    snippet_id = await create_snippet(sandbox, THREE_FILES, title="three files")
+    async with make_client(sandbox) as client:
+        html_url = (await client.get_snippet(WORKSPACE, snippet_id)).html_url
+    context = {"workspace": WORKSPACE, "id": snippet_id, "html_url": html_url}
+    await run_flow("open_url", sandbox, tmp_path, context=context)

@@ -67,9 +67,9 @@ M.subcommands = {
     complete = workspaces,
   },
   open = {
-    usage = "open {workspace}/{id}   open every file of a snippet",
+    usage = "open {workspace}/{id}|{url}   open every file of a snippet (also from its Bitbucket web address)",
     run = function(opts)
-      require("bbsnippets.picker").open_ref(opts.fargs[2])
+      require("bbsnippets.picker").open_ref(rest_of(opts))
     end,
     complete = snippet_refs,
   },
