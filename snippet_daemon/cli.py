@@ -118,6 +118,8 @@ def read_selection(spec: str) -> tuple[Path, bytes, tuple[int, int] | None]:
         if start < 1 or end < start:
             raise CommandError(f"bad line range in {spec!r}: lines start at 1 and END must be >= START")
         line_range = (start, end)
+    if path.is_dir():
+        raise CommandError(f"{path} is a folder: name the files in it (share takes several).")
     if not path.is_file():
         raise CommandError(f"no such file: {path}")
     content = path.read_bytes()

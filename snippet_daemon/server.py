@@ -160,7 +160,9 @@ class SnippetServer(LanguageServer):
             from snippet_daemon.bitbucket import RetryPolicy, SnippetsClient
 
             main = self.client()
-            self._background_client = SnippetsClient(main.credentials, main.api_url, retry=RetryPolicy.background())
+            self._background_client = SnippetsClient(
+                main.credentials, main.api_url, retry=RetryPolicy.background(), sign_in=main.sign_in
+            )
         return self._background_client
 
     def retry_policy(self) -> RetryPolicy:

@@ -13,6 +13,7 @@ import { type Services, namedSnippet, registerCommand } from "./command";
 import { DaemonError } from "./errors";
 import * as prompts from "./prompts";
 import { ErrorKind, PULL, type PullFile, type PullResult } from "./protocol";
+import { linksChanged } from "./push";
 
 export const OVERWRITE = "Overwrite";
 
@@ -116,6 +117,7 @@ export function registerPull(context: vscode.ExtensionContext, services: Service
         result = { ...again, written: [...new Set([...result.written, ...again.written])] };
       }
     }
+    linksChanged(); // the daemon linked the folder to the snippet: its Source Control shows up
     const refused = names(result.files ?? [], (file) => file.status === "refused");
     void prompts.notify(refused.length > 0 ? "warning" : "info", summarize(result, folder));
     return result;
