@@ -93,6 +93,7 @@ ERROR_CODES: dict[ErrorKind, int] = {
     ErrorKind.CREDENTIAL_STORE: -32011,
     ErrorKind.FILE_EXISTS: -32012,
     ErrorKind.READ_ONLY: -32013,
+    ErrorKind.ACCOUNT_CHANGED: -32014,
 }
 
 

@@ -71,6 +71,7 @@ export const ErrorKind = {
   CREDENTIAL_STORE: "credentialStore",
   FILE_EXISTS: "fileExists",
   READ_ONLY: "readOnly",
+  ACCOUNT_CHANGED: "accountChanged",
 } as const;
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
 

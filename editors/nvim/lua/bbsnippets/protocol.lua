@@ -72,6 +72,7 @@ M.ErrorKind = {
   CREDENTIAL_STORE = "credentialStore",
   FILE_EXISTS = "fileExists",
   READ_ONLY = "readOnly",
+  ACCOUNT_CHANGED = "accountChanged",
 }
 
 --- `data` of `conflict`: the revision that won, to compare against or to force over.
