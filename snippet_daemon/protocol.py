@@ -738,7 +738,9 @@ class WriteFileResult:
 class DidChangeParams:
     workspace: str
     id: str
-    kind: Literal["commit", "comment", "deleted"]
+    # "unreachable": a watched snippet's workspace answers 404/403 (gone, or access lost): it is skipped with a
+    # back-off of its own, and the user is asked once (window/showMessageRequest) whether to unwatch it.
+    kind: Literal["commit", "comment", "deleted", "unreachable"]
     revision: str | None = None
     # True when the user watches the snippet: a window/showMessage about this change follows at once.
     watched: bool = False

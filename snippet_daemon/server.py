@@ -260,6 +260,21 @@ class SnippetServer(LanguageServer):
     def show_message(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=self.redactor.redact(message)))
 
+    async def ask(self, message: str, actions: list[str]) -> str | None:
+        """``window/showMessageRequest``: the action the user chose, or None (dismissed, or not supported)."""
+        try:
+            chosen = await self.window_show_message_request_async(
+                types.ShowMessageRequestParams(
+                    type=types.MessageType.Warning,
+                    message=self.redactor.redact(message),
+                    actions=[types.MessageActionItem(title=action) for action in actions],
+                )
+            )
+        except Exception as error:  # a client without it, or one that went away
+            log.info("the client did not answer a question: %s", error)
+            return None
+        return chosen.title if chosen is not None else None
+
     def notify_did_change(self, change: protocol.DidChangeParams) -> None:
         self.protocol.notify(protocol.DID_CHANGE, protocol.unstructure(change))
 

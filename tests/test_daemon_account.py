@@ -247,3 +247,37 @@ async def test_an_open_in_flight_during_a_sign_in_never_serves_the_old_account(s
     finally:
         sandbox.faults.latency_ms = 0
         await daemon.stop()
+
+
+async def test_a_save_on_its_way_during_a_sign_in_says_it_landed(sandbox: Sandbox) -> None:
+    """#19 item 9: a write interrupted by a sign-in says whether it landed (here: it did)."""
+    import asyncio
+    import base64
+
+    from tests.conftest import make_client
+
+    async with make_client(sandbox, 0) as demo:
+        created = await demo.create_snippet("demo", {"a.txt": b"a1\n"})
+    alice = sandbox.users[1]
+    uri = f"bbsnippet://demo/{created.id}/a.txt"
+    daemon = await start_daemon(sandbox, env={"PYTHON_KEYRING_BACKEND": "tests.keyrings.SlowMemoryKeyring"})
+    try:
+        await daemon.request("bbsnippets/readFile", uri=uri)
+        signing_in = asyncio.ensure_future(
+            daemon.command("bbsnippets.login", kind="apiToken", username=alice.email, secret=alice.api_token)
+        )
+        while not any(request.user == "alice" for request in sandbox.requests):
+            await asyncio.sleep(0.01)
+        sandbox.faults.latency_ms = 600  # the PUT is on its way (as demo) when the switch happens
+        saving = asyncio.ensure_future(
+            daemon.request("bbsnippets/writeFile", uri=uri, base64=base64.b64encode(b"a2\n").decode(), overwrite=True)
+        )
+        await signing_in
+        answer = await saving
+        sandbox.faults.latency_ms = 0
+        async with make_client(sandbox, 0) as demo:
+            content = await demo.get_snippet_content("demo", created.id)
+        assert answer["revision"] == content.revision and content.files == {"a.txt": b"a2\n"}
+    finally:
+        sandbox.faults.latency_ms = 0
+        await daemon.stop()
