@@ -40,7 +40,7 @@ from snippet_daemon.lsp_client import DaemonError, DaemonSession
 ROOT = Path(__file__).resolve().parents[1]
 SANDBOX_EMAIL = "demo@sandbox.invalid"  # the sandbox's first user; its workspace is "demo"
 WORKSPACE = "demo"
-SELECTION_FILE = "snippet_daemon/pull.py"  # a real file of this repository
+SELECTION_FILE = "snippet_daemon/names.py"  # a real file of this repository
 SELECTION = (3, 6)  # lines, from 1, inclusive
 REQUEST_TIMEOUT = 30.0
 CHANGE_TIMEOUT = 15.0
@@ -437,7 +437,20 @@ def main() -> int:
             sandbox.wait()
         shutil.rmtree(work, ignore_errors=True)
     print(f"\nDemo finished in {time.monotonic() - started:.1f} s: every step did what it should.")
+    print(WHAT_NEXT)
     return 0
+
+
+WHAT_NEXT = """
+What to try next (each is a section of README.md):
+  The sandbox, by hand     .venv/bin/snippet-daemon sandbox
+                           (a local Bitbucket; it prints the BITBUCKET_* lines to export, then try
+                           .venv/bin/snippet-daemon share README.md --title "my first snippet")
+  VS Code                  make vsix && code --install-extension editors/vscode/dist/bitbucket-snippets.vsix
+                           (the extension brings its daemon; set bitbucketSnippets.apiUrl to the sandbox's URL)
+  Neovim                   add editors/nvim to your plugins, then :BBSnippet install and :BBSnippet share
+  Your real Bitbucket      .venv/bin/snippet-daemon login   (an Atlassian API token with the snippet scopes)
+"""
 
 
 if __name__ == "__main__":

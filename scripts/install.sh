@@ -1,40 +1,91 @@
 #!/usr/bin/env bash
-# Install everything the project and its tests need, on a fresh machine: idempotent, quiet.
-#   - Debian packages: git (sandbox revisions), dbus + gnome-keyring (a real Secret Service for the
-#     keyring tests). Installed with apt-get when missing and we are root.
-#   - Python: a venv in .venv with the package (editable) and its test extra, pinned by
-#     requirements/constraints.txt.
+# Install what the project needs on a fresh machine: idempotent, quiet. One argument says how much:
+#   package   the Python package alone, in .venv (no test extras): what `make demo` needs.
+#   dist      the package plus the pinned build tools (build, setuptools): what `make dist` needs.
+#   all       (the default) everything the tests need, for `make test`:
+#     - Debian packages: git (sandbox revisions), dbus + gnome-keyring (a real Secret Service for the
+#       keyring tests). Installed with apt-get when missing and we are root.
+#     - Python: the package (editable) and its test extra, pinned by requirements/constraints.txt.
+#     - Neovim for the plugin's tests, StyLua, the VS Code client's npm packages, code-server + Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+stage=${1:-all}
+case $stage in package | dist | all) ;; *) echo "usage: scripts/install.sh [package|dist|all]" >&2; exit 2 ;; esac
+
+apt_install() { # apt-get install when root, else say what is missing
+  local why=$1; shift
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "install: apt-get install $* ($why)" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  else
+    echo "install: please install these Debian packages: $* ($why)" >&2
+  fi
+}
 
 missing=()
 command -v git >/dev/null || missing+=(git)
-command -v dbus-run-session >/dev/null || missing+=(dbus)
-command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
+if [ "$stage" = all ]; then
+  command -v dbus-run-session >/dev/null || missing+=(dbus)
+  command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "install: apt-get install ${missing[*]}" >&2
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "install: please install these Debian packages: ${missing[*]} (keyring tests skip without them)" >&2
-  fi
+  apt_install "the sandbox keeps git revisions; the keyring tests need a Secret Service" "${missing[@]}"
 fi
 
 python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
-  "$python" -m venv .venv
+  # A venv without its own pip is made in a blink; the outer pip (22.3 or newer) installs into it.
+  if "$python" -m pip install --help 2>/dev/null | grep -q -- "--python "; then
+    "$python" -m venv --without-pip .venv
+  else
+    "$python" -m venv .venv
+  fi
 fi
-stamp=.venv/.installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements/constraints.txt -nt "$stamp" ]; then
-  log=.venv/install.log
-  if ! { .venv/bin/python -m pip install --disable-pip-version-check --upgrade "pip>=24" &&
-         .venv/bin/python -m pip install --disable-pip-version-check -c requirements/constraints.txt -e ".[test]"
-       } >"$log" 2>&1; then
+if .venv/bin/python -m pip --version >/dev/null 2>&1; then
+  pip=(.venv/bin/python -m pip)
+else
+  pip=("$python" -m pip --python .venv/bin/python)
+fi
+pip_quiet() { # pip, its log shown only when it fails
+  local log=$1; shift
+  if ! "${pip[@]}" --disable-pip-version-check "$@" >"$log" 2>&1; then
     tail -40 "$log" >&2
-    echo "install: pip failed (whole log: $log)" >&2
+    echo "install: pip $* failed (whole log: $log)" >&2
     exit 1
   fi
+}
+fresh() { # true when the stamp file is missing or older than any of the files after it
+  local stamp=$1; shift
+  [ ! -f "$stamp" ] && return 0
+  for file in "$@"; do [ "$file" -nt "$stamp" ] && return 0; done
+  return 1
+}
+
+# The package alone (the demo's needs): its runtime dependencies, pinned, no test extras.
+package_stamp=.venv/.installed-package
+if fresh "$package_stamp" pyproject.toml requirements/constraints.txt; then
+  pip_quiet .venv/install.log install -c requirements/constraints.txt -e .
+  .venv/bin/python -c "import snippet_daemon, pygls, httpx, keyring" # fail loudly if anything is missing
+  touch "$package_stamp"
+fi
+if [ "$stage" = package ]; then
+  exit 0
+fi
+dist_stamp=.venv/.installed-dist
+if fresh "$dist_stamp" requirements/constraints.txt; then
+  # pip itself too: scripts/bundle_daemon.py runs the venv's pip
+  pip_quiet .venv/install.log install -c requirements/constraints.txt pip build setuptools
+  touch "$dist_stamp"
+fi
+if [ "$stage" = dist ]; then
+  exit 0
+fi
+
+stamp=.venv/.installed
+if fresh "$stamp" pyproject.toml requirements/constraints.txt; then
+  pip_quiet .venv/install.log install --upgrade "pip>=24"
+  pip_quiet .venv/install.log install -c requirements/constraints.txt -e ".[test]"
   .venv/bin/python -c "import snippet_daemon, pygls, httpx, keyring, pytest_lsp" # fail loudly if anything is missing
   touch "$stamp"
 fi
@@ -108,6 +159,7 @@ if [ ! -f "$host_stamp" ] || [ "$host_dir/package-lock.json" -nt "$host_stamp" ]
       npm_quiet .npm-rebuild.log npm rebuild --no-audit --no-fund )
   touch "$host_stamp"
 fi
-( cd "$vscode_dir" && npm_quiet .build.log npm run --silent build && npm_quiet .build.log npm run --silent build:tests &&
-  npm_quiet .package.log npx vsce package --no-dependencies --out dist/bitbucket-snippets.vsix )
+( cd "$vscode_dir" && npm_quiet .build.log npm run --silent build:tests )
+# The .vsix with its bundled daemon (make vsix): the e2e tests install it as a user would.
+npm_quiet "$vscode_dir/.vsix.log" scripts/build_vsix.sh
 # ---- VS Code client (editors/vscode) ---------------------------------------------------- end

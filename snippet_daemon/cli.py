@@ -36,7 +36,8 @@ from snippet_daemon.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_P
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import SnippetsClient
-    from snippet_daemon.pull import PullReport
+    from snippet_daemon.folder_writer import PullReport
+    from snippet_daemon.links import Link
     from snippet_daemon.uri import SnippetReference
 
 
@@ -285,8 +286,8 @@ def read_share_files(specs: Sequence[str], name: str | None) -> tuple[dict[str, 
 
 
 def refuse_secrets(files: dict[str, bytes]) -> None:
-    """The daemon's own secret scan (:mod:`snippet_daemon.secrets`), before anything is sent."""
-    from snippet_daemon.secrets import scan_files
+    """The daemon's own secret scan (:mod:`snippet_daemon.secret_scan`), before anything is sent."""
+    from snippet_daemon.secret_scan import scan_files
 
     findings = scan_files(files)
     if findings:
@@ -357,7 +358,8 @@ def _chosen_files(reference: SnippetReference, files: dict[str, bytes], wanted: 
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from snippet_daemon.pull import UnsafePath, default_target
+    from snippet_daemon.folder_writer import default_target
+    from snippet_daemon.names import UnsafePath
 
     try:
         reference = snippet_reference(args.snippet)
@@ -387,6 +389,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
             content.files,
             target,
             overwrite=args.overwrite,
+            private=content.snippet.is_private,
         )
         return _print_pull_report(report)
 
@@ -424,7 +427,7 @@ def cmd_open(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     async def command(client: SnippetsClient) -> int:
-        from snippet_daemon.pull import write_files
+        from snippet_daemon.folder_writer import write_files
 
         revision = args.revision or reference.revision
         content = await client.get_snippet_content(reference.workspace, reference.id, revision)
@@ -469,10 +472,6 @@ def cmd_delete(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- link / status / push / apply (#17)
 
 
-def _link_failure(error: Exception) -> CommandError:
-    return CommandError(str(error))
-
-
 def cmd_link(args: argparse.Namespace) -> int:
     from snippet_daemon import links
 
@@ -488,8 +487,9 @@ def cmd_link(args: argparse.Namespace) -> int:
         content = await client.get_snippet_content(workspace, snippet_id)
         try:
             made = links.link_folder(workspace, snippet_id, content.snippet.revision or "", target, content.files)
+            made.private = content.snippet.is_private
         except links.LinkError as error:
-            raise _link_failure(error) from None
+            raise CommandError(str(error)) from None
         store.put(made)
         tracked = ", ".join(sorted(made.files)) or "no files yet (push --add NAME adds some)"
         print(f"linked {target} to {workspace}/{snippet_id} at {made.revision[:12]}: {tracked}")
@@ -498,10 +498,9 @@ def cmd_link(args: argparse.Namespace) -> int:
     return _run(command)
 
 
-def _print_states(link: object, remote_revision: str | None) -> int:
-    from snippet_daemon.links import Link, local_states
+def _print_states(link: Link, remote_revision: str | None) -> int:
+    from snippet_daemon.links import local_states
 
-    assert isinstance(link, Link)
     changed = 0
     for tracked in local_states(link):
         if tracked.state != "unchanged":
@@ -525,7 +524,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         try:
             found = store.find(links.canonical(Path(args.folder)))
         except links.LinkError as error:
-            raise _link_failure(error) from None
+            raise CommandError(str(error)) from None
         remote = await client.get_snippet(found.workspace, found.id)
         print(f"{found.target}: {found.workspace}/{found.id} at {found.revision[:12]}")
         return _print_states(found, remote.revision)
@@ -543,10 +542,20 @@ def cmd_push(args: argparse.Namespace) -> int:
             found = store.find(links.canonical(Path(args.folder)))
             plan = links.plan_push(found, args.add or [])
         except links.LinkError as error:
-            raise _link_failure(error) from None
+            raise CommandError(str(error)) from None
         if not plan.changes:
             print(f"nothing to push: {found.target} matches {found.workspace}/{found.id} at {found.revision[:12]}")
             return EXIT_OK
+        if found.private is False and not args.allow_secrets:
+            from snippet_daemon.secret_scan import scan_files
+
+            findings = scan_files({name: data for name, data in plan.changes.items() if data is not None})
+            if findings:
+                listed = "; ".join(finding.describe() for finding in findings[:5])
+                raise CommandError(
+                    f"not pushed: {found.workspace}/{found.id} is public and this looks like a credential: {listed}. "
+                    "Remove it, or push --allow-secrets if it is not a secret."
+                )
         try:
             snippet = await client.update_snippet(
                 found.workspace,
@@ -647,14 +656,22 @@ def cmd_search(args: argparse.Namespace) -> int:
     """Refresh the local index (what changed since last time: a request or a few), then search it, grep style."""
 
     async def command(client: SnippetsClient) -> int:
-        from snippet_daemon.console import user_cache_dir
-        from snippet_daemon.index import DEFAULT_BUDGET_PER_HOUR, Indexer, open_index
-        from snippet_daemon.watcher import TokenBucket
+        from snippet_daemon.budget import TokenBucket
+        from snippet_daemon.index import DEFAULT_BUDGET_PER_HOUR, IndexRefresher, open_index, query_problem
+        from snippet_daemon.paths import user_cache_dir
 
+        problem = query_problem(args.query)
+        if problem is not None:
+            _err(problem)
+            return EXIT_USAGE
         workspaces = [await _default_workspace(client, args.workspace)]
         index = await open_index(user_cache_dir(), client)
+        if index.problem:
+            _err(index.problem)
         try:
-            indexer = Indexer(index, client, TokenBucket(DEFAULT_BUDGET_PER_HOUR, capacity=DEFAULT_BUDGET_PER_HOUR))
+            indexer = IndexRefresher(
+                index, client, TokenBucket(DEFAULT_BUDGET_PER_HOUR, capacity=DEFAULT_BUDGET_PER_HOUR)
+            )
             complete = await indexer.refresh(workspaces)
             hits = index.search(args.query, workspaces, args.limit)
         finally:
@@ -669,7 +686,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from snippet_daemon.console import user_cache_dir
+    from snippet_daemon.paths import user_cache_dir
 
     folder = user_cache_dir()
     found = sorted(folder.glob("index-*.sqlite3*")) if folder.is_dir() else []
@@ -824,6 +841,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("folder", metavar="FOLDER")
     push.add_argument("--add", nargs="+", metavar="NAME", help="also send these files (relative to FOLDER)")
     push.add_argument("--force", action="store_true", help="replace the snippet even if it changed meanwhile")
+    push.add_argument("--allow-secrets", action="store_true", help="push to a public snippet what looks like a secret")
     push.set_defaults(handler=cmd_push)
 
     apply = commands.add_parser("apply", help="apply a patch snippet to a folder, all or nothing")

@@ -1,5 +1,10 @@
 """Snippets as documents: the read cache and the one write path, economical and safe.
 
+Every write the daemon makes to a snippet goes through here: its files (saves, renames, deletes, pushes),
+its creation, its title and visibility, its deletion and its comments. So the cache, the search index and
+the watcher (which must not report our own change back to us) are kept up to date in one place, and a
+feature never calls the Bitbucket client to write.
+
 Reads: a snippet's metadata and every file come in ONE request and are kept here, so opening a
 snippet and reading all its files costs one request. A cached HEAD stays valid until the
 watcher sees the snippet change, ``bbsnippets.open`` refreshes it, or (with polling off) it is
@@ -43,7 +48,7 @@ from snippet_daemon.error_kinds import ErrorKind
 from snippet_daemon.protocol import ProtocolError
 
 if TYPE_CHECKING:
-    from snippet_daemon.bitbucket import Snippet, SnippetsClient
+    from snippet_daemon.bitbucket import Comment, Snippet, SnippetsClient
     from snippet_daemon.protocol import InitializationOptions
 
 log = logging.getLogger("snippet_daemon.documents")
@@ -60,6 +65,13 @@ class ForgetsSnippets(Protocol):
     def forget(self, workspace: str, snippet_id: str) -> None: ...
 
 
+class WatchesChanges(ForgetsSnippets, Protocol):
+    """What the documents tell the watcher: a snippet is gone, and which comment changes were our own."""
+
+    def our_comment(self, workspace: str, snippet_id: str, comment: Comment) -> None: ...
+    def our_comment_deleted(self, workspace: str, snippet_id: str, comment_id: int) -> None: ...
+
+
 class IndexesContent(ForgetsSnippets, Protocol):
     def saw_content(self, snippet: Snippet, files: Mapping[str, bytes]) -> None: ...
 
@@ -71,7 +83,7 @@ class DocumentsHost(Protocol):
     def options(self) -> InitializationOptions: ...
 
     @property
-    def watcher(self) -> ForgetsSnippets: ...
+    def watcher(self) -> WatchesChanges: ...
 
     @property
     def search_index(self) -> IndexesContent: ...
@@ -235,6 +247,7 @@ class SnippetDocuments:
             self._read_at[(workspace, snippet_id, path)] = revision
 
     def read_revision(self, workspace: str, snippet_id: str, path: str) -> str | None:
+        """The revision the client holds ``path`` at (what its next save is a compare-and-swap at), if known."""
         return self._read_at.get((workspace, snippet_id, path))
 
     def invalidate(self, workspace: str, snippet_id: str) -> None:
@@ -268,17 +281,49 @@ class SnippetDocuments:
         self._revisions.clear()
         self._read_at.clear()
 
-    def created(self, snippet: Snippet, files: dict[str, bytes]) -> None:
-        """A snippet we just created: its content is known without asking."""
+    # ------------------------------------------------------------------ creating, title and visibility, comments
+
+    async def create(self, workspace: str, files: dict[str, bytes], *, title: str, is_private: bool) -> Snippet:
+        """ONE POST making a snippet of ``files``; its content is then known without asking (cached, indexed)."""
+        snippet = await self._server.client().create_snippet(workspace, files, title=title, is_private=is_private)
         if snippet.revision:
             self._store((snippet.workspace, snippet.id), snippet, dict(files))
+        return snippet
 
-    def metadata_changed(self, snippet: Snippet) -> None:
-        """A metadata-only update (title, visibility): same files, same revision."""
-        key = (snippet.workspace, snippet.id)
-        cached = self._heads.get(key)
+    async def update_metadata(
+        self, workspace: str, snippet_id: str, *, title: str | None, is_private: bool | None
+    ) -> Snippet:
+        """ONE PUT of the title and/or the visibility (``None``: unchanged). Same files, same revision: the cached
+        HEAD keeps its files and takes the new metadata, so the watcher sees nothing new in our own change."""
+        from snippet_daemon.bitbucket import UNSET
+
+        snippet = await self._server.client().update_snippet(
+            workspace,
+            snippet_id,
+            title=title if title is not None else UNSET,
+            is_private=is_private if is_private is not None else UNSET,
+        )
+        cached = self._heads.get((workspace, snippet_id))
         if cached is not None:
             cached.snippet = snippet
+        return snippet
+
+    async def add_comment(self, workspace: str, snippet_id: str, raw: str, *, parent_id: int | None) -> Comment:
+        """ONE POST; the watcher counts the comment as seen (ours is not news)."""
+        comment = await self._server.client().create_comment(workspace, snippet_id, raw, parent_id=parent_id)
+        self._server.watcher.our_comment(workspace, snippet_id, comment)
+        return comment
+
+    async def edit_comment(self, workspace: str, snippet_id: str, comment_id: int, raw: str) -> Comment:
+        """ONE PUT; the watcher counts the edit as seen."""
+        comment = await self._server.client().update_comment(workspace, snippet_id, comment_id, raw)
+        self._server.watcher.our_comment(workspace, snippet_id, comment)
+        return comment
+
+    async def delete_comment(self, workspace: str, snippet_id: str, comment_id: int) -> None:
+        """ONE DELETE; the watcher forgets the comment without reporting it."""
+        await self._server.client().delete_comment(workspace, snippet_id, comment_id)
+        self._server.watcher.our_comment_deleted(workspace, snippet_id, comment_id)
 
     async def delete_snippet(self, workspace: str, snippet_id: str) -> None:
         """Delete the snippet, compare-and-swap at the revision we hold (if any), then forget it everywhere.
@@ -408,8 +453,14 @@ class SnippetDocuments:
             except Conflict:
                 self.invalidate(workspace, snippet_id)
                 raise
-            if epoch == self.epoch:
+            if epoch == self.epoch:  # (landed for the old account after a switch: answered so, nothing cached)
+                held = {name: self._read_at.get((workspace, snippet_id, name)) for name in changes}
                 self._after_write(key, head if files_after is not None else None, snippet, changes, files_after)
+                # An editor holding one of these files holds it as it was, not as pushed: its next save stays a
+                # compare-and-swap at the revision it read (a conflict), never a silent overwrite of the push.
+                for name, revision in held.items():
+                    if revision is not None:
+                        self._read_at[(workspace, snippet_id, name)] = revision
             return snippet
 
     def _settled(self, key: Key, write: _PendingWrite) -> None:

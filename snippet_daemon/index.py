@@ -3,18 +3,22 @@
 Bitbucket cannot search snippets; this index can, and one index serves every editor through the daemon
 (``bbsnippets.search``, ``workspace/symbol``) and the CLI (``snippet-daemon search``).
 
+Three parts, one role each: :class:`IndexStore` (the index file and its queries), :class:`IndexRefresher`
+(keeps a store fresh within a request budget; the CLI uses it too) and :class:`IndexService` (the index as the
+daemon runs it: one store per account, refreshed in the background, fed by the daemon's own reads).
+
 * Storage: SQLite FTS5 with the trigram tokenizer (case-insensitive substring matches, so ``y_hel``
   finds ``retry_helper``), one file per account and API URL in the user cache folder, 0600 in a 0700
   folder. Private snippets are stored there too (docs/protocol.md and the README say so). Binary files
   are indexed by name only; a text file's first :data:`MAX_INDEXED_TEXT` bytes are indexed.
-* Freshness for few requests (:class:`Indexer`): titles and file names come from list pages alone, so
+* Freshness for few requests (:class:`IndexRefresher`): titles and file names come from list pages alone, so
   they are searchable at once for ⌈N/100⌉ requests. Contents are fetched only for snippets whose
   ``updated_on`` changed since they were indexed (one multipart GET each), newest first, within
   ``indexBudgetPerHour``. A refresh reads the list sorted by ``-updated_on`` only until it meets a
   snippet already indexed and unchanged. The whole list is read the first time, once an hour, and when a
   page's ``size`` says the list is shorter than what is known: that is how snippets deleted elsewhere
   leave the index. Snippets the daemon reads or writes anyway update the index for free
-  (:meth:`SnippetIndex.saw_content`).
+  (:meth:`IndexStore.saw_content`).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from snippet_daemon.console import open_private, private_dir
+from snippet_daemon.paths import open_private, private_dir
 
 if TYPE_CHECKING:
     import sqlite3
@@ -132,7 +136,7 @@ def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-class SnippetIndex:
+class IndexStore:
     """The index file (or, with ``path`` None, an index in memory for this session only): what is known of each
     snippet, and the full-text tables. Safe across threads. Every change is one transaction: a failure (a full
     disk, say) leaves nothing half-written, and in particular nothing marked indexed whose text is not stored."""
@@ -207,14 +211,6 @@ class SnippetIndex:
                 if row is None or row[3] != snippet.updated_on:
                     stale.append((snippet.id, snippet.updated_on))
         return stale
-
-    def is_current(self, workspace: str, snippet_id: str, updated_on: str | None) -> bool:
-        """Whether the snippet's contents are indexed as of ``updated_on``."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT indexed_on FROM snippets WHERE workspace = ? AND id = ?", (workspace, snippet_id)
-            ).fetchone()
-        return row is not None and row[0] is not None and row[0] == updated_on
 
     def _put_labels(
         self,
@@ -404,13 +400,13 @@ def set_aside(path: Path) -> Path:
     return aside
 
 
-def open_index_file(path: Path) -> SnippetIndex:
+def open_index_file(path: Path) -> IndexStore:
     """The index at ``path``; a damaged one is set aside and rebuilt; one that cannot be written (a read-only
     folder, a full disk) gives an index in memory for this session, whose ``problem`` says why."""
     import sqlite3
 
     try:
-        return SnippetIndex(path)
+        return IndexStore(path)
     except (sqlite3.Error, OSError) as error:
         first = error
     if os.path.lexists(path):
@@ -421,10 +417,10 @@ def open_index_file(path: Path) -> SnippetIndex:
         else:
             log.warning("index: %s was damaged (%s); set aside as %s, rebuilding it", path, first, aside.name)
             try:
-                return SnippetIndex(path)
+                return IndexStore(path)
             except (sqlite3.Error, OSError) as error:
                 first = error
-    index = SnippetIndex(None)
+    index = IndexStore(None)
     index.problem = (
         f"The search index cannot be written in {path.parent} ({first}). Search works from what this session "
         "indexes, kept in memory; check that folder's permissions and free space."
@@ -433,7 +429,7 @@ def open_index_file(path: Path) -> SnippetIndex:
     return index
 
 
-async def open_index(cache_dir: Path, client: SnippetsClient) -> SnippetIndex:
+async def open_index(cache_dir: Path, client: SnippetsClient) -> IndexStore:
     """The index of the account ``client`` speaks for (see :func:`account_identity`)."""
     account = await account_identity(client)
     return await asyncio.to_thread(open_index_file, index_path(cache_dir, client.api_url, account))
@@ -449,12 +445,12 @@ class Budget(Protocol):
 Progress = Callable[[str], "AbstractAsyncContextManager[Callable[[str, int | None], None]]"]
 
 
-class Indexer:
-    """Keeps :class:`SnippetIndex` fresh for the chosen workspaces, within a request budget."""
+class IndexRefresher:
+    """Keeps :class:`IndexStore` fresh for the chosen workspaces, within a request budget."""
 
     def __init__(
         self,
-        index: SnippetIndex,
+        index: IndexStore,
         client: SnippetsClient,
         budget: Budget,
         *,
@@ -600,7 +596,7 @@ async def _progress(progress: Progress | None, title: str) -> AsyncIterator[Call
 
 
 class IndexOwner(Protocol):
-    """What :class:`SearchIndex` uses of the language server."""
+    """What :class:`IndexService` uses of the language server."""
 
     env: dict[str, str]
     api_url: str
@@ -609,6 +605,8 @@ class IndexOwner(Protocol):
     def options(self) -> InitializationOptions: ...
 
     def client(self) -> SnippetsClient: ...
+
+    def background_client(self) -> SnippetsClient: ...
 
     async def default_workspace_or_none(self) -> str | None: ...
 
@@ -623,7 +621,7 @@ class IndexOwner(Protocol):
     def show_message(self, message: str, kind: MessageType = ...) -> None: ...
 
 
-class SearchIndex:
+class IndexService:
     """The index as the daemon runs it: one file per account, refreshed in the background every
     ``indexRefreshSeconds`` (list pages the poller read meanwhile are used instead of reading them again),
     fed for free by every snippet the daemon reads or writes, and searched without waiting for Bitbucket."""
@@ -631,9 +629,8 @@ class SearchIndex:
     def __init__(self, owner: IndexOwner, *, clock: Callable[[], float] = time.time) -> None:
         self._owner = owner
         self._clock = clock
-        self._index: SnippetIndex | None = None
-        self._indexer: Indexer | None = None
-        self._client: SnippetsClient | None = None
+        self._index: IndexStore | None = None
+        self._indexer: IndexRefresher | None = None
         self._task: asyncio.Task[None] | None = None
         self._pages: dict[str, tuple[float, ListPage]] = {}  # page 1 of a list, as the poller read it, and when
         self._refreshing: asyncio.Task[bool] | None = None
@@ -666,35 +663,31 @@ class SearchIndex:
                 log.info("index: refresh failed, tried again later: %s", error)
             await asyncio.sleep(max(self._owner.options.index_refresh_seconds, 0.05))
 
-    async def _open(self) -> tuple[SnippetIndex, Indexer] | None:
+    async def _open(self) -> tuple[IndexStore, IndexRefresher] | None:
         """The index of the current account (opened on first use); None when indexing is off."""
         if not self.enabled:
             return None
         async with self._opening:
             return await self._open_once()
 
-    async def _open_once(self) -> tuple[SnippetIndex, Indexer]:
+    async def _open_once(self) -> tuple[IndexStore, IndexRefresher]:
         if self._index is None or self._indexer is None:
             from lsprotocol.types import MessageType
 
-            from snippet_daemon.bitbucket import RetryPolicy, SnippetsClient
-            from snippet_daemon.console import user_cache_dir
-            from snippet_daemon.watcher import TokenBucket
+            from snippet_daemon.budget import TokenBucket
+            from snippet_daemon.paths import user_cache_dir
 
             main = self._owner.client()
             self._index = await open_index(user_cache_dir(self._owner.env), main)
             if self._index.problem:  # said once per index opened: it searches what it can meanwhile
                 self._owner.show_message(self._index.problem, MessageType.Warning)
-            # Its own connection that never sleeps on 429: a refresh stops, and the next one goes on.
-            if self._client is None:  # (kept when a damaged index file is rebuilt)
-                self._client = SnippetsClient(
-                    main.credentials, main.api_url, retry=RetryPolicy(rate_limit_budget=0, transient_attempts=1)
-                )
+            # The background client never sleeps on 429: a refresh stops, and the next one goes on.
+            client = self._owner.background_client()
             budget = TokenBucket(
                 self._owner.options.index_budget_per_hour, capacity=self._owner.options.index_budget_per_hour
             )
-            self._indexer = Indexer(
-                self._index, self._client, budget, progress=self._owner.work_done, clock=self._clock
+            self._indexer = IndexRefresher(
+                self._index, client, budget, progress=self._owner.work_done, clock=self._clock
             )
         return self._index, self._indexer
 
@@ -834,9 +827,6 @@ class SearchIndex:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
         index, self._index, self._indexer = self._index, None, None
         if index is not None:
             index.close()

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from snippet_daemon.console import user_data_dir, write_private
 from snippet_daemon.error_kinds import ErrorKind
+from snippet_daemon.paths import user_data_dir, write_private
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import SnippetsClient
-    from snippet_daemon.pull import PullReport
+    from snippet_daemon.folder_writer import PullReport
 
 log = logging.getLogger("snippet_daemon.links")
 
@@ -64,6 +64,8 @@ class Link:
     files: dict[str, str]
     others: dict[str, str] = field(default_factory=dict)
     file: str | None = None
+    # whether the snippet was private when linked (a push to a public one is secret-scanned); None: not known
+    private: bool | None = None
 
     def path_of(self, name: str) -> Path:
         """Where the tracked snippet file ``name`` is on disk (names are checked before a link is made)."""
@@ -81,6 +83,8 @@ class Link:
         }
         if self.file is not None:
             data["file"] = self.file
+        if self.private is not None:
+            data["private"] = self.private
         return data
 
     @classmethod
@@ -89,6 +93,7 @@ class Link:
             files = data["files"]
             others = data.get("others", {})
             file = data.get("file")
+            private = data.get("private")
             assert isinstance(files, dict) and isinstance(others, dict)
             return cls(
                 workspace=str(data["workspace"]),
@@ -98,6 +103,7 @@ class Link:
                 files={str(k): str(v) for k, v in files.items()},
                 others={str(k): str(v) for k, v in others.items()},
                 file=str(file) if file is not None else None,
+                private=private if isinstance(private, bool) else None,
             )
         except (KeyError, AssertionError, TypeError):
             return None
@@ -134,7 +140,7 @@ class PushPlan:
 
 def plan_push(link: Link, add: Iterable[str] = ()) -> PushPlan:
     """Every modified or deleted tracked file, plus ``add`` (names relative to the folder, which must exist)."""
-    from snippet_daemon.pull import UnsafePath, safe_target
+    from snippet_daemon.names import UnsafePath, safe_target
 
     changes: dict[str, bytes | None] = {}
     for tracked in local_states(link):
@@ -183,7 +189,7 @@ def after_push(link: Link, revision: str, plan: PushPlan) -> Link:
             files.pop(name, None)
         else:
             files[name] = content_digest(data)
-    return Link(link.workspace, link.id, revision, link.target, files, others, link.file)
+    return Link(link.workspace, link.id, revision, link.target, files, others, link.file, link.private)
 
 
 def new_link(
@@ -215,7 +221,7 @@ def link_folder(
 ) -> Link:
     """``link`` of a folder: the snippet files present there are tracked; a single file: the snippet file of
     its name, or the snippet's only file. Local differences then show as ``modified``."""
-    from snippet_daemon.pull import UnsafePath, safe_target
+    from snippet_daemon.names import UnsafePath, safe_target
 
     if target.is_file():
         if target.name in snippet_files:
@@ -250,17 +256,20 @@ def pull_and_link(
     target: Path,
     *,
     overwrite: bool = False,
+    private: bool | None = None,
 ) -> PullReport:
-    """``pull`` for the daemon and the command line alike: write the files (:func:`~snippet_daemon.pull.write_files`)
-    and link the folder at ``revision``, tracking every file now on disk under the snippet's name (written,
-    unchanged, or kept: a kept file differs, so it shows as ``modified``). Refused and failed names are not
-    tracked, so a push never deletes them."""
-    from snippet_daemon.pull import write_files
+    """``pull`` for the daemon and the command line alike: write the files
+    (:func:`~snippet_daemon.folder_writer.write_files`) and link the folder at ``revision``, tracking every file
+    now on disk under the snippet's name (written, unchanged, or kept: a kept file differs, so it shows as
+    ``modified``). Refused and failed names are not tracked, so a push never deletes them."""
+    from snippet_daemon.folder_writer import write_files
 
     report = write_files(target, files, overwrite=overwrite)
     if store is not None and revision:
         tracked = [outcome.name for outcome in report.files if outcome.status in ("written", "unchanged", "kept")]
-        store.put(new_link(workspace, snippet_id, revision, target, files, tracked))
+        made = new_link(workspace, snippet_id, revision, target, files, tracked)
+        made.private = private
+        store.put(made)
     return report
 
 

@@ -8,6 +8,12 @@ WORKSPACE_SCOPE_HINT = (
     "scope read:workspace:bitbucket lists all of them; or name one with the workspace setting."
 )
 
+# For an agent (snippet-daemon mcp): no editor to sign in from.
+NOT_AUTHENTICATED_MCP_HELP = (
+    "Not logged in to Bitbucket. Run `snippet-daemon login` in a terminal (the secret goes to the OS keyring), "
+    "or set BITBUCKET_USERNAME and BITBUCKET_API_TOKEN (or BITBUCKET_ACCESS_TOKEN) in this server's environment."
+)
+
 NOT_AUTHENTICATED_HELP = (
     "Not logged in to Bitbucket. Sign in from the editor (VS Code: Bitbucket Snippets: Sign in; Neovim: "
     ":BBSnippet login), or run `snippet-daemon login` in a terminal, or set BITBUCKET_USERNAME and "

@@ -2,7 +2,7 @@
 
 Applying (:func:`apply_patch`) is all or nothing: every file's new content is worked out in memory first,
 and the folder is touched only when every hunk of every file fits. Names come from whoever wrote the patch,
-so each goes through the same checks as a pulled file's (:func:`snippet_daemon.pull.safe_target`): nothing
+so each goes through the same checks as a pulled file's (:func:`snippet_daemon.names.safe_target`): nothing
 is ever written, deleted or read outside the folder, nor inside its ``.git``. Binary patches (git's
 ``Binary files ... differ`` and ``GIT binary patch``) are refused with a reason. Understood: ``diff --git``,
 ``new file``, ``deleted file``, ``rename from/to``, ``\\ No newline at end of file``, quoted names, and
@@ -16,6 +16,7 @@ out, naming each with the reason.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -60,6 +61,7 @@ class FilePatch:
     deleted_file: bool = False
     renamed: bool = False
     binary: bool = False
+    executable: bool | None = None  # git's mode 100755 / 100644 for the new file; None: left as it is
     hunks: list[Hunk] = field(default_factory=list)
 
     @property
@@ -157,6 +159,9 @@ def parse_patch(data: bytes) -> list[FilePatch]:
             patches.append(current)
         elif current is not None and line.startswith(b"new file mode"):
             current.new_file, current.old_name = True, None
+            current.executable = line.split()[-1] == b"100755"
+        elif current is not None and line.startswith(b"new mode "):
+            current.executable = line.split()[-1] == b"100755"
         elif current is not None and line.startswith(b"deleted file mode"):
             current.deleted_file, current.new_name = True, None
         elif current is not None and line.startswith((b"rename from ", b"copy from ")):
@@ -258,11 +263,12 @@ def _apply_hunks(name: str, original: bytes, hunks: list[Hunk]) -> bytes:
 
 def apply_patch(root: Path, data: bytes, *, dry_run: bool = False) -> PatchReport:
     """Apply ``data`` (a unified diff) under ``root``: every file or none. ``dry_run``: say what would happen."""
-    from snippet_daemon.pull import UnsafePath, safe_target
+    from snippet_daemon.names import UnsafePath, safe_target
 
     patches = parse_patch(data)
     outcomes: list[PatchedFile] = []
     after: dict[Path, bytes | None] = {}  # the folder as it would be: path -> content, None once deleted
+    modes: dict[Path, bool] = {}  # path -> executable or not, where the patch says
 
     def read(path: Path) -> bytes | None:
         if path in after:
@@ -289,12 +295,14 @@ def apply_patch(root: Path, data: bytes, *, dry_run: bool = False) -> PatchRepor
             continue
         try:
             outcomes.append(_plan_one(patch, old_path, new_path, read, after))
+            if patch.executable is not None and new_path is not None:
+                modes[new_path] = patch.executable
         except _Mismatch as mismatch:
             outcomes.append(PatchedFile(name, "failed", new_path or old_path, "mismatch", str(mismatch)))
     if any(outcome.status in ("failed", "refused") for outcome in outcomes):
         return PatchReport(False, outcomes)
     if not dry_run:
-        failure = _write_all(root, after)
+        failure = _write_all(root, after, modes)
         if failure is not None:
             for outcome in outcomes:
                 outcome.status, outcome.kind, outcome.message = "failed", "fileSystem", failure
@@ -337,9 +345,9 @@ def _plan_one(
     return PatchedFile(name, "applied", new_path)
 
 
-def _write_all(root: Path, after: dict[Path, bytes | None]) -> str | None:
+def _write_all(root: Path, after: dict[Path, bytes | None], modes: dict[Path, bool]) -> str | None:
     """Make the folder what ``after`` says; on an OS error undo what was done and say why."""
-    from snippet_daemon.pull import UnsafePath, safe_target
+    from snippet_daemon.names import UnsafePath, safe_target
 
     done: list[tuple[Path, bytes | None]] = []  # path, what it held before
     try:
@@ -352,7 +360,7 @@ def _write_all(root: Path, after: dict[Path, bytes | None]) -> str | None:
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
             safe_target(root, path.relative_to(root.resolve()).as_posix())  # a folder made meanwhile: no symlink
-            _write_atomically(path, content)
+            _write_atomically(path, content, modes.get(path))
             done.append((path, before))
     except (OSError, UnsafePath) as error:
         for path, before in reversed(done):
@@ -368,13 +376,24 @@ def _write_all(root: Path, after: dict[Path, bytes | None]) -> str | None:
     return None
 
 
-def _write_atomically(target: Path, content: bytes) -> None:
+@functools.cache
+def _umask() -> int:
+    """The process's umask (read once: reading it means setting it), so a new file gets the mode any other
+    new file would, not mkstemp's 0600."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+def _write_atomically(target: Path, content: bytes, executable: bool | None = None) -> None:
     descriptor, temporary = tempfile.mkstemp(prefix=".patch-", dir=target.parent)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(content)
-        if target.exists():
-            os.chmod(temporary, target.stat().st_mode & 0o7777)
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
+        if executable is not None:  # as git checks out 100755 / 100644: x where r is
+            mode = mode | ((mode & 0o444) >> 2) if executable else mode & ~0o111
+        os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -309,6 +309,7 @@ class PushParams:
     folder: str
     add: list[str] = attrs.Factory(list)  # names relative to the folder, sent although the snippet never had them
     force: bool = False
+    allow_secrets: bool = False  # a push to a public snippet is secret-scanned, as a save is
 
 
 @attrs.define

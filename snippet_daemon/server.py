@@ -5,7 +5,7 @@ the server by :mod:`~snippet_daemon.app`), the services they use beside it (:mod
 
 Data flows one way: a client request is structured into a :mod:`snippet_daemon.protocol` type,
 a feature handler works through :class:`~snippet_daemon.documents.SnippetDocuments` (the cache
-and the write path) or the Bitbucket client, and its result is unstructured back to camelCase
+and every write to a snippet) or, to read, the Bitbucket client, and its result is unstructured back to camelCase
 JSON. Every failure a user can act on leaves as a JSON-RPC error whose ``data.kind`` names it.
 
 Start-up stays light: httpx, keyring and the Bitbucket client are imported on first use.
@@ -30,13 +30,15 @@ from pygls.lsp.server import LanguageServer
 
 from snippet_daemon import __version__, framing, logs, protocol
 from snippet_daemon.documents import SnippetDocuments
-from snippet_daemon.index import SearchIndex
+from snippet_daemon.index import IndexService
 from snippet_daemon.messages import NOT_AUTHENTICATED_HELP, WORKSPACE_SCOPE_HINT
 from snippet_daemon.protocol import ErrorKind, InitializationOptions, MethodKind, ProtocolError
 from snippet_daemon.transport import SnippetProtocol, is_bug, to_rpc_error, transport_log
 from snippet_daemon.watcher import Watcher
 
 if TYPE_CHECKING:
+    import httpx
+
     from snippet_daemon.bitbucket import Account, Credentials, RetryPolicy, SnippetsClient, Workspace
     from snippet_daemon.features.common import Handler
 
@@ -56,12 +58,15 @@ class SnippetServer(LanguageServer):
         self.redactor = logs.SecretRedactor()
         self.client_log = logs.ClientLogHandler(self._send_log, self.redactor)
         self.documents = SnippetDocuments(self)
-        self.search_index = SearchIndex(self)
+        self.search_index = IndexService(self)
         self.watcher = Watcher(self, on_list=self.search_index.offer_page)  # the index reuses the poller's pages
         self._credentials: Credentials | None = None
         self._credentials_loaded = False
         self._credentials_error: Exception | None = None
         self._client: SnippetsClient | None = None
+        self._background_client: SnippetsClient | None = None
+        # What the client sends through (None: httpx's own); the MCP face meters its requests here.
+        self.http_transport: httpx.AsyncBaseTransport | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._finishing: set[asyncio.Task[Any]] = set()  # tasks shutdown lets finish (saves)
         self._closed = False
@@ -149,8 +154,21 @@ class SnippetServer(LanguageServer):
                 raise ProtocolError(ErrorKind.NOT_AUTHENTICATED, NOT_AUTHENTICATED_HELP)
             from snippet_daemon.bitbucket import SnippetsClient
 
-            self._client = SnippetsClient(credentials, self.api_url, retry=self.retry_policy())
+            self._client = SnippetsClient(
+                credentials, self.api_url, retry=self.retry_policy(), transport=self.http_transport
+            )
         return self._client
+
+    def background_client(self) -> SnippetsClient:
+        """The client of background work (polling, indexing), on a connection of its own: it never waits out a
+        429 (:meth:`RetryPolicy.background`), so a job backs off by itself and a user's request never queues
+        behind it. Same account as :meth:`client`; ``notAuthenticated`` when there are no credentials."""
+        if self._background_client is None:
+            from snippet_daemon.bitbucket import RetryPolicy, SnippetsClient
+
+            main = self.client()
+            self._background_client = SnippetsClient(main.credentials, main.api_url, retry=RetryPolicy.background())
+        return self._background_client
 
     def retry_policy(self) -> RetryPolicy:
         """The client's back-off; ``SNIPPET_DAEMON_RETRY_SCALE`` shrinks it (tests, demos)."""
@@ -171,6 +189,7 @@ class SnippetServer(LanguageServer):
         if credentials is not None:
             self.redactor.add(credentials.secret)
         old, self._client = self._client, None
+        old_background, self._background_client = self._background_client, None
         self._credentials, self._credentials_loaded = credentials, credentials is not None
         self._credentials_error = None
         self.documents.clear()
@@ -180,9 +199,10 @@ class SnippetServer(LanguageServer):
         await self.search_index.reset()  # the new account has an index file of its own
         if credentials is None:
             self.start_credentials_lookup()
-        if old is not None:
-            # Reads and saves on their way finish with it (they answer for the old account and cache nothing).
-            self.run_task(self._close_when_done(old), "closing the previous account's connection")
+        for client in (old, old_background):
+            if client is not None:
+                # Reads and saves on their way finish with it (they answer for the old account and cache nothing).
+                self.run_task(self._close_when_done(client), "closing the previous account's connection")
         self.search_index.start()
 
     async def _close_when_done(self, old: SnippetsClient) -> None:
@@ -340,9 +360,10 @@ class SnippetServer(LanguageServer):
                 log.info("shutting down: %s is cancelled", task.get_name())
                 task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        for client in (self._client, self._background_client):
+            if client is not None:
+                await client.aclose()
+        self._client = self._background_client = None
 
     # ------------------------------------------------------------------ the stdio transport
 

@@ -50,8 +50,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from lsprotocol import types
 
 from snippet_daemon import protocol
-from snippet_daemon.console import open_private, private_dir, user_data_dir, write_private
+from snippet_daemon.budget import Clock, TokenBucket
 from snippet_daemon.error_kinds import ErrorKind
+from snippet_daemon.paths import open_private, private_dir, user_data_dir, write_private
 
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import Comment, Snippet, SnippetsClient
@@ -72,7 +73,6 @@ CommentMarks = frozenset[tuple[int, str | None]]
 ChangeKind = Literal["commit", "comment", "deleted", "unreachable"]
 UNWATCH = "Unwatch"
 KEEP_WATCHING = "Keep watching"
-Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -100,64 +100,12 @@ class WatcherHost(Protocol):
     @property
     def last_activity(self) -> float: ...  # the clock's time of the client's last request
     def client(self) -> SnippetsClient: ...
+    def background_client(self) -> SnippetsClient: ...  # never waits out a 429: the poller backs off itself
     async def credentials_ready(self) -> None: ...
     def notify_did_change(self, change: protocol.DidChangeParams) -> None: ...
     def show_message(self, message: str, kind: types.MessageType = ...) -> None: ...
     async def ask(self, message: str, actions: list[str]) -> str | None: ...
     def run_task(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]: ...
-
-
-def default_burst(per_hour: float) -> float:
-    """A budget's burst: a five-minute share, at least 3 requests, at most half the budget."""
-    if per_hour < 1:
-        return 0.0
-    return max(1.0, min(max(3.0, per_hour / 12), per_hour / 2))
-
-
-class TokenBucket:
-    """Requests at ``per_hour`` an hour, in bursts of at most ``capacity`` (by default a five-minute share).
-
-    Any hour then sees at most ``capacity + per_hour``; :meth:`within` makes a bucket whose hours never
-    see more than a budget.
-    """
-
-    def __init__(self, per_hour: float, capacity: float | None = None, *, clock: Clock = time.monotonic) -> None:
-        self.rate = max(0.0, per_hour) / 3600.0  # tokens a second
-        self.capacity = capacity if capacity is not None else max(3.0, per_hour / 12)
-        self.tokens = self.capacity
-        self._clock = clock
-        self._at = clock()
-
-    @classmethod
-    def within(cls, budget: float, *, clock: Clock = time.monotonic) -> TokenBucket:
-        """At most ``budget`` requests in any hour: a burst of :func:`default_burst`, refilled at the rest of it."""
-        burst = default_burst(budget)
-        return cls(max(0.0, budget - burst), capacity=burst, clock=clock)
-
-    def _refill(self) -> None:
-        now = self._clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self._at) * self.rate)
-        self._at = now
-
-    def ensure_burst(self, requests: int) -> None:
-        """Let one burst hold ``requests`` (a cycle's lists and a comment check) while the hourly refill keeps at
-        least as much: what the burst gains, the refill gives up, so no hour sees more than before."""
-        per_hour = self.rate * 3600
-        wanted = min(float(requests), (self.capacity + per_hour) / 2)
-        if wanted > self.capacity:
-            self._refill()
-            self.rate = (per_hour - (wanted - self.capacity)) / 3600
-            self.capacity = wanted
-
-    def take(self, *, keep: float = 0, by: float | None = None) -> bool:
-        """Spend one request if there is one; with ``keep``, only if ``keep`` will be there again at ``by``."""
-        self._refill()
-        if self.tokens < 1:
-            return False
-        if keep and self.tokens - 1 + max(0.0, (self._at if by is None else by) - self._at) * self.rate < keep:
-            return False
-        self.tokens -= 1
-        return True
 
 
 @dataclass(frozen=True)
@@ -227,45 +175,45 @@ class Watcher:
         self._deadline: float | None = None  # when the next cycle starts: comment checks stop there
         self._told: tuple[float, float] = (0.0, 0.0)  # the plan last written to the log
         self._task: asyncio.Task[None] | None = None
-        self._client: SnippetsClient | None = None
         self._account: str | None = None  # whose watches ``watched`` holds (loaded from watching.json)
         # A workspace whose list answers 404/403: (back-off in cycles, the cycle it is tried again at)
         self._failing: dict[str, tuple[int, int]] = {}
+        self._generation = 0  # moves on with every account switch (reset)
         self._told_unreachable: set[Key] = set()  # asked once whether to unwatch
         self._paused: str | None = None  # why polling waits for a sign-in (Bitbucket refused the credentials)
         self._loading: asyncio.Lock = asyncio.Lock()
         self.backoff = 1
         self.cycles = 0
-        self.budget = TokenBucket.within(host.options.poll_budget_per_hour, clock=clock)
+        self._budget: TokenBucket | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
+    @property
+    def budget(self) -> TokenBucket:
+        """Polling's share of the hour (``pollBudgetPerHour``), built once, on first use: by then the client's
+        options are known (the server builds the watcher before ``initialize`` brings them)."""
+        if self._budget is None:
+            self._budget = TokenBucket.within(self._host.options.poll_budget_per_hour, clock=self._clock)
+        return self._budget
+
     def start(self) -> None:
-        self.budget = TokenBucket.within(self._host.options.poll_budget_per_hour, clock=self._clock)
         if self._host.options.poll_interval_seconds > 0 and self._task is None:
             self._task = self._host.run_task(self._run(), "polling for changes")
 
-    def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
-
     async def aclose(self) -> None:
-        """Stop polling and wait until it has stopped; close the polling connection."""
+        """Stop polling and wait until it has stopped."""
         tasks = [task for task in [self._task, *self._listing_now.values()] if task is not None]
         self._task = None
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
 
     def reset(self) -> None:
         """Another account: nothing known carries over (not even a back-off the old one earned). What is watched
         stays in watching.json (Bitbucket still watches it): the next account's watches are loaded on next use."""
         self.watched.clear()
         self._account = None
+        self._generation += 1
         self._baselines.clear()
         self._comments.clear()
         self._checked.clear()
@@ -275,9 +223,6 @@ class Watcher:
         self._paused = None
         self._extra_pages = 0
         self.backoff = 1
-        client, self._client = self._client, None
-        if client is not None:
-            self._host.run_task(client.aclose(), "closing the old account's polling connection")
 
     def _state_file(self) -> Path:
         return user_data_dir(self._host.env) / "watching.json"
@@ -405,15 +350,8 @@ class Watcher:
             next_at = started + self.period()
 
     def _poll_client(self) -> SnippetsClient:
-        """A client that never sleeps on 429: the poller backs off itself, between polls."""
-        if self._client is None:
-            from snippet_daemon.bitbucket import RetryPolicy, SnippetsClient
-
-            main = self._host.client()
-            self._client = SnippetsClient(
-                main.credentials, main.api_url, retry=RetryPolicy(rate_limit_budget=0, transient_attempts=1)
-            )
-        return self._client
+        """The server's background client, which never sleeps on 429: the poller backs off itself, between polls."""
+        return self._host.background_client()
 
     # ------------------------------------------------------------------ what we know already
 
@@ -653,7 +591,10 @@ class Watcher:
                 documents.invalidate(*key)  # read again on next use; report without fetching
                 revision = listed.revision
             else:
+                generation = self._generation
                 content = await self._poll_client().get_snippet_content(*key)
+                if generation != self._generation:
+                    return  # read for the previous account: it neither fills the cache nor is told
                 revision = content.snippet.revision
                 latest = documents.cached(*key)
                 if latest is not None and latest is not cached and latest.revision == revision:

@@ -48,11 +48,19 @@ def secret_service() -> Iterator[KeyringStore]:
         store.delete(url)
 
 
+def require_shared() -> Path:
+    """../shared (the Bitbucket API reference: spec, recorded examples), or skip.
+
+    Every such test skips with this one reason, so the summary gives them one line (pytest_terminal_summary).
+    """
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not beside this checkout: the tests against Bitbucket's reference material skip")
+    return SHARED
+
+
 @pytest.fixture
 def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip(f"../shared (reference material) is not beside this checkout: {SHARED}")
-    return SHARED
+    return require_shared()
 
 
 # --------------------------------------------------------------------------- clients
@@ -100,3 +108,16 @@ def make_client(
     return SnippetsClient(
         credentials, sandbox.base_url, retry=RetryPolicy(**FAST_RETRY_KWARGS), transport=transport, **extra
     )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per reason why tests skipped ("25 skipped: ../shared is not beside this checkout: ..."), whichever
+    file or line they skipped from, so a test that cannot run here says why without a wall of SKIPPED lines."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+        terminalreporter.write_line(f"{count} skipped: {reason}")

@@ -150,3 +150,23 @@ def test_share_diff_then_apply_into_a_clean_copy(sandbox: Sandbox, env: dict[str
     assert not (clean / "old.txt").exists()
     stale = cli(["apply", f"demo/{snippet_id}", str(clean)], env)
     assert stale.returncode == 1 and "nothing changed" in stale.stderr
+
+
+def test_push_to_a_public_snippet_is_secret_scanned(sandbox: Sandbox, env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+
+    async def made() -> str:
+        async with make_client(sandbox) as client:
+            return (await client.create_snippet("demo", {"c.env": b"A=1\n"}, title="p", is_private=False)).id
+
+    snippet_id = asyncio.run(made())
+    folder = tmp_path / "work"
+    assert cli(["pull", f"demo/{snippet_id}", str(folder)], env).returncode == 0
+    token = "gh" + "p_" + ("aB3dE5fG7hJ9kL2mN4pQ6rS8tU" * 2)[:36]
+    (folder / "c.env").write_text(f"TOKEN={token}\n")
+    sandbox.clear_requests()
+    refused = cli(["push", str(folder)], env)
+    assert refused.returncode == 1 and "looks like a credential" in refused.stderr and token not in refused.stderr
+    assert [request.method for request in sandbox.requests] == []
+    assert cli(["push", str(folder), "--allow-secrets"], env).returncode == 0
+    assert remote_files(sandbox, snippet_id) == {"c.env": f"TOKEN={token}\n".encode()}

@@ -252,6 +252,8 @@ async def test_a_comment_whose_answer_was_lost_is_adopted_not_posted_twice(
     assert [(comment.id, comment.raw) for comment in comments] == [(posted["id"], "looks good to me")]  # once
 
     setattr(sandbox.faults, lost_answer, 1)  # deleted; its answer never arrives
-    assert await daemon.command("bbsnippets.comments.delete", workspace=ws, id=sid, commentId=posted["id"]) == {"deleted": True}
+    assert await daemon.command("bbsnippets.comments.delete", workspace=ws, id=sid, commentId=posted["id"]) == {
+        "deleted": True
+    }
     async with make_client(sandbox) as other:
         assert [comment for comment in await other.list_comments(ws, sid) if not comment.deleted] == []

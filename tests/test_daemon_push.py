@@ -253,3 +253,60 @@ async def test_links_are_listed_under_a_folder_and_unlinked(daemon: Daemon, sand
         await daemon.command("bbsnippets.status", folder=str(inside))
     assert caught.value.kind == "invalidArgument"
     assert (inside / "a.txt").read_bytes() == b"a\n"  # unlinking touches no file
+
+
+async def test_an_open_document_saved_after_a_push_conflicts_instead_of_undoing_it(
+    daemon: Daemon, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    snippet_id, _ = await create(sandbox, {"a.txt": b"a1\n", "b.txt": b"b1\n"})
+    folder = tmp_path / "linked"
+    await daemon.command("bbsnippets.pull", workspace="demo", id=snippet_id, targetDir=str(folder))
+    uri = f"bbsnippet://demo/{snippet_id}/a.txt"
+    opened = await daemon.request("bbsnippets/readFile", uri=uri)  # the editor holds a.txt as a1
+    assert opened["text"] == "a1\n"
+    (folder / "a.txt").write_bytes(b"pushed\n")
+    await daemon.command("bbsnippets.push", folder=str(folder))
+    with pytest.raises(DaemonError) as caught:
+        await daemon.request("bbsnippets/writeFile", uri=uri, text="a1, edited in the editor\n")
+    assert caught.value.kind == "conflict"
+    assert (await remote_files(sandbox, snippet_id))["a.txt"] == b"pushed\n"
+    # The other file, not pushed, still saves as usual.
+    await daemon.request("bbsnippets/readFile", uri=f"bbsnippet://demo/{snippet_id}/b.txt")
+    await daemon.request("bbsnippets/writeFile", uri=f"bbsnippet://demo/{snippet_id}/b.txt", text="b2\n")
+    assert await remote_files(sandbox, snippet_id) == {"a.txt": b"pushed\n", "b.txt": b"b2\n"}
+
+
+FAKE_GITHUB_TOKEN = "gh" + "p_" + ("aB3dE5fG7hJ9kL2mN4pQ6rS8tU" * 2)[:36]  # its shape, split so no scanner flags it
+
+
+async def test_a_push_to_a_public_snippet_is_secret_scanned(daemon: Daemon, sandbox: Sandbox, tmp_path: Path) -> None:
+    async with make_client(sandbox) as client:
+        public = await client.create_snippet("demo", {"config.env": b"A=1\n"}, title="public", is_private=False)
+    folder = tmp_path / "public"
+    await daemon.command("bbsnippets.pull", workspace="demo", id=public.id, targetDir=str(folder))
+    (folder / "config.env").write_text(f"A=1\nTOKEN={FAKE_GITHUB_TOKEN}\n")
+    sandbox.clear_requests()
+    with pytest.raises(DaemonError) as caught:
+        await daemon.command("bbsnippets.push", folder=str(folder))
+    assert caught.value.kind == "secretDetected" and served(sandbox) == []
+    assert caught.value.data["findings"][0]["path"] == "config.env"
+    pushed = await daemon.command("bbsnippets.push", folder=str(folder), allowSecrets=True)
+    assert pushed["files"] == [{"name": "config.env", "status": "sent"}] and served(sandbox) == [("PUT", 200)]
+
+
+async def test_a_shared_file_kept_linked_costs_no_request_more(
+    daemon: Daemon, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    script = tmp_path / "tool.py"
+    script.write_text("print('v1')\n")
+    sandbox.clear_requests()
+    created = await daemon.command("bbsnippets.create", files=[{"name": "tool.py", "text": script.read_text()}])
+    linked = await daemon.command(
+        "bbsnippets.link", folder=str(script), workspace=created["workspace"], id=created["id"]
+    )
+    assert served(sandbox) == [("POST", 201)]  # the share; keeping it linked reads nothing
+    assert linked["files"] == [{"name": "tool.py", "path": str(script), "state": "unchanged"}]
+    script.write_text("print('v2')\n")
+    pushed = await daemon.command("bbsnippets.push", folder=str(script))
+    assert pushed["files"] == [{"name": "tool.py", "status": "sent"}]
+    assert served(sandbox) == [("POST", 201), ("PUT", 200)]

@@ -85,3 +85,20 @@ async def test_restore_of_a_snippet_someone_moved_conflicts_and_writes_nothing(
     with pytest.raises(DaemonError) as caught:
         await daemon.command("bbsnippets.restore", workspace="demo", id=snippet_id, revision=first, path="nope.txt")
     assert caught.value.kind == "notFound"
+
+
+async def test_an_open_document_saved_after_a_restore_conflicts_instead_of_undoing_it(
+    daemon: Daemon, sandbox: Sandbox
+) -> None:
+    snippet_id, first, _ = await three_revisions(sandbox)
+    uri = f"bbsnippet://demo/{snippet_id}/a.txt"
+    assert (await daemon.request("bbsnippets/readFile", uri=uri))["text"] == "v2\n"
+    await daemon.command("bbsnippets.restore", workspace="demo", id=snippet_id, revision=first, path="a.txt")
+    with pytest.raises(DaemonError) as caught:
+        await daemon.request("bbsnippets/writeFile", uri=uri, text="v2, edited in the editor\n")
+    assert caught.value.kind == "conflict"
+    assert (await remote(sandbox, snippet_id))["a.txt"] == b"v1\n"
+    # Read again (as an editor does when told what the restore changed), it saves.
+    assert (await daemon.request("bbsnippets/readFile", uri=uri))["text"] == "v1\n"
+    await daemon.request("bbsnippets/writeFile", uri=uri, text="v1, then edited\n")
+    assert (await remote(sandbox, snippet_id))["a.txt"] == b"v1, then edited\n"

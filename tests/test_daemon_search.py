@@ -384,13 +384,13 @@ async def test_a_full_disk_leaves_search_incomplete_and_is_retried(sandbox: Sand
 
 
 def _damage(path: Path, how: str) -> None:
-    from snippet_daemon.index import SnippetIndex
+    from snippet_daemon.index import IndexStore
 
     path.parent.mkdir(parents=True, exist_ok=True)
     if how == "garbage":
         path.write_bytes(b"this is not a database\n" * 500)
     elif how == "truncated":
-        index = SnippetIndex(path)
+        index = IndexStore(path)
         for number in range(200):
             index._db.execute(
                 "INSERT INTO texts (workspace, id, name, body) VALUES (?, ?, ?, ?)",

@@ -24,6 +24,7 @@ STEPS = (
     "Step 8: Pull it into a folder",
     "Step 9: Search every snippet by content",
     "Demo finished",
+    "What to try next",
 )
 
 

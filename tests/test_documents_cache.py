@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from snippet_daemon import documents
-from snippet_daemon.bitbucket import NetworkError, Snippet, SnippetsClient
+from snippet_daemon.bitbucket import Conflict, NetworkError, Snippet, SnippetsClient
 from snippet_daemon.documents import DocumentsHost, ForgetsSnippets, IndexesContent, SnippetDocuments
 from snippet_daemon.protocol import InitializationOptions
 from snippet_daemon.sandbox import Sandbox
@@ -78,13 +78,33 @@ def test_the_least_recently_used_snippets_go_once_the_cache_is_full(monkeypatch:
     assert [key[1] for key in cache._heads] == ["huge"]
 
 
-# --------------------------------------------------------------------------- cancelled flushes
-
-
 @pytest.fixture
 async def client(sandbox: Sandbox) -> AsyncIterator[SnippetsClient]:
     async with make_client(sandbox) as opened:
         yield opened
+
+
+async def test_a_snippet_the_cache_forgot_still_saves_at_the_revision_the_client_read(
+    sandbox: Sandbox, client: SnippetsClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A forgotten snippet is read again when needed; what the client read stays known, so a save made after
+    # someone else's change is still refused, not written over theirs.
+    monkeypatch.setattr(documents, "MAX_CACHED_BYTES", 3000)
+    created = await client.create_snippet("demo", {"f.txt": b"x" * 1000}, title="forgotten")
+    cache = SnippetDocuments(_host(bitbucket=client))
+    read = await cache.head("demo", created.id)
+    cache.remember_read("demo", created.id, "f.txt", read.revision)
+    for snippet_id in ("b", "c", "d"):
+        cache.refreshed("ws", snippet_id, _snippet(snippet_id), {"f.txt": b"x" * 1000})
+    assert cache.cached("demo", created.id) is None  # forgotten
+    await client.update_snippet("demo", created.id, files={"f.txt": b"theirs\n"})
+
+    with pytest.raises(Conflict):
+        await cache.write("demo", created.id, {"f.txt": b"mine\n"})
+    assert (await client.get_snippet_content("demo", created.id)).files == {"f.txt": b"theirs\n"}
+
+
+# --------------------------------------------------------------------------- cancelled flushes
 
 
 async def _in_flight(sandbox: Sandbox) -> None:

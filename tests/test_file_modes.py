@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from snippet_daemon.console import user_data_dir
 from snippet_daemon.migrate.state import MigrationState, StateStore, exclusive_lock
+from snippet_daemon.paths import user_data_dir
 from snippet_daemon.sandbox import Sandbox
 from tests.conftest import make_client
 from tests.daemon import start_daemon

@@ -8,6 +8,7 @@ sandbox's own log of what it was sent.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -170,6 +171,17 @@ async def test_list_search_and_comment(sandbox: Sandbox) -> None:
         resource = await client.read_resource(f"bbsnippet://{workspace}/{created['id']}/jitter.py")
         assert "zanzibar_jitter = 7" in resource.contents[0].text  # type: ignore[union-attr]
 
+    # The account's one index file, which the daemon and the CLI use too: the CLI finds the snippet in it.
+    cache = sandbox.data_dir.parent / "xdg-cache" / "snippet-daemon"
+    files = sorted(cache.glob("index-*.sqlite3"))
+    assert len(files) == 1, files
+    env = daemon_env(sandbox, user_env(sandbox), {"BITBUCKET_WORKSPACE": workspace})
+    cli = subprocess.run(
+        [sys.executable, "-m", "snippet_daemon", "search", "zanzibar_jitter"], env=env, capture_output=True, text=True
+    )
+    assert f"{workspace}/{created['id']}:jitter.py:2:" in cli.stdout, cli.stderr
+    assert sorted(cache.glob("index-*.sqlite3")) == files
+
 
 async def test_no_credential_in_any_result_and_errors_in_plain_words(sandbox: Sandbox) -> None:
     account = sandbox.users[0]
@@ -216,5 +228,49 @@ async def test_the_budget_runs_out_with_a_clear_error(sandbox: Sandbox) -> None:
         sandbox.clear_requests()
         spent = await client.call_tool("list_snippets", {})
     assert spent.is_error
-    assert "budget" in text_of(spent) and "mcpBudgetPerHour" in text_of(spent) and "Nothing was sent" in text_of(spent)
+    assert (
+        "budget" in text_of(spent)
+        and "mcpBudgetPerHour" in text_of(spent)
+        and "Nothing more was sent" in text_of(spent)
+    )
+    assert api_requests(sandbox) == []
+
+
+async def test_a_budget_spent_in_the_middle_of_a_call_sends_nothing_more(sandbox: Sandbox) -> None:
+    workspace = sandbox.users[0].nickname
+    async with mcp_server(sandbox, BITBUCKET_WORKSPACE=workspace) as client:
+        created = answer(
+            await client.call_tool("create_snippet", {"title": "t", "files": [{"name": "a.txt", "content": "one\n"}]})
+        )
+        revision = answer(await client.call_tool("read_snippet", {"workspace": workspace, "id": created["id"]}))[
+            "revision"
+        ]
+    # A new session with one request to spend: the update reads the snippet (1 GET), and its PUT is not sent.
+    async with mcp_server(sandbox, BITBUCKET_WORKSPACE=workspace, SNIPPET_DAEMON_MCP_BUDGET_PER_HOUR="1") as client:
+        sandbox.clear_requests()
+        arguments = {
+            "workspace": workspace,
+            "id": created["id"],
+            "path": "a.txt",
+            "content": "two\n",
+            "revision": revision,
+        }
+        result = await client.call_tool("update_snippet_file", arguments)
+        assert result.is_error and "budget" in text_of(result), text_of(result)
+        assert api_requests(sandbox) == [f"GET /2.0/snippets/{workspace}/{created['id']}"]
+    async with mcp_server(sandbox, BITBUCKET_WORKSPACE=workspace) as client:
+        after = answer(await client.call_tool("read_snippet", {"workspace": workspace, "id": created["id"]}))
+    assert after["files"] == [{"name": "a.txt", "content": "one\n"}] and after["revision"] == revision
+
+
+async def test_without_credentials_the_error_says_how_to_log_in_without_naming_an_editor(sandbox: Sandbox) -> None:
+    env = daemon_env(sandbox, None, {"SNIPPET_DAEMON_INDEXING": "0", "BITBUCKET_WORKSPACE": "demo"})
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)  # no keyring either
+    parameters = StdioServerParameters(command=sys.executable, args=["-m", "snippet_daemon", "mcp"], env=env)
+    async with Client(parameters, read_timeout_seconds=30) as client:
+        result = await client.call_tool("list_snippets", {})
+    assert result.is_error
+    message = text_of(result)
+    assert "snippet-daemon login" in message and "BITBUCKET_API_TOKEN" in message
+    assert "BBSnippet" not in message and "VS Code" not in message and "Traceback" not in message
     assert api_requests(sandbox) == []

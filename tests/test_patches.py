@@ -3,6 +3,7 @@ all or nothing, never outside the folder."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -113,3 +114,20 @@ def test_not_a_patch_and_a_cut_short_hunk(tmp_path: Path) -> None:
         parse_patch(b"just some text\n")
     with pytest.raises(PatchError, match="cut short"):
         parse_patch(b"--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n")
+
+
+def test_modes_follow_the_patch_and_new_files_are_not_private(tmp_path: Path) -> None:
+    repo = repository(tmp_path / "repo", {"run.sh": b"echo\n", "plain.txt": b"p\n"})
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    write(clean, {"run.sh": b"echo\n", "plain.txt": b"p\n"})
+    (repo / "run.sh").chmod(0o755)
+    write(repo, {"new-tool.sh": b"#!/bin/sh\n", "notes.txt": b"n\n"})
+    (repo / "new-tool.sh").chmod(0o755)
+    git(repo, "add", "-A")
+    assert apply_patch(clean, git_diff(repo, staged=True).patch).applied
+    assert (clean / "run.sh").stat().st_mode & 0o111 and (clean / "new-tool.sh").stat().st_mode & 0o111
+    assert not (clean / "notes.txt").stat().st_mode & 0o111
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (clean / "notes.txt").stat().st_mode & 0o777 == 0o666 & ~umask  # as any new file, not mkstemp's 0600

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from snippet_daemon.pull import UnsafePath, check_name, write_files
+from snippet_daemon.folder_writer import write_files
+from snippet_daemon.names import UnsafePath, check_name
 
 HOSTILE = [
     "../escape.txt",

@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import urllib.parse
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +20,7 @@ import pytest
 
 from snippet_daemon.bitbucket.multipart import encode_related
 from snippet_daemon.sandbox import Sandbox
+from tests.conftest import require_shared
 
 SPEC = "bitbucket-api/snippets-openapi.json"
 
@@ -54,9 +54,7 @@ def _rewrite_refs(node: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def definitions() -> dict[str, Any]:
-    shared = Path(__file__).resolve().parents[2] / "shared"
-    if not shared.is_dir():
-        pytest.skip(f"../shared (reference material) is not beside this checkout: {shared}")
+    shared = require_shared()
     spec = json.loads((shared / SPEC).read_text(encoding="utf-8"))
     patched = copy.deepcopy(spec["definitions"])
     apply_real_world_deviations(patched)

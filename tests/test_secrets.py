@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from snippet_daemon.secrets import _RULES, SecretFinding, scan_files, scan_text
+from snippet_daemon.secret_scan import _RULES, SecretFinding, scan_files, scan_text
 
 ALNUM = string.ascii_letters + string.digits
 URLSAFE = ALNUM + "-_"
@@ -251,7 +251,7 @@ def test_ordinary_files_are_not_flagged(name: str, content: str) -> None:
 
 def test_the_scanner_sources_are_clean() -> None:
     root = Path(__file__).resolve().parents[1]
-    files = {path.name: path.read_bytes() for path in (root / "snippet_daemon" / "secrets.py", Path(__file__))}
+    files = {path.name: path.read_bytes() for path in (root / "snippet_daemon" / "secret_scan.py", Path(__file__))}
     assert scan_files(files) == []
 
 

@@ -17,8 +17,8 @@ async def test_close_awaits_its_tasks_and_closes_every_client(sandbox: Sandbox) 
     created = await server.client().create_snippet("demo", {"a.txt": b"a\n"})
     await server.documents.head("demo", created.id)  # open: the poller now has something to poll
     server.watcher.start()
-    await asyncio.sleep(0.2)  # a few polls: the poller has its own connection now
-    poll_client = server.watcher._client
+    await asyncio.sleep(0.2)  # a few polls: the poller has its own connection now (the server's background one)
+    poll_client = server._background_client
     main_client = server._client
     assert poll_client is not None and main_client is not None
     slow = server.run_task(asyncio.sleep(3600), "something slow")
@@ -28,7 +28,7 @@ async def test_close_awaits_its_tasks_and_closes_every_client(sandbox: Sandbox) 
 
     assert await save is not None  # the save on its way landed before the connections closed
     assert slow.cancelled() and server._tasks == set()
-    assert server.watcher._task is None and server.watcher._client is None
+    assert server.watcher._task is None and server._background_client is None
     assert poll_client._http.is_closed and main_client._http.is_closed
     async with server.client() as fresh:  # a client made anew after close works: nothing was left half-shut
         assert (await fresh.get_snippet_content("demo", created.id)).files == {"a.txt": b"b\n"}

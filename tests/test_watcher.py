@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from lsprotocol import types
 
+from snippet_daemon.budget import TokenBucket
 from snippet_daemon.protocol import DidChangeParams, InitializationOptions
 from snippet_daemon.sandbox import Sandbox
 from snippet_daemon.watcher import (
@@ -26,7 +27,6 @@ from snippet_daemon.watcher import (
     IDLE_AFTER_SECONDS,
     IDLE_SLOWDOWN,
     MAX_BACKOFF,
-    TokenBucket,
     Watcher,
 )
 from tests.conftest import make_client
@@ -147,6 +147,7 @@ class Host:
     changes: list[tuple[float, DidChangeParams]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     _client: SnippetsClient | None = None
+    _background: SnippetsClient | None = None
 
     @property
     def last_activity(self) -> float:
@@ -157,6 +158,15 @@ class Host:
         if self._client is None:
             self._client = make_client(self.sandbox)
         return self._client
+
+    def background_client(self) -> SnippetsClient:
+        """As the server's: the same account, never waiting out a 429 (the watcher backs off by itself)."""
+        from snippet_daemon.bitbucket import RetryPolicy, SnippetsClient
+
+        if self._background is None:
+            main = self.client()
+            self._background = SnippetsClient(main.credentials, main.api_url, retry=RetryPolicy.background())
+        return self._background
 
     async def credentials_ready(self) -> None:
         pass
@@ -171,8 +181,9 @@ class Host:
         return asyncio.get_running_loop().create_task(coroutine, name=name)
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        for client in (self._client, self._background):
+            if client is not None:
+                await client.aclose()
 
 
 def make_watcher(

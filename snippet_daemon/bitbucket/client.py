@@ -93,6 +93,12 @@ class RetryPolicy:
             max_delay=self.max_delay * factor,
         )
 
+    @classmethod
+    def background(cls) -> RetryPolicy:
+        """For background work (polling, indexing) that backs off by itself, between rounds: a 429 or a
+        failure comes back at once, never waited out or tried again."""
+        return cls(rate_limit_budget=0, transient_attempts=1)
+
     def delay(self, attempt: int, jitter: float) -> float:
         """Exponential back-off with 'equal jitter': half fixed, half random, never zero."""
         cap = min(self.max_delay, self.base_delay * float(2**attempt))

@@ -72,8 +72,7 @@ async def add(ls: SnippetServer, params: protocol.CommentAddParams) -> protocol.
             )
         html_url = await _html_url(ls, params.workspace, params.id, params.path)
         raw = anchors.anchored(html_url, params.path, params.line, raw)
-    comment = await ls.client().create_comment(params.workspace, params.id, raw, parent_id=params.parent_id)
-    ls.watcher.our_comment(params.workspace, params.id, comment)
+    comment = await ls.documents.add_comment(params.workspace, params.id, raw, parent_id=params.parent_id)
     return comment_info(comment)
 
 
@@ -83,21 +82,18 @@ async def edit(ls: SnippetServer, params: protocol.CommentEditParams) -> protoco
             ErrorKind.INVALID_ARGUMENT,
             "bbsnippets.comments.edit: raw (the comment) is empty; use bbsnippets.comments.delete to remove it.",
         )
-    client = ls.client()
-    current = await client.get_comment(params.workspace, params.id, params.comment_id)
+    current = await ls.client().get_comment(params.workspace, params.id, params.comment_id)
     anchor = anchors.parse(current.raw)
     raw = params.raw
     if anchor is not None and anchors.parse(raw) is None:
         link = current.raw[: len(current.raw) - len(anchor.body)].rstrip()
         raw = f"{link}\n\n{raw}"
-    comment = await client.update_comment(params.workspace, params.id, params.comment_id, raw)
-    ls.watcher.our_comment(params.workspace, params.id, comment)
+    comment = await ls.documents.edit_comment(params.workspace, params.id, params.comment_id, raw)
     return comment_info(comment)
 
 
 async def delete(ls: SnippetServer, params: protocol.CommentDeleteParams) -> protocol.Deleted:
-    await ls.client().delete_comment(params.workspace, params.id, params.comment_id)
-    ls.watcher.our_comment_deleted(params.workspace, params.id, params.comment_id)
+    await ls.documents.delete_comment(params.workspace, params.id, params.comment_id)
     return protocol.Deleted()
 
 

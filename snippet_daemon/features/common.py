@@ -103,7 +103,7 @@ def refuse_secrets(files: Mapping[str, bytes], *, allow_secrets: bool) -> None:
     """``secretDetected`` when content headed for a public snippet looks like it holds a credential."""
     if allow_secrets or not files:
         return
-    from snippet_daemon.secrets import scan_files
+    from snippet_daemon.secret_scan import scan_files
 
     findings = scan_files(files)
     if not findings:
@@ -122,7 +122,7 @@ def refuse_secrets(files: Mapping[str, bytes], *, allow_secrets: bool) -> None:
 
 def check_file_name(name: str) -> None:
     """A name Bitbucket and every editor can hold: relative, no empty/'.'/'..' parts, no NUL or backslash."""
-    from snippet_daemon.pull import UnsafePath, check_name
+    from snippet_daemon.names import UnsafePath, check_name
 
     try:
         check_name(name)

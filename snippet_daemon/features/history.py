@@ -47,6 +47,8 @@ async def restore(ls: SnippetServer, params: protocol.RestoreParams) -> protocol
         changes = _restoring(params, head.files, old.files)
         if not changes:
             return protocol.RestoreResult(revision=head.revision, files=[])
+        # An editor holding one of these files holds it as it was, not as restored (see after the write).
+        held = {name: ls.documents.read_revision(params.workspace, params.id, name) for name in changes}
         written = ls.documents.enqueue(params.workspace, params.id, changes, base=head.revision)
     try:
         revision = await written
@@ -57,6 +59,8 @@ async def restore(ls: SnippetServer, params: protocol.RestoreParams) -> protocol
             "Look at its history again, then restore.",
             protocol.ConflictData(remote_revision=conflict.remote_revision),
         ) from None
+    for name, read_at in held.items():  # its next save stays a compare-and-swap there: a conflict, not a revert
+        ls.documents.remember_read(params.workspace, params.id, name, read_at)
     return protocol.RestoreResult(revision=revision, files=sorted(changes))
 
 

@@ -1,6 +1,6 @@
 """``bbsnippets.pull``: a snippet's files into a folder the user chose, byte-exact, and nowhere else.
 
-The same rules as ``snippet-daemon pull`` (:mod:`snippet_daemon.pull`): unsafe names are refused,
+The same rules as ``snippet-daemon pull`` (:mod:`snippet_daemon.folder_writer`): unsafe names are refused,
 a different existing file is kept unless ``overwrite``, a file the OS refuses fails alone; each file is
 reported in ``files`` with its status, so a client can offer to overwrite exactly the ``exists`` ones.
 The folder is then linked to the snippet at the revision pulled (:func:`snippet_daemon.links.pull_and_link`,
@@ -50,6 +50,7 @@ async def pull(ls: SnippetServer, params: protocol.PullParams) -> protocol.PullR
             entry.files,
             target,
             overwrite=params.overwrite,
+            private=entry.snippet.is_private,
         )
         progress("done", 100)
     return protocol.PullResult(

@@ -1,10 +1,11 @@
-"""``bbsnippets.link`` / ``status`` / ``push``: a local folder (or file) tied to a snippet, and sent back.
+"""``bbsnippets.link`` / ``status`` / ``push`` / ``links`` / ``unlink``: a local folder (or file) tied to a
+snippet, and sent back.
 
 The link itself (what is tracked, at which revision, the store in the daemon's data folder) is
-:mod:`snippet_daemon.links`, shared with the command line. Requests: ``link`` reads HEAD once; ``status``
-reads HEAD once, or not at all when the watcher keeps the cached copy current (polling on); ``push`` is ONE
-compare-and-swap PUT at the linked revision (+1 GET only after a lost answer, or to name the revision that
-won a conflict), none when nothing changed.
+:mod:`snippet_daemon.links`, shared with the command line. Requests: ``link`` reads HEAD from the cache or
+once; ``status`` reads HEAD once, or not at all when the watcher keeps the cached copy current (polling on);
+``push`` is ONE compare-and-swap PUT at the linked revision (+1 GET only after a lost answer, or to name the
+revision that won a conflict), none when nothing changed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from snippet_daemon import links, protocol
+from snippet_daemon.features.common import refuse_secrets
 from snippet_daemon.protocol import ErrorKind, ProtocolError
 
 if TYPE_CHECKING:
@@ -73,7 +75,7 @@ async def link(ls: SnippetServer, params: protocol.LinkParams) -> protocol.Statu
     with user_errors():
         target = links.canonical(links.check_absolute(params.folder))
         store = await link_store(ls)
-        entry = await ls.documents.head(params.workspace, params.id, refresh=True)
+        entry = await ls.documents.head(params.workspace, params.id)  # just shared: cached, no request
         if entry.revision is None:
             raise ProtocolError(
                 ErrorKind.SERVER, f"Bitbucket did not say which revision {params.workspace}/{params.id} is at."
@@ -81,6 +83,7 @@ async def link(ls: SnippetServer, params: protocol.LinkParams) -> protocol.Statu
         made = await asyncio.to_thread(
             links.link_folder, params.workspace, params.id, entry.revision, target, entry.files
         )
+        made.private = entry.snippet.is_private
         await asyncio.to_thread(store.put, made)
         return await asyncio.to_thread(status_result, made, None)
 
@@ -105,6 +108,10 @@ async def push(ls: SnippetServer, params: protocol.PushParams) -> protocol.PushR
         plan = await asyncio.to_thread(links.plan_push, found, params.add)
     if not plan.changes:
         return protocol.PushResult(revision=found.revision, files=[])
+    cached = ls.documents.cached(found.workspace, found.id)
+    if found.private is False or (cached is not None and not cached.snippet.is_private):
+        sent = {name: data for name, data in plan.changes.items() if data is not None}
+        refuse_secrets(sent, allow_secrets=params.allow_secrets)
     try:
         snippet = await ls.documents.write_at(
             found.workspace,

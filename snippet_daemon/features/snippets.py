@@ -61,8 +61,7 @@ async def _publish(
     async with progress or contextlib.nullcontext(None) as report:
         if report:
             report(f"uploading {sum(map(len, files.values()))} bytes", None)
-        snippet = await ls.client().create_snippet(workspace, files, title=title, is_private=is_private)
-    ls.documents.created(snippet, files)
+        snippet = await ls.documents.create(workspace, files, title=title, is_private=is_private)
     return protocol.CreateResult(
         workspace=snippet.workspace,
         id=snippet.id,
@@ -114,8 +113,6 @@ async def open_snippet(ls: SnippetServer, params: protocol.OpenParams) -> protoc
 
 
 async def update(ls: SnippetServer, params: protocol.UpdateParams) -> protocol.OpenResult:
-    from snippet_daemon.bitbucket import UNSET
-
     if params.title is None and params.is_private is None:
         entry = await ls.documents.head(params.workspace, params.id)
         return open_result(entry)
@@ -124,13 +121,7 @@ async def update(ls: SnippetServer, params: protocol.UpdateParams) -> protocol.O
         entry = await ls.documents.head(params.workspace, params.id)
         if entry.snippet.is_private:
             refuse_secrets(entry.files, allow_secrets=False)
-    snippet = await ls.client().update_snippet(
-        params.workspace,
-        params.id,
-        title=params.title if params.title is not None else UNSET,
-        is_private=params.is_private if params.is_private is not None else UNSET,
-    )
-    ls.documents.metadata_changed(snippet)
+    await ls.documents.update_metadata(params.workspace, params.id, title=params.title, is_private=params.is_private)
     entry = await ls.documents.head(params.workspace, params.id)
     return open_result(entry)
 

@@ -24,12 +24,16 @@ import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, TypeVar
 
+import httpx
+
 from snippet_daemon import protocol
+from snippet_daemon.bitbucket import RateLimited
+from snippet_daemon.budget import TokenBucket
 from snippet_daemon.features.common import check_file_name, is_binary, refuse_secrets
 from snippet_daemon.mcp.host import McpHost, handler
+from snippet_daemon.messages import NOT_AUTHENTICATED_MCP_HELP
 from snippet_daemon.protocol import ErrorKind
 from snippet_daemon.transport import is_bug, to_rpc_error
-from snippet_daemon.watcher import TokenBucket
 
 log = logging.getLogger("snippet_daemon.mcp")
 
@@ -44,16 +48,32 @@ TOOL_NAMES: Final = (
     "add_comment",
 )
 
-NOT_LOGGED_IN: Final = (
-    "Not logged in to Bitbucket. Run `snippet-daemon login` in a terminal (the secret goes to the OS keyring), "
-    "or set BITBUCKET_USERNAME and BITBUCKET_API_TOKEN (or BITBUCKET_ACCESS_TOKEN) in this server's environment."
-)
-
 T = TypeVar("T")
 
 
 class ToolFailure(Exception):
     """A tool call that failed in a way the agent (or its user) can act on; the message says how."""
+
+
+class BudgetSpent(RateLimited):
+    """The agent's request budget has no request left: raised before the request goes out."""
+
+
+class MeteredTransport(httpx.AsyncBaseTransport):
+    """Every request the tools send takes one from the budget first; none goes out once it is spent."""
+
+    def __init__(self, budget: TokenBucket, spent: Callable[[], str]) -> None:
+        self._budget = budget
+        self._spent = spent
+        self._http = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not self._budget.take():
+            raise BudgetSpent(self._spent())
+        return await self._http.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
 
 
 def budget_from_env(env: Mapping[str, str]) -> float:
@@ -70,15 +90,17 @@ def budget_from_env(env: Mapping[str, str]) -> float:
 class SnippetTools:
     """One agent's session: the tools, their budget, and the host's services.
 
-    The budget (``mcpBudgetPerHour``) holds an hour's requests at once and refills at that rate; a call is
-    refused when it is spent, and what each call sent is taken from it, so a looping agent cannot spend the
-    user's Bitbucket rate limit. Calls run one at a time, in the order they came.
+    The budget (``mcpBudgetPerHour``) holds an hour's requests at once and refills at that rate. Every request
+    the tools send takes one from it (:class:`MeteredTransport`); once it is spent nothing more goes out, and a
+    call is refused before it starts, so a looping agent cannot spend the user's Bitbucket rate limit. Calls
+    run one at a time, in the order they came.
     """
 
     def __init__(self, host: McpHost, budget_per_hour: float = DEFAULT_BUDGET_PER_HOUR) -> None:
         self.host = host
         self.budget_per_hour = budget_per_hour
         self.budget = TokenBucket(budget_per_hour, capacity=budget_per_hour)
+        host.http_transport = MeteredTransport(self.budget, self._budget_spent_message)
         self._turn = asyncio.Lock()
 
     # ------------------------------------------------------------------ running a call
@@ -89,8 +111,7 @@ class SnippetTools:
             self.host.touch()
             if not self._has_budget():
                 raise ToolFailure(self._budget_spent_message())
-            client = self._client_or_none()
-            before = client.request_count if client is not None else 0
+            before = self.budget.tokens
             try:
                 return await body()
             except ToolFailure:
@@ -98,17 +119,12 @@ class SnippetTools:
             except Exception as error:
                 raise ToolFailure(self._describe(name, error)) from None
             finally:
-                client = self._client_or_none()
-                spent = (client.request_count if client is not None else 0) - before
-                for _ in range(max(0, spent)):
-                    self.budget.take()
-                log.info("%s: %d request(s); %.0f left in the budget", name, spent, self.budget.tokens)
-
-    def _client_or_none(self) -> Any:
-        try:
-            return self.host.client()
-        except Exception:
-            return None  # not logged in: the call itself says so
+                log.info(
+                    "%s: about %.0f request(s); %.0f left in the budget",
+                    name,
+                    before - self.budget.tokens,
+                    self.budget.tokens,
+                )
 
     def _has_budget(self) -> bool:
         if not self.budget.take():  # refilled, then one spent to look ...
@@ -121,11 +137,13 @@ class SnippetTools:
         again = f" More becomes available in about {wait} minute(s)." if wait else ""
         return (
             f"The request budget for agents is spent ({self.budget_per_hour:g} Bitbucket requests an hour, "
-            f"mcpBudgetPerHour; set {BUDGET_ENV} to change it).{again} Nothing was sent."
+            f"mcpBudgetPerHour; set {BUDGET_ENV} to change it).{again} Nothing more was sent."
         )
 
     def _describe(self, tool: str, error: BaseException) -> str:
         """A failure in plain words for an agent: what happened and what to do, never a traceback."""
+        if isinstance(error, BudgetSpent):
+            return str(error)
         if is_bug(error):
             log.error("%s failed: %s: %s", tool, type(error).__name__, error)
             log.debug("%s failed", tool, exc_info=error)
@@ -134,7 +152,7 @@ class SnippetTools:
         data: dict[str, Any] = rpc.data if isinstance(rpc.data, dict) else {}
         kind = data.get("kind")
         if kind == ErrorKind.NOT_AUTHENTICATED:
-            message = NOT_LOGGED_IN
+            message = NOT_AUTHENTICATED_MCP_HELP
         elif kind == ErrorKind.SECRET_DETECTED:
             where = "; ".join(
                 f"{finding['path']} line {finding['line']} ({finding['rule']})" for finding in data.get("findings", [])

@@ -18,15 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from snippet_daemon.console import (
-    EXIT_ERROR,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_PARTIAL,
-    EXIT_USAGE,
-    print_error,
-    user_data_dir,
-)
+from snippet_daemon.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, print_error
+from snippet_daemon.paths import user_data_dir
 
 RETRY_DELAY_ENV = "SNIPPET_DAEMON_RETRY_BASE_DELAY"
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, cast
 
 from snippet_daemon.bitbucket.adopt import fingerprint  # what a create carries, also recognised by the daemon
-from snippet_daemon.console import open_private, private_dir, write_private
+from snippet_daemon.paths import open_private, private_dir, write_private
 
 FORMAT: Final = "snippet-daemon-migration"
 VERSION: Final = 1

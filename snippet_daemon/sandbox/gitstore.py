@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from snippet_daemon.console import private_dir
+from snippet_daemon.paths import private_dir
 
 __all__ = ["EMPTY_TREE", "CommitInfo", "GitError", "GitStore", "Identity", "blob_sha"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from snippet_daemon.console import user_data_dir
+from snippet_daemon.paths import user_data_dir
 
 from .accounts import default_users
 from .server import Sandbox

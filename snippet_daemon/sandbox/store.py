@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from snippet_daemon.console import open_private, private_dir
+from snippet_daemon.paths import open_private, private_dir
 
 from .accounts import AccountInfo, SandboxUser
 from .gitstore import GitStore, Identity, blob_sha

@@ -158,9 +158,15 @@ async def run_flow(
     handlers: Mapping[str, Handler] | None = None,
     credentials: bool | Mapping[str, str] = True,
     env: Mapping[str, str] | None = None,
+    plugin: Path = PLUGIN,
+    timeout: float = FLOW_TIMEOUT,
 ) -> FlowResult:
-    """Runs ``editors/nvim/tests/{flow}.lua``; fails the test (with Neovim's stderr) unless it passed."""
-    script = FLOWS / f"{flow}.lua"
+    """Runs ``editors/nvim/tests/{flow}.lua``; fails the test (with Neovim's stderr) unless it passed.
+
+    `plugin`: the plugin folder to load (default: this checkout's; the install flow loads a fresh clone's).
+    """
+    flows = plugin / "tests"
+    script = flows / f"{flow}.lua"
     channel = tmp_path / f"channel-{flow}"
     channel.mkdir()
     environment = flow_env(sandbox, tmp_path, credentials)
@@ -171,9 +177,9 @@ async def run_flow(
         "--headless",
         "--clean",
         "--cmd",
-        f"set rtp^={PLUGIN}",
+        f"set rtp^={plugin}",
         "--cmd",
-        f"lua package.path = '{FLOWS}/?.lua;' .. package.path",
+        f"lua package.path = '{flows}/?.lua;' .. package.path",
         "-c",
         f"luafile {script}",
     ]
@@ -190,7 +196,7 @@ async def run_flow(
     assert process.stderr is not None
     stderr_task = asyncio.ensure_future(process.stderr.read())
     asked: list[str] = []
-    deadline = asyncio.get_running_loop().time() + FLOW_TIMEOUT
+    deadline = asyncio.get_running_loop().time() + timeout
     try:
         while process.returncode is None:
             for ask in sorted(channel.glob("*.ask")):
@@ -198,7 +204,7 @@ async def run_flow(
                     asked.append(json.loads(ask.read_text(encoding="utf-8"))["action"])
                     await driver.answer(ask)
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{flow}.lua did not finish within {FLOW_TIMEOUT} s")
+                raise AssertionError(f"{flow}.lua did not finish within {timeout} s")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(process.wait(), 0.02)
     finally:

@@ -77,12 +77,15 @@ async def test_comments_thread_reply_and_line_comment(sandbox: Sandbox, tmp_path
 async def test_watch_reloads_unmodified_and_marks_modified_stale(sandbox: Sandbox, tmp_path: Path) -> None:
     files = {"clean.txt": b"one\ntwo\nthree\n", "edited.txt": b"original\n"}
     snippet_id = await create_snippet(sandbox, files, title="watched")
-    await run_flow("watch", sandbox, tmp_path, context={"workspace": WORKSPACE, "id": snippet_id})
+
+    async def delete(args: dict[str, str]) -> None:  # another writer deletes the snippet
+        async with make_client(sandbox) as client:
+            await client.delete_snippet(args["workspace"], args["id"])
+
+    context = {"workspace": WORKSPACE, "id": snippet_id}
+    await run_flow("watch", sandbox, tmp_path, context=context, handlers={"delete": delete})
     async with make_client(sandbox) as client:
-        content = await client.get_snippet_content(WORKSPACE, snippet_id)
-        watching = await client.is_watching(WORKSPACE, snippet_id)
-    assert content.files["edited.txt"] == b"their line\n"  # the stale buffer never overwrote it
-    assert not watching
+        assert snippet_id not in {snippet.id for snippet in await client.list_snippets(WORKSPACE)}
 
 
 async def test_history_old_revision_read_only_and_diffed(sandbox: Sandbox, tmp_path: Path) -> None:

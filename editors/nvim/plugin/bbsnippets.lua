@@ -20,6 +20,10 @@ local function call(module, name, ...)
 end
 
 vim.api.nvim_create_user_command("BBSnippet", function(opts)
+  if opts.fargs[1] == "install" then
+    -- Unguarded: headless, a failed install raises, so scripts and lazy.nvim's build step see it.
+    return require("bbsnippets.install").command()
+  end
   call("bbsnippets.commands", "run", opts)
 end, {
   nargs = "*",

@@ -5,7 +5,7 @@ local h = require("helpers")
 h.run(function()
   vim.g.bbsnippets = { workspace = "demo", poll_interval_seconds = 0 }
   vim.cmd("BBSnippet list")
-  local message = h.wait_message("Not logged in")
+  local message = h.wait_message("Not %a+ in to Bitbucket")
   h.equal(vim.log.levels.ERROR, message.level, "an error")
   assert(not message.message:find("notAuthenticated"), "words, not the error kind: " .. message.message)
   assert(message.message:find(":BBSnippet login", 1, true), "says how to log in: " .. message.message)

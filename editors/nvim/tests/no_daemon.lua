@@ -12,7 +12,7 @@ h.run(function()
   vim.cmd("BBSnippet list")
   local missing = h.wait_message("was not found")
   h.equal(vim.log.levels.ERROR, missing.level, "an error")
-  assert(missing.message:find("pipx install snippet%-daemon") and missing.message:find("`cmd` option"), missing.message)
+  assert(missing.message:find(":BBSnippet install") and missing.message:find("`cmd` option"), missing.message)
   h.equal(1, #h.messages, "one message")
   vim.cmd.edit(vim.fn.fnameescape(uri.build(ctx.workspace, ctx.id, "app.py")))
   vim.cmd("write")
@@ -23,7 +23,7 @@ h.run(function()
   vim.g.bbsnippets = { cmd = { "python3", "-c", "import sys; sys.exit(3)" }, workspace = ctx.workspace }
   vim.cmd("BBSnippet whoami")
   local exited = h.wait_message("stopped before it started")
-  assert(exited.message:find("exit code 3") and exited.message:find("pipx install snippet%-daemon"), exited.message)
+  assert(exited.message:find("exit code 3") and exited.message:find(":BBSnippet install"), exited.message)
 
   -- Bad options: named, and the defaults used (the real daemon works).
   h.messages = {}

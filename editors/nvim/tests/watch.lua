@@ -35,9 +35,15 @@ h.run(function()
   assert(not vim.bo[clean].modified, "a reload is not an edit")
   h.wait_message("was changed on Bitbucket") -- the daemon's showMessage for a watched snippet
 
+  h.messages = {}
   h.ask("write", { workspace = ctx.workspace, id = ctx.id, path = "edited.txt", text = "their line\n" })
   local warning = h.wait_message("unsaved edits in edited%.txt")
   h.equal(vim.log.levels.WARN, warning.level, "a warning")
+  h.wait_message("was changed on Bitbucket") -- the daemon says what happened (didChange's watched) …
+  local said = vim.tbl_filter(function(entry)
+    return entry.message:find("changed on Bitbucket")
+  end, h.messages)
+  h.equal(1, #said, "… and the plugin does not say it again: " .. vim.inspect(h.messages))
   h.equal("my unsaved line", h.text(edited), "the modified buffer keeps the user text")
   assert(vim.bo[edited].modified, "still modified")
   assert(files.state(edited).stale, "marked stale")
@@ -53,4 +59,26 @@ h.run(function()
   h.wait_message("is watched by: Demo User")
   vim.cmd("BBSnippet unwatch")
   h.wait_message("no longer watching")
+  h.equal(
+    "their line\n",
+    vim.base64.decode(h.ask("file", { workspace = ctx.workspace, id = ctx.id, path = "edited.txt" })),
+    "the stale buffer never overwrote their line"
+  )
+
+  -- Deleted on Bitbucket while open: the daemon says so once, the plugin adds what it means for the
+  -- buffers (kept, :w fails), and the text stays. (:e of the clean file first: the refused save
+  -- above made the daemon drop its copy, and it keeps only snippets it holds a copy of current.)
+  vim.cmd.buffer(clean)
+  vim.cmd.edit()
+  h.messages = {}
+  h.ask("delete", { workspace = ctx.workspace, id = ctx.id })
+  h.wait_message("your buffers of " .. ctx.workspace .. "/" .. ctx.id .. " are kept")
+  h.wait_message("was deleted on Bitbucket")
+  vim.wait(300)
+  local deleted = vim.tbl_filter(function(entry)
+    return entry.message:find("deleted")
+  end, h.messages)
+  h.equal(1, #deleted, "the deletion is told once: " .. vim.inspect(h.messages))
+  h.equal("my unsaved line", h.text(edited), "the user's text is kept")
+  assert(files.state(edited).deleted, "the buffer knows its snippet is gone")
 end)

@@ -1,10 +1,12 @@
 // Starting, stopping and restarting the daemon, and one typed way to talk to it.
 //
-// The daemon runs over stdio (vscode-languageclient appends --stdio) and registers its bbsnippets.*
-// commands itself from executeCommandProvider; we never register those names. When it cannot be found
-// or started, the user gets ONE notification (install steps, settings) and nothing retries on its own:
-// requests fail at once with `daemonUnavailable` until the user restarts it or changes a setting.
+// The daemon runs over stdio and registers its bbsnippets.* commands itself from executeCommandProvider; we
+// never register those names. Which program runs is python.ts's answer (the bundled daemon by default). When it
+// cannot be found or started, the user gets ONE notification (with the daemon's own last error lines, not a
+// transport message) and nothing retries on its own: requests fail at once with `daemonUnavailable` until the
+// user restarts it or changes a setting.
 
+import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -20,7 +22,6 @@ import {
   ShowMessageNotification,
   State,
   type ShowMessageParams,
-  TransportKind,
 } from "vscode-languageclient/node";
 import type { RequestType } from "vscode-languageserver-protocol";
 
@@ -28,10 +29,51 @@ import { DAEMON_UNAVAILABLE, DaemonError, toDaemonError } from "./errors";
 import type { Log } from "./log";
 import * as prompts from "./prompts";
 import { type CommandName, type CommandParams, type CommandResult, DID_CHANGE, type DidChangeParams } from "./protocol";
+import { extensionRoot, serverCommand } from "./python";
 import { type Settings, initializationOptions, openSettings } from "./settings";
 
-export const INSTALL_STEPS_URL = "https://pypi.org/project/snippet-daemon/";
-const INSTALL_HINT = "Install it with `pipx install snippet-daemon` (or set bitbucketSnippets.server.command).";
+const INSTALL_HINT = "See the install steps (or set bitbucketSnippets.server.command).";
+/** How long a daemon that failed to start gets to finish writing its stderr before we quote it. */
+const STDERR_GRACE_MS = 2000;
+const STDERR_LINES = 4;
+
+/** The README bundled with the extension (its Install section), as a preview; the one place "install steps" go. */
+export async function showInstallSteps(): Promise<void> {
+  // vsce stores it as readme.md; a development build has README.md.
+  const root = extensionRoot();
+  const readme = vscode.Uri.file(["README.md", "readme.md"].map((name) => path.join(root, name)).find((file) => fs.existsSync(file)) ?? path.join(root, "README.md"));
+  try {
+    await vscode.commands.executeCommand("markdown.showPreview", readme);
+  } catch {
+    await vscode.window.showTextDocument(readme);
+  }
+}
+
+/** The last few lines a process wrote to stderr, kept while it runs. */
+class StderrTail {
+  private text = "";
+  readonly closed: Promise<void>;
+
+  constructor(child: ChildProcess) {
+    child.stderr?.on("data", (chunk: Buffer) => {
+      this.text = (this.text + chunk.toString("utf8")).slice(-8000);
+    });
+    this.closed = new Promise((resolve) => {
+      child.once("close", () => resolve());
+      child.once("error", () => resolve());
+    });
+  }
+
+  /** Its last lines, once it has exited (or after a short grace when it has not). */
+  async lastLines(): Promise<string> {
+    await Promise.race([this.closed, new Promise((resolve) => setTimeout(resolve, STDERR_GRACE_MS))]);
+    const lines = this.text
+      .split(/\r?\n/)
+      .map((line) => line.trimEnd())
+      .filter((line) => line.trim() !== "");
+    return lines.slice(-STDERR_LINES).join("\n");
+  }
+}
 
 /** A LanguageClient that leaves every user-facing message to us (its own pop-ups would double ours). */
 class QuietLanguageClient extends LanguageClient {
@@ -104,29 +146,37 @@ export class Daemon implements vscode.Disposable {
 
   private async doStart(): Promise<void> {
     this.state = "starting";
-    const command = await resolveServerCommand(this.settings);
-    if (typeof command === "string") {
-      this.fail(new DaemonError(`${command} ${INSTALL_HINT}`, DAEMON_UNAVAILABLE));
+    const resolved = await serverCommand(this.settings);
+    if ("problem" in resolved) {
+      this.fail(new DaemonError(resolved.needsPython ? resolved.problem : `The snippet daemon could not be started: ${resolved.problem} ${INSTALL_HINT}`, DAEMON_UNAVAILABLE));
       return;
     }
+    const command = resolved.command;
     this.commandLine = command;
     this.startAttempts += 1;
-    this.log.info(`starting ${command.join(" ")} --stdio`);
-    const serverOptions: ServerOptions = {
-      command: command[0],
-      args: command.slice(1),
-      transport: TransportKind.stdio,
-      options: { env: { ...process.env, PYTHONUNBUFFERED: "1" } },
+    this.log.info(`starting ${command.join(" ")} --stdio (${resolved.source})`);
+    let stderr: StderrTail | undefined;
+    // We spawn it ourselves to keep its stderr: when it dies at start, its own words say why.
+    const serverOptions: ServerOptions = () => {
+      const child = spawn(command[0], [...command.slice(1), "--stdio"], {
+        env: { ...process.env, PYTHONUNBUFFERED: "1" },
+        stdio: "pipe",
+        windowsHide: true,
+      });
+      stderr = new StderrTail(child);
+      return Promise.resolve(child);
     };
     let stoppedUnexpectedly = false;
-    const stderr: string[] = [];
     const clientOptions: LanguageClientOptions = {
       // The daemon has no file types of its own: no text document is synced to it. workspace/symbol does not
       // depend on documents: the client registers the daemon's workspace symbol provider for the whole
       // window, so "Go to Symbol in Workspace" finds snippets (its locations are bbsnippet:// files, no #L).
       documentSelector: [],
       initializationOptions: initializationOptions(this.settings),
-      outputChannel: withoutStderr(this.log.channel, stderr),
+      outputChannel: this.log.channel,
+      // The daemon logs everything twice, to stderr and as window/logMessage; only the latter (with its levels)
+      // goes to the log. StderrTail keeps stderr's last lines, to say why a start failed.
+      stdioOptions: { stdout: () => undefined, stderr: () => undefined },
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue, handled: true }),
@@ -144,7 +194,9 @@ export class Daemon implements vscode.Disposable {
     client.onDidChangeState((event) => {
       if (event.newState === State.Stopped && this.client === client && stoppedUnexpectedly) {
         this.client = undefined;
-        this.fail(new DaemonError("The snippet daemon stopped unexpectedly; the log may say why.", DAEMON_UNAVAILABLE));
+        void (stderr?.lastLines() ?? Promise.resolve("")).then((said) =>
+          this.fail(new DaemonError(`The snippet daemon stopped unexpectedly${said ? `: ${said}` : "; the log may say why."}`, DAEMON_UNAVAILABLE)),
+        );
       }
     });
     this.client = client;
@@ -154,11 +206,10 @@ export class Daemon implements vscode.Disposable {
       if (this.client === client) {
         this.client = undefined;
       }
-      const said = stderr.join("").trim().split("\n").slice(-3).join(" ").trim();
-      const reason = (error instanceof Error ? error.message : String(error)) + (said ? ` (it said: ${said})` : "");
-      this.fail(
-        new DaemonError(`the snippet daemon (${command.join(" ")}) could not be started: ${reason}. ${INSTALL_HINT}`, DAEMON_UNAVAILABLE),
-      );
+      const said = stderr ? await stderr.lastLines() : "";
+      // Its own last words say why; the transport's ("connection got disposed") only when it said nothing.
+      const reason = said || (error instanceof Error ? error.message : String(error));
+      this.fail(new DaemonError(`The snippet daemon (${command.join(" ")}) could not be started: ${reason}\n${INSTALL_HINT}`, DAEMON_UNAVAILABLE));
       return;
     }
     client.onNotification(DID_CHANGE, (params) => this.changes.fire(params));
@@ -176,10 +227,9 @@ export class Daemon implements vscode.Disposable {
       .notify("error", `Bitbucket Snippets: ${failure.message}`, "Show install steps", "Open settings")
       .then((choice) => {
         if (choice === "Show install steps") {
-          void vscode.env.openExternal(vscode.Uri.parse(INSTALL_STEPS_URL));
-          void prompts.notify("info", "Install the daemon with: pipx install snippet-daemon, then run Bitbucket Snippets: Restart the Snippet Daemon.");
+          void showInstallSteps();
         } else if (choice === "Open settings") {
-          void openSettings();
+          void openSettings("server");
         }
       });
   }
@@ -220,89 +270,9 @@ export class Daemon implements vscode.Disposable {
   }
 }
 
-/**
- * The log channel as the language client sees it. The daemon logs everything twice, to stderr and as
- * window/logMessage; only the latter (with its levels) goes to the log. Its stderr is kept, briefly, to
- * say why it would not start.
- */
-function withoutStderr(channel: vscode.LogOutputChannel, kept: string[]): vscode.LogOutputChannel {
-  return new Proxy(channel, {
-    get(target, property, receiver) {
-      if (property === "append" || property === "appendLine") {
-        return (text: string) => {
-          kept.push(property === "appendLine" ? `${text}\n` : text);
-          kept.splice(0, Math.max(0, kept.length - 50));
-        };
-      }
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-}
-
-// --------------------------------------------------------------------------- finding the daemon
-
-function executable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** `name` as an absolute path: itself when it has a slash, else the first match on PATH. */
-export function which(name: string): string | undefined {
-  if (name.includes("/") || name.includes("\\")) {
-    return executable(name) ? name : undefined;
-  }
-  const suffixes = process.platform === "win32" ? ["", ".exe", ".cmd"] : [""];
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    for (const suffix of suffixes) {
-      const candidate = path.join(dir, name + suffix);
-      if (dir && executable(candidate)) {
-        return candidate;
-      }
-    }
-  }
-  return undefined;
-}
-
-interface PythonExtensionApi {
-  environments?: { getActiveEnvironmentPath?: () => { path: string } };
-}
-
-/** The Python extension's selected interpreter, when that extension is installed. */
-async function pythonExtensionInterpreter(): Promise<string | undefined> {
-  const extension = vscode.extensions.getExtension<PythonExtensionApi>("ms-python.python");
-  if (!extension) {
-    return undefined;
-  }
-  try {
-    const api = extension.isActive ? extension.exports : await extension.activate();
-    const interpreter = api.environments?.getActiveEnvironmentPath?.().path;
-    return interpreter && executable(interpreter) ? interpreter : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The daemon's command line (without --stdio): the setting, else snippet-daemon on PATH, else the Python
- * extension's interpreter or python3 with -m snippet_daemon. A string says why there is none.
- */
+/** The daemon's command line (without --stdio), or why there is none: python.ts's serverCommand() flattened. The MCP
+ * registration (mcp.ts) starts the same program with `mcp`. */
 export async function resolveServerCommand(settings: Settings): Promise<string[] | string> {
-  if (settings.serverCommand.length > 0) {
-    const [program, ...args] = settings.serverCommand;
-    const found = which(program);
-    return found
-      ? [found, ...args]
-      : `The snippet daemon could not be started: bitbucketSnippets.server.command names ${program}, which is not an executable program${program.includes("/") ? "" : " on PATH"}.`;
-  }
-  const daemon = which("snippet-daemon");
-  if (daemon) {
-    return [daemon];
-  }
-  const python = (await pythonExtensionInterpreter()) ?? which("python3");
-  return python ? [python, "-m", "snippet_daemon"] : "The snippet daemon was not found: no snippet-daemon on PATH, and no python3.";
+  const resolved = await serverCommand(settings);
+  return "problem" in resolved ? resolved.problem : resolved.command;
 }

@@ -8,7 +8,7 @@
 
 import * as vscode from "vscode";
 
-import type { Daemon } from "./client";
+import { type Daemon, showInstallSteps } from "./client";
 import { Action, toDaemonError, userMessage } from "./errors";
 import type { SnippetFileSystem } from "./files";
 import type { Log } from "./log";
@@ -76,7 +76,7 @@ export function reportFailure<T>(services: Services, what: string, error: unknow
         await openSettings();
         break;
       case Action.SHOW_INSTALL_STEPS:
-        void prompts.notify("info", "Install the daemon with: pipx install snippet-daemon");
+        await showInstallSteps();
         break;
     }
   });

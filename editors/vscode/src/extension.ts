@@ -10,6 +10,7 @@ import { SnippetFileSystem, registerFileSystem } from "./files";
 import { registerHistory } from "./history";
 import { registerInsert } from "./insert";
 import { Log } from "./log";
+import { type McpRegistration, registerMcp } from "./mcp";
 import { testHooks } from "./prompts";
 import { registerPull } from "./pull";
 import { registerSearch } from "./search";
@@ -29,6 +30,8 @@ export interface Api {
   status: Status;
   fileSystem: SnippetFileSystem;
   testHooks: typeof testHooks;
+  /** The MCP server offered to VS Code's agent (`snippet-daemon mcp`). */
+  mcp: McpRegistration;
   /** Resolves once the daemon has been started (or failed to start) at activation. */
   ready: Promise<void>;
   /** activate() to the daemon ready, in milliseconds (the benchmark prints it). */
@@ -67,6 +70,7 @@ export function activate(context: vscode.ExtensionContext): Api {
   registerComments(context, services, comments);
   registerSearch(context, services);
   registerInsert(context, services);
+  const mcp = registerMcp(context, log);
 
   let restartTimer: NodeJS.Timeout | undefined;
   context.subscriptions.push(
@@ -85,7 +89,7 @@ export function activate(context: vscode.ExtensionContext): Api {
     { dispose: () => clearTimeout(restartTimer) },
   );
 
-  const api: Api = { daemon, tree, comments, status, fileSystem, testHooks, ready: Promise.resolve(), activateReturnedMs: 0 };
+  const api: Api = { daemon, tree, comments, status, fileSystem, testHooks, mcp, ready: Promise.resolve(), activateReturnedMs: 0 };
   api.ready = daemon.start().then(() => {
     api.activationMs = Date.now() - activatedAt;
     log.info(`activated in ${api.activationMs} ms`);

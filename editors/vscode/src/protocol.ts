@@ -261,6 +261,8 @@ export interface PushParams {
   add?: string[];
   /** Default false. */
   force?: boolean;
+  /** A push to a public snippet is secret-scanned, as a save is (default false). */
+  allowSecrets?: boolean;
 }
 
 export interface ApplyPatchParams {

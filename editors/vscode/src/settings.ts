@@ -16,6 +16,8 @@ export interface Settings {
   pollIntervalSeconds: number;
   pollBudgetPerHour: number;
   serverCommand: string[];
+  /** The daemon bundled with the extension (default), or `snippet-daemon` on PATH. */
+  importStrategy: "bundled" | "fromEnvironment";
   logLevel: LogLevel;
   /** The daemon's local search index; undefined when the user never set it (SNIPPET_DAEMON_INDEXING decides, else on). */
   indexing: boolean | undefined;
@@ -38,6 +40,7 @@ export function readSettings(): Settings {
     pollIntervalSeconds: Math.max(0, config.get<number>("pollIntervalSeconds", 60)),
     pollBudgetPerHour: Math.max(1, config.get<number>("pollBudgetPerHour", 100)),
     serverCommand: config.get<string[]>("server.command", []).filter((part) => typeof part === "string"),
+    importStrategy: config.get<string>("server.importStrategy", "bundled") === "fromEnvironment" ? "fromEnvironment" : "bundled",
     logLevel: (["error", "warning", "info", "debug"].includes(level) ? level : "info") as LogLevel,
     indexing: explicit<boolean>(config, "indexing"),
     indexWorkspaces: config.get<string[]>("indexWorkspaces", []).filter((slug) => typeof slug === "string" && slug.trim() !== ""),
@@ -69,7 +72,7 @@ export function initializationOptions(settings: Settings): InitializationOptions
 
 /** The settings the daemon is started from: a change to any of these restarts it. */
 export function affectsDaemon(event: vscode.ConfigurationChangeEvent): boolean {
-  return ["apiUrl", "workspace", "pollIntervalSeconds", "pollBudgetPerHour", "server.command", "logLevel", "indexing", "indexWorkspaces"].some((name) =>
+  return ["apiUrl", "workspace", "pollIntervalSeconds", "pollBudgetPerHour", "server.command", "server.importStrategy", "logLevel", "indexing", "indexWorkspaces"].some((name) =>
     event.affectsConfiguration(`${SECTION}.${name}`),
   );
 }

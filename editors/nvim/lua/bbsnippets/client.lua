@@ -13,7 +13,7 @@ local M = {}
 
 M.NAME = "bbsnippets"
 
-M.INSTALL_HELP = "Install it with `pipx install snippet-daemon`, or point the `cmd` option at it: "
+M.INSTALL_HELP = "Install it with :BBSnippet install (:h bbsnippets-install), or point the `cmd` option at it: "
   .. 'vim.g.bbsnippets = { cmd = { "/path/to/snippet-daemon" } }. See :checkhealth bbsnippets.'
 
 --- A failed request, as callbacks see it. `kind` is a protocol ErrorKind, or "daemon" when the

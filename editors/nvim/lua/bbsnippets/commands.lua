@@ -214,6 +214,12 @@ M.subcommands = {
       require("bbsnippets.account").whoami()
     end,
   },
+  install = {
+    usage = 'install   the daemon into a venv under stdpath("data") (:h bbsnippets-install)',
+    run = function()
+      require("bbsnippets.install").command()
+    end,
+  },
 }
 
 ---@return string[]

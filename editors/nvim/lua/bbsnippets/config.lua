@@ -4,7 +4,8 @@
 local M = {}
 
 ---@class bbsnippets.Options
----@field cmd? string[] the daemon command; default { "snippet-daemon" }, else { "python3", "-m", "snippet_daemon" }
+---@field cmd? string[] the daemon command; default: the one :BBSnippet install made, else { "snippet-daemon" }, else { "python3", "-m", "snippet_daemon" }
+---@field install_source? string what :BBSnippet install installs when the plugin is not in a clone: a wheel or a requirement
 ---@field api_url? string Bitbucket's API (default: the daemon's, https://api.bitbucket.org/2.0 or $BITBUCKET_API_URL)
 ---@field workspace? string default workspace for list and share (default: your personal one)
 ---@field poll_interval_seconds? number how often open and watched snippets are checked (0 = never; default 60)
@@ -18,6 +19,7 @@ M.FALLBACK_CMD = { "python3", "-m", "snippet_daemon" }
 ---@type bbsnippets.Options
 local DEFAULTS = {
   cmd = nil, -- resolved by M.cmd()
+  install_source = nil,
   api_url = nil,
   workspace = nil,
   poll_interval_seconds = nil,
@@ -45,6 +47,12 @@ end
 ---@type table<string, {check: fun(value: any): boolean, expected: string}>
 local SPEC = {
   cmd = { check = is_string_list, expected = 'a list of strings, e.g. { "snippet-daemon" }' },
+  install_source = {
+    check = function(value)
+      return type(value) == "string" and value ~= ""
+    end,
+    expected = 'a wheel\'s path or a pip requirement, e.g. "~/Downloads/snippet_daemon-0.1.0-py3-none-any.whl"',
+  },
   api_url = {
     check = function(value)
       return type(value) == "string" and value:match("^https?://") ~= nil
@@ -167,12 +175,17 @@ function M.problems()
   return problems
 end
 
---- The daemon command: the option, else snippet-daemon on PATH, else python3 -m snippet_daemon.
+--- The daemon command: the option, else the daemon :BBSnippet install made, else snippet-daemon on PATH, else
+--- python3 -m snippet_daemon.
 ---@param opts bbsnippets.Options
 ---@return string[]
 function M.cmd(opts)
   if opts.cmd then
     return opts.cmd
+  end
+  local installed = require("bbsnippets.install").installed()
+  if installed then
+    return { installed }
   end
   if vim.fn.executable(M.DEFAULT_CMD[1]) == 1 then
     return M.DEFAULT_CMD

@@ -75,7 +75,7 @@ local function report_without_health(health_err)
   health.warn(
     ("this daemon has no bbsnippets.health (%s): keyring and API checks are partial"):format(health_err.message),
     {
-      "update snippet-daemon (pipx upgrade snippet-daemon)",
+      "update snippet-daemon: :BBSnippet install",
     }
   )
   health.start("bbsnippets: Bitbucket")
@@ -123,20 +123,26 @@ function M.check()
   health.start("bbsnippets: daemon")
   local opts = config.get()
   local cmd = config.cmd(opts)
+  local install = require("bbsnippets.install")
   if vim.fn.executable(cmd[1]) ~= 1 then
     health.error(("`%s` not found"):format(cmd[1]), {
-      "install it: pipx install snippet-daemon",
+      ("run :BBSnippet install: the daemon in a venv under %s (:h bbsnippets-install)"):format(install.venv()),
       'or set the cmd option: vim.g.bbsnippets = { cmd = { "/path/to/snippet-daemon" } }',
     })
     return
   end
   health.ok(("command: %s (%s)"):format(table.concat(cmd, " "), vim.fn.exepath(cmd[1])))
+  if cmd[1] == install.installed() then
+    health.ok(("installed by :BBSnippet install in %s (run it again to update)"):format(install.venv()))
+  elseif not opts.cmd then
+    health.info(("not the plugin's own daemon: :BBSnippet install puts one in %s"):format(install.venv()))
+  end
   local err, result = client.wait(function(done)
     client.command(protocol.HEALTH, nil, done, { handles = vim.tbl_values(protocol.ErrorKind) })
   end, 30000)
   if err and err.kind == "daemon" then
     health.error("the daemon did not start", {
-      "pipx install snippet-daemon (or fix the cmd option)",
+      "reinstall it: :BBSnippet install (or fix the cmd option)",
       "its log: :lua vim.cmd.tabedit(vim.lsp.get_log_path())",
     })
     return

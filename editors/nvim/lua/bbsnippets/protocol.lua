@@ -216,6 +216,7 @@ M.ErrorKind = {
 ---@field folder string
 ---@field add? string[] names relative to the folder, sent although the snippet never had them
 ---@field force? boolean default false
+---@field allowSecrets? boolean a push to a public snippet is secret-scanned, as a save is (default false)
 
 ---@class bbsnippets.ApplyPatchParams
 ---@field workspace string

@@ -27,7 +27,6 @@ end
 ---@param on_no? fun()
 function M.confirm_secrets(err, retry, on_no)
   local where = {}
-  ---@type bbsnippets.SecretDetectedData
   local data = err.data --[[@as bbsnippets.SecretDetectedData]]
   for _, finding in ipairs(data.findings or {}) do
     table.insert(where, ("%s line %d (%s)"):format(finding.path, finding.line, finding.rule))

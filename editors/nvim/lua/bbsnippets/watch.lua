@@ -73,19 +73,21 @@ function M.on_did_change(params)
   end
   local ref = uri.ref(params.workspace, params.id)
   if params.kind == "deleted" and #buffers > 0 then
-    -- A watched snippet's deletion is announced by the daemon itself (window/showMessage): then only
-    -- what it means for the buffers is added here.
+    -- With `watched` the daemon's own window/showMessage says what happened on Bitbucket: then only
+    -- what it means for the buffers is added here (the same for a change below).
     client.notify(
       params.watched and ("your buffers of %s are kept (:w fails)"):format(ref)
         or ("snippet %s was deleted on Bitbucket; your buffers are kept (:w fails)"):format(ref),
       vim.log.levels.WARN
     )
   elseif #stale > 0 then
+    local what = params.watched and "%s: your unsaved edits in %s are kept. "
+      or "%s changed on Bitbucket while you had unsaved edits in %s; they are kept. "
     client.notify(
-      (
-        "%s changed on Bitbucket while you had unsaved edits in %s; they are kept. "
-        .. ":w asks how to save (compare/overwrite), :e! takes the new version."
-      ):format(ref, table.concat(stale, ", ")),
+      (what .. ":w asks how to save (compare/overwrite), :e! takes the new version."):format(
+        ref,
+        table.concat(stale, ", ")
+      ),
       vim.log.levels.WARN
     )
   end

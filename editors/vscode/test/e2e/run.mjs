@@ -160,10 +160,8 @@ function writeSettings(userDataDir, sandbox, extra = {}) {
   fs.writeFileSync(path.join(userDataDir, "User/settings.json"), JSON.stringify(settings, null, 2));
 }
 
-async function startCodeServer(env) {
+async function startCodeServer(env, userDataDir = path.join(tmp, "user-data"), extensionsDir = path.join(tmp, "extensions"), name = "code-server") {
   const port = await freePort();
-  const userDataDir = path.join(tmp, "user-data");
-  const extensionsDir = path.join(tmp, "extensions");
   const args = [
     codeServer,
     "--bind-addr",
@@ -183,7 +181,7 @@ async function startCodeServer(env) {
     "enable-smoke-test-driver",
   ];
   const script = `printf unlock | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec "$0" "$@"`;
-  const child = start("code-server", "dbus-run-session", ["--", "sh", "-c", script, node24, ...args], { env });
+  const child = start(name, "dbus-run-session", ["--", "sh", "-c", script, node24, ...args], { env });
   await waitFor("code-server's /healthz", async () => {
     try {
       return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
@@ -223,7 +221,7 @@ async function launchBrowser() {
   });
 }
 
-async function runExtensionHostTests(browser, server, folder, tests = "out/e2e/suite.js") {
+async function runExtensionHostTests(browser, server, folder, tests = "out/e2e/suite.js", developmentPath = extensionDir, afterExit = undefined) {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on("console", (message) => {
     if (message.type() === "error" && process.env.E2E_VERBOSE) {
@@ -237,15 +235,61 @@ async function runExtensionHostTests(browser, server, folder, tests = "out/e2e/s
   await page.exposeFunction("codeAutomationExit", (code) => exit(code));
   const remote = (file) => `vscode-remote://127.0.0.1:${server.port}${file}`;
   const payload = JSON.stringify([
-    ["extensionDevelopmentPath", remote(extensionDir)],
+    ["extensionDevelopmentPath", remote(developmentPath)],
     ["extensionTestsPath", remote(path.join(extensionDir, tests))],
   ]);
   const url = `http://127.0.0.1:${server.port}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(payload)}`;
   await page.goto(url);
   const timeout = new Promise((resolve) => setTimeout(() => resolve("timeout"), TIMEOUT_MS));
   const code = await Promise.race([exited, timeout]);
+  if (afterExit) {
+    await afterExit(page);
+  }
   await page.close().catch(() => undefined);
   return code;
+}
+
+// --------------------------------------------------------------------------- the installed .vsix's own daemon
+
+/**
+ * The .vsix from `make vsix`, installed (not under development) into a second code-server whose PATH has only
+ * the system's folders: no snippet-daemon, no venv, only the system Python. bundled/bundled.test.ts drives it
+ * through the installed extension's API (an empty runner extension is what VS Code needs to run tests), then
+ * the window is checked for the "Revert" that would throw away the conflicting text.
+ */
+async function startBundledServer(sandbox, folder, env) {
+  const systemPath = "/usr/bin:/bin";
+  const onPath = spawnSync("sh", ["-c", "command -v snippet-daemon"], { env: { PATH: systemPath } });
+  if (onPath.status === 0) {
+    throw new Error(`snippet-daemon is on the system PATH (${String(onPath.stdout).trim()}): the bundled test needs a machine without it`);
+  }
+  const userDataDir = path.join(tmp, "bundled-user-data");
+  const extensionsDir = path.join(tmp, "bundled-extensions");
+  const resultsFile = path.join(tmp, "results-bundled.json");
+  const contextFile = path.join(tmp, "context-bundled.json");
+  fs.writeFileSync(contextFile, JSON.stringify({ sandbox, folder, resultsFile, artifacts, python: "/usr/bin/python3", repo }));
+  const bundledEnv = { ...env, PATH: systemPath, BBSNIPPETS_E2E_CONTEXT: contextFile };
+  writeSettings(userDataDir, sandbox, { "bitbucketSnippets.server.command": [] });
+  installVsix(extensionsDir, userDataDir, bundledEnv);
+  const server = await startCodeServer(bundledEnv, userDataDir, extensionsDir, "code-server-bundled");
+  return { server, resultsFile };
+}
+
+async function runBundledTest(browser, sandbox, folder, env) {
+  const { server, resultsFile } = await startBundledServer(sandbox, folder, env);
+  let reverts = 0;
+  const code = await runExtensionHostTests(browser, server, folder, "out/e2e/bundled.js", path.join(here, "bundled"), async (page) => {
+    reverts = await page.locator(".notification-toast", { hasText: /Revert/ }).count();
+    await page.screenshot({ path: path.join(artifacts, "vscode-bundled.png") });
+  });
+  const results = fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, "utf8")) : [];
+  if (results.length > 0 && reverts > 0) {
+    results[results.length - 1] = { ...results[results.length - 1], ok: false, error: "the conflict offered Revert (see vscode-bundled.png)" };
+  }
+  if (results.length === 0 || code !== 0) {
+    results.push({ name: "the bundled-daemon test run", ok: false, ms: 0, error: `exit ${code}; see ${tmp}/code-server-bundled.log` });
+  }
+  return results;
 }
 
 // --------------------------------------------------------------------------- main
@@ -296,13 +340,17 @@ async function main() {
   const benchRuns = Number(process.env.E2E_BENCH_RUNS ?? 0);
   if (benchRuns > 0) {
     try {
+      // E2E_BENCH_BUNDLED=1: the installed .vsix with its bundled daemon and the system Python (as runBundledTest).
+      const bundled = process.env.E2E_BENCH_BUNDLED === "1" ? await startBundledServer(sandbox, folder, env) : undefined;
       for (let run = 0; run < benchRuns; run += 1) {
-        const code = await runExtensionHostTests(browser, server, folder, "out/e2e/bench.js");
+        const code = bundled
+          ? await runExtensionHostTests(browser, bundled.server, folder, "out/e2e/bench.js", path.join(here, "bundled"))
+          : await runExtensionHostTests(browser, server, folder, "out/e2e/bench.js");
         if (code !== 0) {
-          throw new Error(`benchmark window ${run + 1} failed (exit ${code}); see ${tmp}/code-server.log`);
+          throw new Error(`benchmark window ${run + 1} failed (exit ${code}); see ${tmp}/code-server*.log`);
         }
       }
-      console.log(`BENCH ${fs.readFileSync(resultsFile, "utf8")}`);
+      console.log(`BENCH ${fs.readFileSync(bundled ? bundled.resultsFile : resultsFile, "utf8")}`);
       return 0;
     } finally {
       await browser.close().catch(() => undefined);
@@ -311,8 +359,10 @@ async function main() {
   let failed = 0;
   let passed = 0;
   try {
-    const code = await runExtensionHostTests(browser, server, folder);
-    const results = fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, "utf8")) : [];
+    // E2E_ONLY_BUNDLED=1: only the installed .vsix's test (runBundledTest).
+    const onlyBundled = process.env.E2E_ONLY_BUNDLED === "1";
+    const code = onlyBundled ? 0 : await runExtensionHostTests(browser, server, folder);
+    const results = onlyBundled ? [] : fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, "utf8")) : [];
     for (const result of results) {
       console.log(`${result.ok ? "ok" : "not ok"} - ${result.name} (${result.ms} ms)${result.ok ? "" : `\n    ${result.error.replace(/\n/g, "\n    ")}`}`);
       if (result.ok) {
@@ -327,6 +377,17 @@ async function main() {
     }
     log(`extension-host tests: exit ${code} (${((Date.now() - began) / 1000).toFixed(1)} s so far)`);
     if (process.env.E2E_ONLY_HOST !== "1") {
+      for (const result of await runBundledTest(browser, sandbox, folder, env)) {
+        console.log(`${result.ok ? "ok" : "not ok"} - ${result.name} (${result.ms} ms)${result.ok ? "" : `\n    ${result.error.replace(/\n/g, "\n    ")}`}`);
+        if (result.ok) {
+          passed += 1;
+        } else {
+          failed += 1;
+        }
+      }
+      log(`bundled-daemon test done (${((Date.now() - began) / 1000).toFixed(1)} s so far)`);
+    }
+    if (process.env.E2E_ONLY_HOST !== "1" && !onlyBundled) {
       installVsix(server.extensionsDir, server.userDataDir, env);
       // The UI window searches: its daemon keeps an index (the setting wins over SNIPPET_DAEMON_INDEXING=0).
       writeSettings(server.userDataDir, sandbox, { "bitbucketSnippets.indexing": true });
@@ -349,7 +410,7 @@ async function main() {
     await browser.close().catch(() => undefined);
   }
   if (failed > 0) {
-    for (const name of ["code-server", "sandbox"]) {
+    for (const name of ["code-server", "code-server-bundled", "sandbox"]) {
       const file = path.join(tmp, `${name}.log`);
       if (fs.existsSync(file)) {
         const lines = fs.readFileSync(file, "utf8").trim().split("\n");

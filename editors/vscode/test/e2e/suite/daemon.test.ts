@@ -11,7 +11,7 @@ test("no daemon: one notification (install steps, settings), no retries; restori
   await setSetting("server.command", ["/nonexistent/snippet-daemon"]);
   assert.equal(api.daemon.state, "failed");
   const notice = await waitForPrompt(/snippet daemon|snippet-daemon/);
-  assert.match(notice.message, /pipx install snippet-daemon/);
+  assert.match(notice.message, /bitbucketSnippets\.server\.command/);
   assert.deepEqual(notice.choices, ["Show install steps", "Open settings"]);
   // VS Code keeps asking the file system; commands keep being run: nothing starts a daemon again.
   await Promise.allSettled([
@@ -32,4 +32,19 @@ test("no daemon: one notification (install steps, settings), no retries; restori
   assert.equal(api.daemon.state, "running");
   const account = await api.daemon.command("bbsnippets.whoami", {});
   assert.equal(account.account?.displayName, "Demo User", "signed in again from the keyring");
+});
+
+test("a daemon that dies at start: the notification quotes its own last error lines, not the transport's", async () => {
+  const api = await extension();
+  forgetPrompts();
+  const dies = "import sys; sys.stderr.write('Traceback (most recent call last):\\nModuleNotFoundError: No module named snippet_daemon\\n'); sys.exit(1)";
+  await setSetting("server.command", [context.python, "-c", dies]);
+  assert.equal(api.daemon.state, "failed");
+  const notice = await waitForPrompt(/could not be started/);
+  assert.match(notice.message, /No module named snippet_daemon/, "the daemon's own words");
+  assert.doesNotMatch(notice.message, /connection got disposed|Pending response/i, "no transport message");
+  assert.deepEqual(notice.choices, ["Show install steps", "Open settings"]);
+
+  await setSetting("server.command", [context.python, "-m", "snippet_daemon"]);
+  assert.equal(api.daemon.state, "running");
 });

@@ -13,6 +13,7 @@ import "./insert.test";
 import "./watch.test";
 import "./search.test";
 import "./daemon.test";
+import "./mcp.test";
 
 export async function run(): Promise<void> {
   const results = await runAll();
