@@ -118,6 +118,8 @@ def read_selection(spec: str) -> tuple[Path, bytes, tuple[int, int] | None]:
         if start < 1 or end < start:
             raise CommandError(f"bad line range in {spec!r}: lines start at 1 and END must be >= START")
         line_range = (start, end)
+    if path.is_dir():
+        raise CommandError(f"{path} is a folder: name the files in it (share takes several).")
     if not path.is_file():
         raise CommandError(f"no such file: {path}")
     content = path.read_bytes()
@@ -165,6 +167,11 @@ def cmd_login(args: argparse.Namespace) -> int:
     )
 
     api_url = api_url_from_env()
+    # Said before anything is asked: without a keyring there is nowhere to keep what the user would type.
+    _, keyring_problem = KeyringStore().check()
+    if keyring_problem is not None:
+        _err(f"{keyring_problem} Nothing was asked or stored.")
+        return EXIT_ERROR
     if args.access_token:
         secret = _read_secret("OAuth access token: ").strip()
         credentials = Credentials(kind="accessToken", secret=secret, source="keyring")
@@ -715,6 +722,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         api_token=os.environ.get("SNIPPET_SANDBOX_API_TOKEN"),
         stream=sys.stdout,
         control_routes=args.control,
+        new_tokens=args.new_tokens,
     )
 
 
@@ -866,6 +874,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--data", metavar="DIR", help="where it keeps its data (default: a per-user data dir)")
     sandbox.add_argument("--no-demo", action="store_true", help="do not seed the demo snippets")
     sandbox.add_argument(
+        "--new-tokens",
+        action="store_true",
+        help="give its users new tokens (by default they keep theirs across restarts, so sign-ins stay valid)",
+    )
+    sandbox.add_argument(
         "--control",
         action="store_true",
         help="for tests: serve /_sandbox/faults and /_sandbox/requests without credentials",
@@ -921,6 +934,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"{where}{error.strerror or error}.")
         return EXIT_ERROR
     except Exception as error:
+        # (Only a command that imported the Bitbucket client can raise its errors: --help never imports it.)
+        bitbucket = sys.modules.get("snippet_daemon.bitbucket.errors")
+        if bitbucket is not None and isinstance(error, bitbucket.BitbucketError):
+            _err(str(error))  # e.g. BITBUCKET_API_URL is no API address: said before any request
+            return EXIT_ERROR
         if (os.environ.get("SNIPPET_DAEMON_LOG") or "").lower() == "debug":
             import traceback
 

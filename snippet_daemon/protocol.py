@@ -210,9 +210,14 @@ class ListParams:
 
 @attrs.define
 class OpenParams:
-    workspace: str
-    id: str
+    """``{workspace, id}``, or ``{url}``: ``WORKSPACE/ID`` or one of the snippet's web addresses as a user pastes
+    it, parsed by the daemon (``.../{ws}/workspace/snippets/{id}[/{slug}]``, ``.../snippets/{ws}/{id}[/{slug}]``
+    on bitbucket.org or the sandbox, with or without ``#file-{name}``)."""
+
+    workspace: str | None = None
+    id: str | None = None
     revision: str | None = None
+    url: str | None = None  # extension: instead of workspace and id
 
 
 @attrs.define
@@ -280,9 +285,13 @@ class DiffParams:
 class PullParams:
     workspace: str
     id: str
-    target_dir: str  # absolute
+    target_dir: str | None = None  # absolute: the folder, used as it is
     revision: str | None = None
     overwrite: bool = False
+    # Extension, instead of targetDir when the user named no folder: the files go to {baseDir}/{id}, a new folder
+    # named after the snippet's id, the one default every tool shares (the CLI's current folder, Neovim's current
+    # directory, VS Code's first workspace folder).
+    base_dir: str | None = None
 
 
 @attrs.define
@@ -350,6 +359,14 @@ class LoginParams:
 @attrs.define
 class NoParams:
     """The argument of commands that take none (from Lua: ``vim.empty_dict()``)."""
+
+
+@attrs.define
+class HealthParams:
+    """``checkApi: false``: no request at all (the keyring and the credentials only), so that a sign-in can say
+    there is no OS keyring before it asks anything."""
+
+    check_api: bool = True
 
 
 # --------------------------------------------------------------------------- request parameters
@@ -430,6 +447,7 @@ class OpenResult:
     revision: str | None
     html_url: str | None
     files: list[FileInfo]
+    file: str | None = None  # extension: the file an opened address pointed at (#file-NAME), one of files' names
 
 
 @attrs.define
@@ -517,6 +535,7 @@ class PullResult:
     unchanged: list[str] = attrs.Factory(list)
     reasons: dict[str, str] = attrs.Factory(dict)  # name -> why it was skipped
     files: list[PullFile] = attrs.Factory(list)  # one entry per snippet file, in name order
+    target_dir: str | None = None  # extension: the folder the files went to (absolute)
 
 
 FileState = Literal["unchanged", "modified", "deleted"]
@@ -683,6 +702,7 @@ class ApiHealth:
     reachable: bool
     status: int | None = None  # the HTTP status of the check (GET /user)
     message: str | None = None
+    checked: bool | None = None  # extension: false when asked not to (checkApi: false); then reachable says nothing
 
 
 @attrs.define
@@ -794,7 +814,7 @@ METHODS: tuple[Method, ...] = (
     Method(LOGIN, _C, LoginParams, AccountResult, feature="account"),
     Method(LOGOUT, _C, NoParams, Empty, feature="account"),
     Method(WHOAMI, _C, NoParams, AccountResult, feature="account"),
-    Method(HEALTH, _C, NoParams, HealthResult, feature="account"),
+    Method(HEALTH, _C, HealthParams, HealthResult, feature="account"),
     Method(SEARCH, _C, SearchParams, SearchResult, feature="search"),
     Method(LINK, _C, LinkParams, StatusResult, feature="push"),
     Method(STATUS, _C, FolderParams, StatusResult, feature="push"),

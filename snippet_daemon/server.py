@@ -31,7 +31,7 @@ from pygls.lsp.server import LanguageServer
 from snippet_daemon import __version__, framing, logs, protocol
 from snippet_daemon.documents import SnippetDocuments
 from snippet_daemon.index import IndexService
-from snippet_daemon.messages import NOT_AUTHENTICATED_HELP, WORKSPACE_SCOPE_HINT
+from snippet_daemon.messages import WORKSPACE_SCOPE_HINT, ClientWords, api_url_problem, not_signed_in, words_for
 from snippet_daemon.protocol import ErrorKind, InitializationOptions, MethodKind, ProtocolError
 from snippet_daemon.transport import SnippetProtocol, is_bug, to_rpc_error, transport_log
 from snippet_daemon.watcher import Watcher
@@ -55,6 +55,8 @@ class SnippetServer(LanguageServer):
         self.env = dict(os.environ if env is None else env)
         self.options = InitializationOptions()
         self.api_url = self.env.get("BITBUCKET_API_URL") or "https://api.bitbucket.org/2.0"
+        self.words: ClientWords = words_for(None)  # how this client's user signs in, sets the API address...
+        self.api_url_problem: str | None = None  # why api_url cannot be used, said by every request that needs it
         self.redactor = logs.SecretRedactor()
         self.client_log = logs.ClientLogHandler(self._send_log, self.redactor)
         self.documents = SnippetDocuments(self)
@@ -94,7 +96,11 @@ class SnippetServer(LanguageServer):
         if options.indexing is None:
             options.indexing = self.env.get("SNIPPET_DAEMON_INDEXING", "").strip().lower() not in ("0", "false", "off")
         self.options = options
+        self.words = words_for(options.client_name)
         self.api_url = (options.api_url or "https://api.bitbucket.org/2.0").rstrip("/")
+        self.api_url_problem = api_url_problem(self.api_url, self.words.api_url_setting)
+        if self.api_url_problem:
+            self.show_message(self.api_url_problem, types.MessageType.Error)
         logs.set_level(logs.level_from_name(options.log_level))
 
     # ------------------------------------------------------------------ credentials and the client
@@ -149,15 +155,26 @@ class SnippetServer(LanguageServer):
     def client(self) -> SnippetsClient:
         """The Bitbucket client; ``notAuthenticated`` when there are no credentials."""
         if self._client is None:
+            self.check_api_url()
             credentials = self.credentials
             if credentials is None:
-                raise ProtocolError(ErrorKind.NOT_AUTHENTICATED, NOT_AUTHENTICATED_HELP)
+                raise ProtocolError(ErrorKind.NOT_AUTHENTICATED, not_signed_in(self.words))
             from snippet_daemon.bitbucket import SnippetsClient
 
             self._client = SnippetsClient(
-                credentials, self.api_url, retry=self.retry_policy(), transport=self.http_transport
+                credentials,
+                self.api_url,
+                retry=self.retry_policy(),
+                transport=self.http_transport,
+                sign_in=self.words.sign_in,
             )
         return self._client
+
+    def check_api_url(self) -> None:
+        """``invalidArgument`` saying what was expected when the API address set cannot be one (before a request
+        goes to it, which would fail with a transport's name or a web page)."""
+        if self.api_url_problem:
+            raise ProtocolError(ErrorKind.INVALID_ARGUMENT, self.api_url_problem)
 
     def background_client(self) -> SnippetsClient:
         """The client of background work (polling, indexing), on a connection of its own: it never waits out a
@@ -167,7 +184,9 @@ class SnippetServer(LanguageServer):
             from snippet_daemon.bitbucket import RetryPolicy, SnippetsClient
 
             main = self.client()
-            self._background_client = SnippetsClient(main.credentials, main.api_url, retry=RetryPolicy.background())
+            self._background_client = SnippetsClient(
+                main.credentials, main.api_url, retry=RetryPolicy.background(), sign_in=main.sign_in
+            )
         return self._background_client
 
     def retry_policy(self) -> RetryPolicy:

@@ -86,3 +86,20 @@ class SlowMemoryKeyring(KeyringBackend):
 
     def delete_password(self, service: str, username: str) -> None:
         _MEMORY.pop((service, username), None)
+
+
+class LockedKeyring(KeyringBackend):
+    """Reads find nothing; a write is refused as a locked keyring refuses it (a documented KeyringError)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        from keyring.errors import KeyringLocked
+
+        raise KeyringLocked("the keyring is locked")
+
+    def delete_password(self, service: str, username: str) -> None:
+        return None

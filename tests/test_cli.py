@@ -188,20 +188,34 @@ def test_without_credentials_commands_say_how_to_log_in(sandbox: Sandbox, tmp_pa
     assert "BITBUCKET_API_TOKEN" in result.stderr
 
 
-def test_login_without_a_keyring_explains_and_stores_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
-    user = sandbox.users[0]
+def test_login_without_a_keyring_says_so_before_asking_anything(sandbox: Sandbox, tmp_path: Path) -> None:
     env = {**base_env(tmp_path), "BITBUCKET_API_URL": sandbox.base_url}
-    result = cli(["login"], env, stdin=f"{user.email}\n{user.api_token}\n")
-    assert result.returncode == 1
-    assert "No OS keyring" in result.stderr and "Nothing was stored" in result.stderr
-    assert user.api_token not in result.stdout + result.stderr
+    sandbox.clear_requests()
+    status, screen = _run_on_a_terminal(["login"], env, [])
+    assert status == 1
+    assert "Atlassian account email" not in screen and "token:" not in screen  # nothing was asked
+    # what to do instead, in words
+    assert "No OS keyring" in screen and "BITBUCKET_USERNAME and BITBUCKET_API_TOKEN" in screen
+    assert "Nothing was asked or stored" in screen and "Traceback" not in screen
+    assert sandbox.requests == []
+
+
+def refusing_keyring_env(sandbox: Sandbox, tmp_path: Path) -> dict[str, str]:
+    """A keyring that reads (so login asks) but refuses to store: the user's own keyring is never touched."""
+    return {
+        **base_env(tmp_path),
+        "BITBUCKET_API_URL": sandbox.base_url,
+        "PYTHON_KEYRING_BACKEND": "tests.keyrings.LockedKeyring",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
 
 
 def test_login_with_a_wrong_token_stores_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
-    env = {**base_env(tmp_path), "BITBUCKET_API_URL": sandbox.base_url}
+    env = refusing_keyring_env(sandbox, tmp_path)
     result = cli(["login", "--username", sandbox.users[0].email], env, stdin="not-the-token\n")
     assert result.returncode == 1
-    assert "App passwords were retired" in result.stderr and "Nothing was stored" in result.stderr
+    assert "rejected the email and API token" in result.stderr and "Nothing was stored" in result.stderr
+    assert "App passwords" not in result.stderr  # retired, and not what went wrong
     assert "not-the-token" not in result.stderr
 
 
@@ -279,15 +293,15 @@ def _run_on_a_terminal(args: list[str], env: dict[str, str], answers: list[tuple
 
 def test_login_on_a_terminal_prompts_and_never_echoes_the_token(sandbox: Sandbox, tmp_path: Path) -> None:
     user = sandbox.users[0]
-    env = {**base_env(tmp_path), "BITBUCKET_API_URL": sandbox.base_url}
+    env = refusing_keyring_env(sandbox, tmp_path)
     status, screen = _run_on_a_terminal(
         ["login"], env, [("Atlassian account email: ", user.email), ("API token: ", user.api_token)]
     )
     assert "Atlassian account email: " in screen and user.email in screen  # the email is echoed as typed
     assert "API token: " in screen
     assert user.api_token not in screen
-    # The keyring is the fail backend here: verified, then refused to store, saying so.
-    assert status == 1 and "No OS keyring" in screen and "Nothing was stored" in screen
+    # Verified, then the keyring refused to store it, saying so.
+    assert status == 1 and "keyring refused" in screen and "Nothing was stored" in screen
 
 
 def test_credentials_without_read_user_scope_still_work(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -432,6 +446,8 @@ def test_share_takes_several_files_and_standard_input_in_one_request(
     sandbox.clear_requests()
     unnamed = cli(["share", "-"], env, stdin="x\n")
     assert unnamed.returncode == 1 and "needs --name" in unnamed.stderr
+    folder = cli(["share", str(tmp_path)], env)
+    assert folder.returncode == 1 and "is a folder: name the files in it" in folder.stderr
     twice = cli(["share", str(tmp_path / "a.py"), str(tmp_path / "a.py")], env)
     assert twice.returncode == 1 and "two files would be named 'a.py'" in twice.stderr
     assert sandbox.requests == []
@@ -470,6 +486,17 @@ def test_open_prints_the_files_or_writes_them_to_a_folder_from_any_address(
     assert cli(["open", f"demo/{snippet_id}/b.txt"], env).stdout == "beta"  # WORKSPACE/ID/FILE, as apply takes
     missing = cli(["open", f"demo/{snippet_id}", "--file", "c.txt"], env)
     assert missing.returncode == 1 and "has no file 'c.txt'; its files: a.txt, b.txt" in missing.stderr
+
+    with_binary = _create(sandbox, {"a.txt": b"alpha\n", "pixel.bin": BINARY})
+    mixed = cli(["open", f"demo/{with_binary}"], env)
+    assert (
+        mixed.stdout
+        == f"==> a.txt <==\nalpha\n\n==> pixel.bin <== (binary, {len(BINARY)} bytes: --file pixel.bin prints it)\n"
+    )
+    raw = subprocess.run(
+        [sys.executable, "-m", "snippet_daemon", "open", f"demo/{with_binary}/pixel.bin"], capture_output=True, env=env
+    )
+    assert raw.returncode == 0 and raw.stdout == BINARY  # byte-exact into a pipe or a file
 
     target = tmp_path / "opened"
     written = cli(["open", f"https://bitbucket.org/snippets/demo/{snippet_id}", "--dir", str(target)], env)
@@ -567,3 +594,73 @@ def test_a_closed_pipe_and_ctrl_c_end_quietly(sandbox: Sandbox, env: dict[str, s
             out, err = process.communicate(timeout=30)
     assert process.returncode == 130
     assert out == "" and "Traceback" not in err and err.strip() == ""
+
+
+# --------------------------------------------------------------------------- sign-in messages (#16 item 5)
+
+TOKEN_PAGE = "https://id.atlassian.com/manage-profile/security/api-tokens"
+
+
+def test_a_rejected_token_is_one_sentence_with_the_fix(sandbox: Sandbox, tmp_path: Path) -> None:
+    env = {
+        **base_env(tmp_path),
+        "BITBUCKET_API_URL": sandbox.base_url,
+        "BITBUCKET_USERNAME": sandbox.users[0].email,
+        "BITBUCKET_API_TOKEN": "ATATT-expired",
+    }
+    result = cli(["list", "demo"], env)
+    assert result.returncode == 1
+    message = result.stderr.removeprefix("snippet-daemon: ").strip()
+    assert "\n" not in message and message.count(". ") == 0 and len(message) < 400, message
+    assert message.startswith("Bitbucket rejected the email and API token")
+    assert TOKEN_PAGE in message and "read:snippet:bitbucket" in message and "write:snippet:bitbucket" in message
+    assert message.endswith("then put it in BITBUCKET_API_TOKEN.")  # the environment is where this one came from
+    assert "App passwords" not in message and "ATATT-expired" not in message and "[" not in message
+
+
+def test_a_username_that_is_no_email_is_named(sandbox: Sandbox, tmp_path: Path) -> None:
+    env = {
+        **base_env(tmp_path),
+        "BITBUCKET_API_URL": sandbox.base_url,
+        "BITBUCKET_USERNAME": "demo",
+        "BITBUCKET_API_TOKEN": sandbox.users[0].api_token,
+    }
+    result = cli(["list", "demo"], env)
+    assert result.returncode == 1
+    assert "Atlassian account email, and BITBUCKET_USERNAME is 'demo'" in result.stderr
+
+
+def test_forbidden_names_the_missing_scope_from_bitbucket_s_answer(sandbox: Sandbox, tmp_path: Path) -> None:
+    reader = sandbox.users[2]  # read:snippet:bitbucket only
+    env = {
+        **base_env(tmp_path),
+        "BITBUCKET_API_URL": sandbox.base_url,
+        "BITBUCKET_USERNAME": reader.email,
+        "BITBUCKET_API_TOKEN": reader.api_token,
+    }
+    (tmp_path / "a.txt").write_text("a\n")
+    sandbox.clear_requests()
+    result = cli(["share", str(tmp_path / "a.txt"), "--workspace", "sandbox-team"], env)
+    assert result.returncode == 1
+    assert [(r.method, r.status) for r in sandbox.requests] == [("POST", 403)]
+    assert "the token lacks the scope write:snippet:bitbucket" in result.stderr
+    # the new token it asks for keeps what the old one could do
+    assert "with the scopes read:snippet:bitbucket, write:snippet:bitbucket and delete:snippet:bitbucket" in (
+        result.stderr
+    )
+    assert TOKEN_PAGE in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_api_url_without_a_scheme_or_2_0_says_what_it_expected(sandbox: Sandbox, env: dict[str, str]) -> None:
+    sandbox.clear_requests()
+    for wrong in (sandbox.base_url.removeprefix("http://"), sandbox.web_url, sandbox.web_url + "/"):
+        for command in (["list", "demo"], ["whoami"], ["login"], ["open", "demo/abc"]):
+            result = cli(command, {**env, "BITBUCKET_API_URL": wrong})
+            assert result.returncode == 1, (wrong, command, result.stderr)
+            assert f"BITBUCKET_API_URL is {wrong!r}, which is not an API address" in result.stderr
+            assert "https://api.bitbucket.org/2.0" in result.stderr
+            for noise in ("UnsupportedProtocol", "<html", "<!doctype", "Traceback"):
+                assert noise not in result.stderr
+    assert sandbox.requests == []
+    assert "it needs http:// or https://" in cli(["list"], {**env, "BITBUCKET_API_URL": "localhost/2.0"}).stderr
+    assert "it must end in /2.0" in cli(["list"], {**env, "BITBUCKET_API_URL": sandbox.web_url}).stderr

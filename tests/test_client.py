@@ -235,8 +235,19 @@ async def test_wrong_credentials_are_not_authenticated_and_say_what_to_do(sandbo
         with pytest.raises(NotAuthenticated) as caught:
             await client.list_snippets("demo")
     message = str(caught.value)
-    assert "App passwords were retired in July 2026" in message
-    assert "API token" in message and "snippet-daemon login" in message
+    # one sentence with the fix: a new token, which scopes, where, and what to do with it
+    assert message.startswith("Bitbucket rejected the email and API token")
+    assert message.count(". ") == 0 and len(message) < 400 and "App passwords" not in message
+    for scope in ("read:snippet:bitbucket", "write:snippet:bitbucket", "delete:snippet:bitbucket"):
+        assert scope in message
+    assert "https://id.atlassian.com/manage-profile/security/api-tokens" in message
+    assert message.endswith("then put it in BITBUCKET_API_TOKEN.")  # where these credentials came from
+
+    stored = Credentials(kind="apiToken", secret="wrong-token", username="demo@sandbox.invalid", source="keyring")
+    async with SnippetsClient(stored, sandbox.base_url, sign_in="run :BBSnippet login") as client:
+        with pytest.raises(NotAuthenticated) as caught:
+            await client.list_snippets("demo")
+    assert str(caught.value).endswith("then run :BBSnippet login.")  # each tool names its own command
     assert "wrong-token" not in message
 
 

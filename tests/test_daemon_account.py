@@ -281,3 +281,97 @@ async def test_a_save_on_its_way_during_a_sign_in_says_it_landed(sandbox: Sandbo
     finally:
         sandbox.faults.latency_ms = 0
         await daemon.stop()
+
+
+# --------------------------------------------------------------------------- sign-in that explains itself (#16 item 5)
+
+
+async def test_health_without_checking_the_api_sends_nothing_and_tells_the_keyring_first(sandbox: Sandbox) -> None:
+    daemon = await start_daemon(
+        sandbox,
+        credentials=False,
+        options={"clientName": "neovim"},
+        env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    )
+    try:
+        sandbox.clear_requests()
+        health = await daemon.command("bbsnippets.health", checkApi=False)
+        assert sandbox.requests == []  # what a sign-in asks before it asks the user anything
+        assert health["api"] == {"reachable": False, "checked": False}
+        keyring = health["keyring"]
+        assert keyring["usable"] is False
+        assert (
+            "No OS keyring" in keyring["message"] and "BITBUCKET_USERNAME and BITBUCKET_API_TOKEN" in keyring["message"]
+        )
+        assert health["credentials"]["present"] is False
+        # and login itself refuses before checking a token it could not keep
+        with pytest.raises(DaemonError) as caught:
+            await daemon.command("bbsnippets.login", kind="apiToken", username="a@b.invalid", secret="ATATT-x")
+        assert caught.value.kind == "credentialStore" and sandbox.requests == []
+    finally:
+        await daemon.stop()
+
+
+@pytest.mark.parametrize(
+    ("client_name", "own", "others"),
+    [
+        ("vscode", "run Bitbucket Snippets: Sign in", (":BBSnippet", "snippet-daemon login")),
+        ("neovim", "run :BBSnippet login", ("Bitbucket Snippets: Sign in", "snippet-daemon login")),
+        ("helix", "run `snippet-daemon login` in a terminal", (":BBSnippet", "Bitbucket Snippets: Sign in")),
+    ],
+)
+async def test_each_editor_is_told_its_own_sign_in_command(
+    sandbox: Sandbox, client_name: str, own: str, others: tuple[str, ...]
+) -> None:
+    signed_out = await start_daemon(sandbox, credentials=False, options={"clientName": client_name})
+    try:
+        with pytest.raises(DaemonError) as caught:
+            await signed_out.command("bbsnippets.list")
+        health = await signed_out.command("bbsnippets.health", checkApi=False)
+    finally:
+        await signed_out.stop()
+    for message in (caught.value.message, health["credentials"]["message"]):
+        assert own in message and "read:snippet:bitbucket" in message, message
+        assert not [other for other in others if other in message], message
+        assert "[" not in message and "notAuthenticated" not in message  # words, not kind names
+
+    reader = sandbox.users[READER]
+    stored_elsewhere = {"BITBUCKET_USERNAME": reader.email, "BITBUCKET_API_TOKEN": "ATATT-revoked"}
+    rejected = await start_daemon(
+        sandbox, credentials=stored_elsewhere, options={"clientName": client_name, "workspace": "demo"}
+    )
+    try:
+        with pytest.raises(DaemonError) as caught:
+            await rejected.command("bbsnippets.list")
+    finally:
+        await rejected.stop()
+    assert caught.value.kind == "notAuthenticated"
+    assert (
+        caught.value.message.startswith("Bitbucket rejected the email and API token")
+        and len(caught.value.message) < 400
+    )
+    assert caught.value.message.endswith("then put it in BITBUCKET_API_TOKEN.")  # where this token came from
+
+
+@pytest.mark.parametrize(
+    ("client_name", "setting"),
+    [("vscode", "the setting bitbucketSnippets.apiUrl"), ("neovim", "api_url in require('bbsnippets').setup()")],
+)
+async def test_an_api_url_that_is_no_api_address_says_what_it_expected(
+    sandbox: Sandbox, client_name: str, setting: str
+) -> None:
+    daemon = await start_daemon(sandbox, options={"clientName": client_name, "apiUrl": sandbox.web_url})
+    try:
+        sandbox.clear_requests()
+        with pytest.raises(DaemonError) as caught:
+            await daemon.command("bbsnippets.list")
+        health = await daemon.command("bbsnippets.health")
+        shown = daemon.shown_messages
+    finally:
+        await daemon.stop()
+    expected = f"{setting} is {sandbox.web_url!r}, which is not an API address (it must end in /2.0"
+    assert caught.value.kind == "invalidArgument" and caught.value.message.startswith(expected)
+    assert "https://api.bitbucket.org/2.0" in caught.value.message
+    assert health["api"]["reachable"] is False and health["api"]["message"].startswith(expected)
+    assert any(message.startswith(expected) for message in shown)  # said once at start, too
+    assert sandbox.requests == []  # nothing went to a web page

@@ -793,7 +793,7 @@ async def test_not_authenticated_says_how_to_log_in(sandbox: Sandbox, capabiliti
     )
     try:
         error = await expect_error(rejected, "notAuthenticated", "bbsnippets.list")
-        assert "snippet-daemon login" in error.message and "ATATT-not-the-token" not in error.message
+        assert "BITBUCKET_API_TOKEN" in error.message and "ATATT-not-the-token" not in error.message
     finally:
         await rejected.stop()
 
@@ -814,7 +814,7 @@ async def test_forbidden_names_the_missing_scope(sandbox: Sandbox, capabilities:
         assert [f["name"] for f in opened["files"]] == ["t.txt"]
         # ...writing does not.
         error = await expect_error(daemon, "forbidden", "bbsnippets.create", files=[{"name": "r.txt", "text": "r"}])
-        assert "write:snippet:bitbucket" in error.message and "snippet-daemon login" in error.message
+        assert "lacks the scope write:snippet:bitbucket" in error.message and "BITBUCKET_API_TOKEN" in error.message
         assert "write:snippet:bitbucket" in error.data["missingScopes"]
         await expect_error(daemon, "forbidden", "bbsnippets.update", workspace=TEAM, id=team_snippet.id, title="mine")
         await expect_error(daemon, "forbidden", "bbsnippets.delete", workspace=TEAM, id=team_snippet.id)
@@ -956,3 +956,56 @@ async def test_no_secret_reaches_stderr_or_the_client_log(
     for secret in (demo.api_token, alice.access_token, wrong, FAKE_GITHUB_TOKEN, basic):
         assert secret not in stderr, "a secret reached the daemon's stderr"
         assert secret not in log_text, "a secret reached window/logMessage"
+
+
+# --------------------------------------------------------------------- open by address, pull's default folder (#16)
+
+
+async def test_open_takes_a_snippet_s_web_address_and_says_which_file_it_points_at(sandbox: Sandbox) -> None:
+    async with make_client(sandbox) as client:
+        made = await client.create_snippet("demo", {"app.py": b"print(1)\n", "notes.md": b"# n\n"}, title="two")
+    daemon = await start_daemon(sandbox)
+    try:
+        for url, file in (
+            (f"https://bitbucket.org/demo/workspace/snippets/{made.id}/two", None),
+            (f"https://bitbucket.org/demo/workspace/snippets/{made.id}/two#file-notes.md", "notes.md"),
+            (f"https://bitbucket.org/snippets/demo/{made.id}#file-app.py", "app.py"),
+            (f"{sandbox.web_url}/snippets/demo/{made.id}#file-APP.PY", "app.py"),  # as Bitbucket writes anchors
+            (f"demo/{made.id}", None),
+        ):
+            sandbox.clear_requests()
+            opened = await daemon.command("bbsnippets.open", url=url)
+            assert (opened["workspace"], opened["id"]) == ("demo", made.id)
+            assert [f["name"] for f in opened["files"]] == ["app.py", "notes.md"]
+            assert opened.get("file") == file, url
+            assert len(sandbox.requests) == 1  # one GET, as open by workspace and id
+        sandbox.clear_requests()
+        for wrong in ("https://example.com/snippets/demo/x", "demo", "https://bitbucket.org/demo/repo"):
+            error = await expect_error(daemon, "invalidArgument", "bbsnippets.open", url=wrong)
+            assert "does not name a snippet" in error.message and "WORKSPACE/ID" in error.message
+        await expect_error(daemon, "invalidArgument", "bbsnippets.open", url=f"demo/{made.id}", workspace="demo")
+        await expect_error(daemon, "invalidArgument", "bbsnippets.open", workspace="demo")
+        assert sandbox.requests == []
+    finally:
+        await daemon.stop()
+
+
+async def test_pull_with_a_base_folder_lands_in_a_new_folder_named_after_the_id(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async with make_client(sandbox) as client:
+        made = await client.create_snippet("demo", {"README.md": b"# r\n", "notes/n.txt": b"n\n"})
+    project = tmp_path / "project"
+    project.mkdir()
+    daemon = await start_daemon(sandbox)
+    try:
+        pulled = await daemon.command("bbsnippets.pull", workspace="demo", id=made.id, baseDir=str(project))
+        assert pulled["targetDir"] == str(project / made.id)
+        assert files_under(project) == [f"{made.id}/README.md", f"{made.id}/notes/n.txt"]  # nothing in the root
+        exact = tmp_path / "exactly-here"
+        named = await daemon.command("bbsnippets.pull", workspace="demo", id=made.id, targetDir=str(exact))
+        assert named["targetDir"] == str(exact) and files_under(exact) == ["README.md", "notes/n.txt"]
+        for wrong in ({}, {"targetDir": str(exact), "baseDir": str(project)}, {"baseDir": "relative"}):
+            await expect_error(daemon, "invalidArgument", "bbsnippets.pull", workspace="demo", id=made.id, **wrong)
+    finally:
+        await daemon.stop()

@@ -239,3 +239,49 @@ def test_run_sandbox_prints_credentials_and_stops_on_sigterm(tmp_path: Path) -> 
     assert response.status_code == 200 and response.json()["nickname"] == "demo"
     assert any(line.startswith("Bearer token:") for line in lines)
     assert code == 0
+
+
+def _run_sandbox_once(data: Path, *, new_tokens: bool = False) -> dict[str, str]:
+    """``snippet-daemon sandbox`` until its banner, then SIGTERM: the credentials it printed."""
+    command = [sys.executable, "-m", "snippet_daemon", "sandbox", "--port", "0", "--data", str(data), "--no-demo"]
+    process = subprocess.Popen(
+        [*command, *(["--new-tokens"] if new_tokens else [])],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "SNIPPET_SANDBOX_API_TOKEN"} | {"PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        while not any(line.startswith("Press Ctrl+C") for line in lines):
+            line = process.stdout.readline()
+            assert line, "the sandbox exited before printing its banner"
+            lines.append(line.strip())
+        exports = dict(line.removeprefix("export ").split("=", 1) for line in lines if line.startswith("export "))
+        bearer = next(line for line in lines if line.startswith("Bearer token:")).removeprefix("Bearer token:").strip()
+        response = httpx.get(
+            exports["BITBUCKET_API_URL"] + "/user", auth=(exports["BITBUCKET_USERNAME"], exports["BITBUCKET_API_TOKEN"])
+        )
+        assert response.status_code == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return {**exports, "bearer": bearer}
+
+
+def test_the_sandbox_keeps_its_tokens_across_restarts_unless_asked_for_new_ones(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = _run_sandbox_once(data)
+    stored = data / "credentials.json"
+    assert oct(stored.stat().st_mode & 0o777) == "0o600"
+
+    again = _run_sandbox_once(data)
+    # what an editor stored at the first run still signs in at the second
+    assert again["BITBUCKET_API_TOKEN"] == first["BITBUCKET_API_TOKEN"] and again["bearer"] == first["bearer"]
+
+    renewed = _run_sandbox_once(data, new_tokens=True)
+    assert renewed["BITBUCKET_API_TOKEN"] != first["BITBUCKET_API_TOKEN"] and renewed["bearer"] != first["bearer"]
+    assert renewed["BITBUCKET_API_TOKEN"] in stored.read_text() and oct(stored.stat().st_mode & 0o777) == "0o600"

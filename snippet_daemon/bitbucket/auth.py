@@ -23,7 +23,8 @@ from typing import Any, Literal
 
 import httpx
 
-from snippet_daemon.bitbucket.errors import CredentialStoreError, NoKeyringBackend
+from snippet_daemon.bitbucket.errors import CredentialStoreError, InvalidApiUrl, NoKeyringBackend
+from snippet_daemon.messages import api_url_problem
 
 KEYRING_SERVICE = "bitbucket-snippets"
 DEFAULT_API_URL = "https://api.bitbucket.org/2.0"
@@ -80,8 +81,13 @@ class BearerAuth(httpx.Auth):
 
 
 def api_url_from_env(env: Mapping[str, str] | None = None) -> str:
+    """``BITBUCKET_API_URL`` (else Bitbucket Cloud's), checked: :class:`InvalidApiUrl` says what was expected."""
     env = os.environ if env is None else env
-    return (env.get("BITBUCKET_API_URL") or DEFAULT_API_URL).rstrip("/")
+    url = (env.get("BITBUCKET_API_URL") or "").strip() or DEFAULT_API_URL
+    problem = api_url_problem(url, "BITBUCKET_API_URL")
+    if problem:
+        raise InvalidApiUrl(problem)
+    return url.rstrip("/")
 
 
 def credentials_from_env(env: Mapping[str, str] | None = None) -> Credentials | None:

@@ -43,7 +43,6 @@ from snippet_daemon import __version__
 from snippet_daemon.bitbucket.adopt import CLOCK_SKEW, find_created, fingerprint, parse_time
 from snippet_daemon.bitbucket.auth import Credentials, api_url_from_env
 from snippet_daemon.bitbucket.errors import (
-    API_TOKEN_HELP,
     BitbucketError,
     Conflict,
     Forbidden,
@@ -57,6 +56,7 @@ from snippet_daemon.bitbucket.errors import (
 )
 from snippet_daemon.bitbucket.models import Account, Comment, Commit, Snippet, SnippetContent, Workspace, content_digest
 from snippet_daemon.bitbucket.multipart import MultipartError, decode_snippet_body, encode_related
+from snippet_daemon.messages import CLI_WORDS, ClientWords, not_signed_in
 
 log = logging.getLogger("snippet_daemon.bitbucket")
 
@@ -161,9 +161,11 @@ class SnippetsClient:
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
+        sign_in: str = CLI_WORDS.sign_in,
     ) -> None:
         self.api_url = (api_url or api_url_from_env()).rstrip("/")
         self.credentials = credentials
+        self.sign_in = sign_in  # how the user of this tool signs in, for messages that ask them to
         self.retry = retry or RetryPolicy()
         self.request_count = 0
         self._created: set[str] = set()  # ids of the snippets this client created (never adopted twice)
@@ -229,7 +231,7 @@ class SnippetsClient:
         """
         delivery = delivery if delivery is not None else _Delivery()
         if self.credentials is None:
-            raise NotAuthenticated(f"No Bitbucket credentials ({what}). {API_TOKEN_HELP}")
+            raise NotAuthenticated(not_signed_in(ClientWords(self.sign_in, "")))
         idempotent = method in IDEMPOTENT
         rate_limit_waited = 0.0
         rate_limit_attempt = 0
@@ -299,6 +301,9 @@ class SnippetsClient:
                 response.headers.get("content-type", ""),
                 what=what,
                 credential_kind=self.credentials.kind,
+                username=self.credentials.username,
+                credential_source=self.credentials.source,
+                sign_in=self.sign_in,
             )
 
     async def _backoff(self, attempt: int, what: str, reason: str) -> None:

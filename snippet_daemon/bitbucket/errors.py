@@ -27,19 +27,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from snippet_daemon import messages
 from snippet_daemon.error_kinds import ErrorKind
+from snippet_daemon.messages import CLI_WORDS, listed, new_token
 
 API_TOKEN_HELP = (
-    "Create an API token at https://id.atlassian.com/manage-profile/security/api-tokens "
-    "('Create API token with scopes', app: Bitbucket) with the scopes read:snippet:bitbucket, "
-    "write:snippet:bitbucket and delete:snippet:bitbucket (and read:user:bitbucket to show your "
-    "name), then run `snippet-daemon login` with your Atlassian account email and that token "
-    "(or set BITBUCKET_USERNAME and BITBUCKET_API_TOKEN in the environment)."
+    "C" + new_token("run `snippet-daemon login` (or set BITBUCKET_USERNAME and BITBUCKET_API_TOKEN)")[1:] + "."
 )
 
 # Bitbucket's API-token scopes by what an operation needs (Bearer OAuth tokens use 'snippet',
 # 'snippet:write').
-SNIPPET_SCOPES = ("read:snippet:bitbucket", "write:snippet:bitbucket", "delete:snippet:bitbucket")
+SNIPPET_SCOPES = messages.SNIPPET_SCOPES
 
 
 class BitbucketError(Exception):
@@ -113,8 +111,33 @@ class NoKeyringBackend(CredentialStoreError):
     pass
 
 
+class InvalidApiUrl(InvalidRequest):
+    """The API address set cannot be one (no scheme or host, or not ending in ``/2.0``)."""
+
+
+def rejected_credentials(kind: str | None, username: str | None, source: str | None, sign_in: str) -> str:
+    """A 401, in one sentence with its fix: a new token (which scopes, where), then how to use it."""
+    from_env = source == "environment"
+    if kind == "apiToken":
+        if username and "@" not in username:
+            where = "BITBUCKET_USERNAME" if from_env else "the username"
+            return (
+                f"Bitbucket refused the sign-in: an API token goes with your Atlassian account email, and "
+                f"{where} is {username!r}; {sign_in} with your email."
+            )
+        then = "put it in BITBUCKET_API_TOKEN" if from_env else sign_in
+        return f"Bitbucket rejected the email and API token (wrong, expired or revoked): {new_token(then)}."
+    if kind == "accessToken":
+        then = "put it in BITBUCKET_USERNAME and BITBUCKET_API_TOKEN" if from_env else sign_in
+        return f"Bitbucket rejected the OAuth access token (they expire after an hour): {new_token(then)}."
+    return messages.not_signed_in(messages.ClientWords(sign_in, ""))
+
+
 def _parse_body(body: bytes, content_type: str) -> tuple[str | None, str | None, dict[str, Any]]:
     """``(message, detail, error object)`` from a Bitbucket error body, or Nones."""
+    if "html" in content_type or body.lstrip()[:1] == b"<":
+        # A web page, not an API answer: never shown (a page of markup says nothing to the user).
+        return "the server answered with a web page, not the API (is the API address right?)", None, {}
     if "json" not in content_type and not body.lstrip().startswith(b"{"):
         text = body.decode("utf-8", "replace").strip()
         return (text[:300] or None), None, {}
@@ -158,23 +181,23 @@ def _revision_from(error: dict[str, Any]) -> str | None:
 
 
 def error_from_response(
-    status: int, body: bytes, content_type: str, *, what: str, credential_kind: str | None
+    status: int,
+    body: bytes,
+    content_type: str,
+    *,
+    what: str,
+    credential_kind: str | None,
+    username: str | None = None,
+    credential_source: str | None = None,
+    sign_in: str = CLI_WORDS.sign_in,
 ) -> BitbucketError:
     """The exception for a failed response. ``what`` names the request for the message."""
     message, detail, error = _parse_body(body, content_type)
     said = f": {message.rstrip().rstrip('.')}" if message else ""  # we add the full stop
     if status == 401:
-        if credential_kind == "apiToken":
-            hint = (
-                "Bitbucket rejected the email and API token. App passwords were retired in July 2026 "
-                "and no longer work; API tokens expire, so check the token and that the username is "
-                "your Atlassian account email. "
-            )
-        elif credential_kind == "accessToken":
-            hint = "Bitbucket rejected the OAuth access token (they expire after an hour). "
-        else:
-            hint = "Bitbucket needs credentials for this. "
-        return NotAuthenticated(f"Not authenticated ({what}). {hint}{API_TOKEN_HELP}", status=status)
+        return NotAuthenticated(
+            rejected_credentials(credential_kind, username, credential_source, sign_in), status=status
+        )
     if status == 403 and message and "free plan" in message.lower():
         return PlanRestricted(
             f"{message.rstrip()} ({what}). Snippets need a Standard or Premium Bitbucket workspace: "
@@ -185,12 +208,15 @@ def error_from_response(
     if status == 403:
         missing = _scopes_from(error)
         if missing:
+            then = "put it in BITBUCKET_API_TOKEN" if credential_source == "environment" else sign_in
+            noun = "scope" if len(missing) == 1 else "scopes"
+            # A token with only the missing scope would lose the others: the fix names them all.
+            needed = [*SNIPPET_SCOPES, *(scope for scope in missing if scope not in SNIPPET_SCOPES)]
             text = (
-                f"Forbidden ({what}): the credentials lack the scope {', '.join(missing)}. "
-                "Create an API token that has it and run `snippet-daemon login` again."
+                f"Bitbucket refused ({what}): the token lacks the {noun} {listed(missing)}; {new_token(then, needed)}."
             )
         else:
-            text = f"Forbidden ({what}){said}. You may not have access to this workspace or snippet."
+            text = f"Bitbucket refused ({what}){said}. You may not have access to this workspace or snippet."
         return Forbidden(text, missing_scopes=missing, status=status, detail=detail)
     if status in (404, 410):
         gone = " (gone: deleted, removed or marked as spam)" if status == 410 else ""

@@ -11,7 +11,7 @@ import contextlib
 from typing import TYPE_CHECKING
 
 from snippet_daemon import __version__, protocol
-from snippet_daemon.messages import NOT_AUTHENTICATED_HELP
+from snippet_daemon.messages import not_signed_in
 from snippet_daemon.protocol import ErrorKind, ProtocolError
 
 if TYPE_CHECKING:
@@ -43,13 +43,18 @@ async def login(ls: SnippetServer, params: protocol.LoginParams) -> protocol.Acc
             "bbsnippets.login: an API token needs username = your Atlassian account email "
             "(Bitbucket usernames and app passwords no longer work).",
         )
+    ls.check_api_url()
+    # No keyring, no sign-in: said before a request checks a token that could not be kept anyway.
+    _, keyring_problem = await asyncio.to_thread(KeyringStore().check)
+    if keyring_problem is not None:
+        raise keyring_problem
     credentials = Credentials(
         kind=params.kind,
         secret=secret,
         username=params.username if params.kind == "apiToken" else None,
         source="keyring",
     )
-    async with SnippetsClient(credentials, ls.api_url) as client:
+    async with SnippetsClient(credentials, ls.api_url, sign_in=ls.words.sign_in) as client:
         info, account = await _describe(client)
     # Off the event loop: a Secret Service may sit on an unlock prompt for as long as the user lets it.
     await asyncio.to_thread(KeyringStore().save, ls.api_url, credentials)
@@ -71,8 +76,9 @@ async def whoami(ls: SnippetServer, params: protocol.NoParams) -> protocol.Accou
     return protocol.AccountResult(account=info, workspace=ls.workspace_for(account))
 
 
-async def health(ls: SnippetServer, params: protocol.NoParams) -> protocol.HealthResult:
-    """What works and what does not, each problem with its fix: credentials, keyring, the API."""
+async def health(ls: SnippetServer, params: protocol.HealthParams) -> protocol.HealthResult:
+    """What works and what does not, each problem with its fix: credentials, keyring, the API (unless
+    ``checkApi`` is false: then it sends no request, for a sign-in to ask it first)."""
     from snippet_daemon.bitbucket import BitbucketError, KeyringStore, NetworkError, NotAuthenticated, SnippetsClient
 
     # Health never fails: every part says what it found, each problem with its fix.
@@ -94,12 +100,16 @@ async def health(ls: SnippetServer, params: protocol.NoParams) -> protocol.Healt
     found = protocol.CredentialsHealth(
         present=credentials is not None,
         source=credentials.source if credentials else None,
-        message=None if credentials else credentials_problem or NOT_AUTHENTICATED_HELP,
+        message=None if credentials else credentials_problem or not_signed_in(ls.words),
     )
     account: protocol.AccountInfo | None = None
     workspace: str | None = None
     try:
-        if credentials is None:
+        if ls.api_url_problem is not None:
+            api = protocol.ApiHealth(reachable=False, message=ls.api_url_problem)
+        elif not params.check_api:
+            api = protocol.ApiHealth(reachable=False, checked=False)
+        elif credentials is None:
             async with SnippetsClient(None, ls.api_url) as anonymous:
                 status = await anonymous.probe()  # 401 proves a Bitbucket API answers there
             api = protocol.ApiHealth(reachable=True, status=status)

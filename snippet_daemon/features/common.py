@@ -113,7 +113,7 @@ def refuse_secrets(files: Mapping[str, bytes], *, allow_secrets: bool) -> None:
     raise ProtocolError(
         ErrorKind.SECRET_DETECTED,
         f"This would publish what looks like a credential: {listed}{more}. Remove it, keep the snippet "
-        "private, or repeat with allowSecrets: true if it is not a secret.",
+        "private (visible to the workspace's members only), or repeat with allowSecrets: true if it is not a secret.",
         protocol.SecretDetectedData(
             findings=[protocol.SecretFinding(path=f.path, line=f.line, rule=f.rule) for f in findings]
         ),

@@ -21,16 +21,38 @@ if TYPE_CHECKING:
     from snippet_daemon.server import SnippetServer
 
 
+def _target(params: protocol.PullParams) -> Path:
+    """``targetDir`` exactly; else ``{baseDir}/{id}``, the CLI's rule
+    (:func:`snippet_daemon.folder_writer.default_target`)."""
+    from snippet_daemon.folder_writer import default_target
+    from snippet_daemon.names import UnsafePath
+
+    if (params.target_dir is None) == (params.base_dir is None):
+        raise ProtocolError(
+            ErrorKind.INVALID_ARGUMENT,
+            "bbsnippets.pull takes targetDir (the folder, used as it is) or baseDir (the files go to baseDir/ID): "
+            "one of them.",
+        )
+    given, name = (params.target_dir, "targetDir") if params.target_dir is not None else (params.base_dir, "baseDir")
+    folder = Path(given or "").expanduser()
+    if not folder.is_absolute():
+        raise ProtocolError(
+            ErrorKind.INVALID_ARGUMENT,
+            f"{name} must be an absolute path (got {given!r}): the daemon's own folder is not yours.",
+        )
+    if params.target_dir is not None:
+        return folder
+    try:
+        return default_target(folder, params.id)
+    except UnsafePath as error:
+        raise ProtocolError(ErrorKind.UNSAFE_PATH, f"A snippet id that cannot be a folder's name: {error}.") from None
+
+
 async def pull(ls: SnippetServer, params: protocol.PullParams) -> protocol.PullResult:
     from snippet_daemon.features.push import optional_link_store
     from snippet_daemon.links import pull_and_link
 
-    target = Path(params.target_dir).expanduser()
-    if not target.is_absolute():
-        raise ProtocolError(
-            ErrorKind.INVALID_ARGUMENT,
-            f"targetDir must be an absolute path (got {params.target_dir!r}): the daemon's own folder is not yours.",
-        )
+    target = _target(params)
     if target.exists() and not target.is_dir():
         raise ProtocolError(ErrorKind.INVALID_ARGUMENT, f"{target} exists and is not a folder.")
     async with ls.work_done(f"Pulling {params.workspace}/{params.id}") as progress:
@@ -68,6 +90,7 @@ async def pull(ls: SnippetServer, params: protocol.PullParams) -> protocol.PullR
             )
             for outcome in sorted(report.files, key=lambda outcome: outcome.name)
         ],
+        target_dir=str(target),
     )
 
 

@@ -102,14 +102,39 @@ async def list_snippets(ls: SnippetServer, params: protocol.ListParams) -> proto
     return protocol.ListResult(snippets=snippets)
 
 
+def _reference(params: protocol.OpenParams, api_url: str) -> uri.SnippetReference:
+    """What ``bbsnippets.open`` names: ``{workspace, id}``, or ``{url}`` parsed by the one parser (so no client
+    parses addresses itself)."""
+    if params.url is not None:
+        if params.workspace is not None or params.id is not None:
+            raise ProtocolError(ErrorKind.INVALID_ARGUMENT, "bbsnippets.open takes url, or workspace and id: not both.")
+        return uri.parse_reference(params.url, api_url)
+    if params.workspace and params.id:
+        return uri.SnippetReference(params.workspace, params.id)
+    missing = [name for name, given in (("workspace", params.workspace), ("id", params.id)) if not given]
+    raise ProtocolError(
+        ErrorKind.INVALID_ARGUMENT,
+        f"bbsnippets.open: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing; give "
+        "workspace and id, or url (a snippet's web address).",
+    )
+
+
 async def open_snippet(ls: SnippetServer, params: protocol.OpenParams) -> protocol.OpenResult:
-    if params.revision:
-        entry = await ls.documents.at_revision(params.workspace, params.id, params.revision)
-        return open_result(entry, params.revision)
-    entry = await ls.documents.head(params.workspace, params.id, refresh=True)
-    for name in entry.files:
-        ls.documents.remember_read(params.workspace, params.id, name, entry.revision)
-    return open_result(entry)
+    reference = _reference(params, ls.api_url)
+    workspace, snippet_id = reference.workspace, reference.id
+    revision = params.revision or reference.revision
+    if revision:
+        entry = await ls.documents.at_revision(workspace, snippet_id, revision)
+        result = open_result(entry, revision)
+    else:
+        entry = await ls.documents.head(workspace, snippet_id, refresh=True)
+        for name in entry.files:
+            ls.documents.remember_read(workspace, snippet_id, name, entry.revision)
+        result = open_result(entry)
+    if reference.file is not None:
+        # The file the address pointed at; an anchor that names none of them opens the snippet as a whole.
+        result.file = uri.file_named(reference.file, entry.files)
+    return result
 
 
 async def update(ls: SnippetServer, params: protocol.UpdateParams) -> protocol.OpenResult:

@@ -96,7 +96,9 @@ def build_server(host: McpHost, tools: SnippetTools) -> MCPServer:
         title: Annotated[str, Field(description="The snippet's title")],
         files: Annotated[list[SnippetFile], Field(min_length=1, description="The files, each {name, content}")],
         workspace: OptionalWorkspace = None,
-        is_private: Annotated[bool, Field(description="Visible only to people with access (default true)")] = True,
+        is_private: Annotated[
+            bool, Field(description="Visible only to the workspace's members (default true); false: to anyone")
+        ] = True,
     ) -> dict[str, Any]:
         pairs = [(item.name, item.content) for item in files]
         return await run(tools.create_snippet(title, pairs, workspace, is_private))  # type: ignore[no-any-return]

@@ -8,6 +8,10 @@ h.run(function()
   local message = h.wait_message("Not %a+ in to Bitbucket")
   h.equal(vim.log.levels.ERROR, message.level, "an error")
   assert(not message.message:find("notAuthenticated"), "words, not the error kind: " .. message.message)
+  assert(
+    not message.message:find("VS Code") and not message.message:find("Sign in"),
+    "Neovim's commands only: " .. message.message
+  )
   assert(message.message:find(":BBSnippet login", 1, true), "says how to log in: " .. message.message)
   vim.wait(300)
   h.equal(1, #h.messages, "one message: " .. vim.inspect(h.messages))

@@ -161,10 +161,13 @@ export interface ListParams {
   role?: "owner" | "contributor" | "member";
 }
 
+/** `{workspace, id}`, or `{url}`: `WORKSPACE/ID` or one of the snippet's web addresses as a user pastes it, parsed by the daemon (`.../{ws}/workspace/snippets/{id}[/{slug}]`, `.../snippets/{ws}/{id}[/{slug}]` on bitbucket.org or the sandbox, with or without `#file-{name}`). */
 export interface OpenParams {
-  workspace: string;
-  id: string;
+  workspace?: string;
+  id?: string;
   revision?: string;
+  /** Extension: instead of workspace and id. */
+  url?: string;
 }
 
 export interface UpdateParams {
@@ -231,11 +234,15 @@ export interface DiffParams {
 export interface PullParams {
   workspace: string;
   id: string;
-  /** Absolute. */
-  targetDir: string;
+  /** Absolute: the folder, used as it is. */
+  targetDir?: string;
   revision?: string;
   /** Default false. */
   overwrite?: boolean;
+  // Extension, instead of targetDir when the user named no folder: the files go to {baseDir}/{id}, a new folder
+  // named after the snippet's id, the one default every tool shares (the CLI's current folder, Neovim's current
+  // directory, VS Code's first workspace folder).
+  baseDir?: string;
 }
 
 /** Tie `folder` (absolute: a folder, or one file) to a snippet at its HEAD. */
@@ -307,6 +314,12 @@ export interface LoginParams {
 
 /** The argument of commands that take none (from Lua: `vim.empty_dict()`). */
 export type NoParams = Record<string, never>;
+
+/** `checkApi: false`: no request at all (the keyring and the credentials only), so that a sign-in can say there is no OS keyring before it asks anything. */
+export interface HealthParams {
+  /** Default true. */
+  checkApi?: boolean;
+}
 
 // --------------------------------------------------------------------------- request parameters
 
@@ -381,6 +394,8 @@ export interface OpenResult {
   revision?: string;
   htmlUrl?: string;
   files: FileInfo[];
+  /** Extension: the file an opened address pointed at (#file-NAME), one of files' names. */
+  file?: string;
 }
 
 export interface Deleted {
@@ -465,6 +480,8 @@ export interface PullResult {
   reasons: Record<string, string>;
   /** One entry per snippet file, in name order. */
   files: PullFile[];
+  /** Extension: the folder the files went to (absolute). */
+  targetDir?: string;
 }
 
 export type FileState = "unchanged" | "modified" | "deleted";
@@ -637,6 +654,8 @@ export interface ApiHealth {
   /** The HTTP status of the check (GET /user). */
   status?: number;
   message?: string;
+  /** Extension: false when asked not to (checkApi: false); then reachable says nothing. */
+  checked?: boolean;
 }
 
 /** Everything a `:checkhealth` or a status view shows, in one call that never fails for a missing login. */
@@ -719,7 +738,7 @@ export interface Commands {
   [LOGIN]: [LoginParams, AccountResult];
   [LOGOUT]: [NoParams, Empty];
   [WHOAMI]: [NoParams, AccountResult];
-  [HEALTH]: [NoParams, HealthResult];
+  [HEALTH]: [HealthParams, HealthResult];
   [SEARCH]: [SearchParams, SearchResult];
   [LINK]: [LinkParams, StatusResult];
   [STATUS]: [FolderParams, StatusResult];

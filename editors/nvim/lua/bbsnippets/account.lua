@@ -23,7 +23,8 @@ local RESTART = "set in the environment Neovim starts from, :lua require('bbsnip
 --- do instead, before the user has typed anything.
 ---@param on_usable fun()
 local function when_keyring_usable(on_usable)
-  client.command(protocol.HEALTH, nil, function(err, result)
+  -- checkApi = false: the keyring and the credentials only, no request to Bitbucket.
+  client.command(protocol.HEALTH, { checkApi = false }, function(err, result)
     if err then
       return
     end

@@ -30,18 +30,19 @@ local function describe(snippet)
   )
 end
 
---- Opens snippet `workspace/id`: one request, then each file loads into its buffer from the
---- daemon's cache; the first file is shown. Buffers already open keep unsaved edits.
----@param workspace string
----@param id string
+--- Opens a snippet: one request (bbsnippets.open), then each file loads into its buffer from the
+--- daemon's cache; the first file is shown (or the one a pasted address pointed at, `#file-NAME`).
+--- Buffers already open keep unsaved edits.
+---@param params bbsnippets.OpenParams `{workspace, id}`, or `{url}` (what the user typed, parsed by the daemon)
 ---@param on_done? fun(buffers: integer[])
-function M.open(workspace, id, on_done)
-  client.command(protocol.OPEN, { workspace = workspace, id = id }, function(err, result)
+local function open(params, on_done)
+  client.command(protocol.OPEN, params, function(err, result)
     if err then
       return
     end
     ---@cast result bbsnippets.OpenResult
-    local buffers = {}
+    local ref = uri.ref(result.workspace, result.id)
+    local buffers, shown = {}, nil
     for _, file in ipairs(result.files) do
       local buf = vim.fn.bufadd(file.uri)
       vim.bo[buf].buflisted = true
@@ -51,15 +52,18 @@ function M.open(workspace, id, on_done)
         files.reload(buf)
       end
       table.insert(buffers, buf)
+      if file.name == result.file then
+        shown = buf
+      end
     end
     if #buffers == 0 then
-      client.notify(("snippet %s has no files; :BBSnippet add NAME adds one"):format(uri.ref(workspace, id)))
+      client.notify(("snippet %s has no files; :BBSnippet add NAME adds one"):format(ref))
     else
-      vim.api.nvim_win_set_buf(0, buffers[1])
+      vim.api.nvim_win_set_buf(0, shown or buffers[1])
       local names = vim.tbl_map(function(file)
         return file.name
       end, result.files)
-      client.notify(("opened %s (%s): %s"):format(uri.ref(workspace, id), result.title, table.concat(names, ", ")))
+      client.notify(("opened %s (%s): %s"):format(ref, result.title, table.concat(names, ", ")))
     end
     if on_done then
       on_done(buffers)
@@ -67,15 +71,27 @@ function M.open(workspace, id, on_done)
   end)
 end
 
---- `:BBSnippet open {ws}/{id}`.
----@param ref string
-function M.open_ref(ref)
-  local workspace, id = uri.parse_ref(ref or "")
-  if not workspace then
-    client.notify(":BBSnippet open takes WORKSPACE/ID, e.g. :BBSnippet open myteam/kypj", vim.log.levels.ERROR)
+--- Opens every file of snippet `workspace/id` (see `open`).
+---@param workspace string
+---@param id string
+---@param on_done? fun(buffers: integer[])
+function M.open(workspace, id, on_done)
+  open({ workspace = workspace, id = id }, on_done)
+end
+
+--- `:BBSnippet open {ref}`: `ws/id` or the snippet's web address, as typed or pasted; the daemon
+--- reads it (one parser for the CLI and both editors) and says what it expected when it is neither.
+---@param ref? string
+---@param on_done? fun(buffers: integer[])
+function M.open_ref(ref, on_done)
+  if not ref or vim.trim(ref) == "" then
+    client.notify(
+      ":BBSnippet open takes WORKSPACE/ID or the snippet's web address, e.g. :BBSnippet open myteam/kypj",
+      vim.log.levels.ERROR
+    )
     return
   end
-  M.open(workspace, id)
+  open({ url = vim.trim(ref) }, on_done)
 end
 
 --- Asks for one of the workspaces the user can see.

@@ -142,10 +142,12 @@ M.ErrorKind = {
 ---@field workspace? string
 ---@field role? "owner"|"contributor"|"member"
 
+--- `{workspace, id}`, or `{url}`: `WORKSPACE/ID` or one of the snippet's web addresses as a user pastes it, parsed by the daemon (`.../{ws}/workspace/snippets/{id}[/{slug}]`, `.../snippets/{ws}/{id}[/{slug}]` on bitbucket.org or the sandbox, with or without `#file-{name}`).
 ---@class bbsnippets.OpenParams
----@field workspace string
----@field id string
+---@field workspace? string
+---@field id? string
 ---@field revision? string
+---@field url? string extension: instead of workspace and id
 
 ---@class bbsnippets.UpdateParams
 ---@field workspace string
@@ -196,9 +198,13 @@ M.ErrorKind = {
 ---@class bbsnippets.PullParams
 ---@field workspace string
 ---@field id string
----@field targetDir string absolute
+---@field targetDir? string absolute: the folder, used as it is
 ---@field revision? string
 ---@field overwrite? boolean default false
+--- Extension, instead of targetDir when the user named no folder: the files go to {baseDir}/{id}, a new folder
+--- named after the snippet's id, the one default every tool shares (the CLI's current folder, Neovim's current
+--- directory, VS Code's first workspace folder).
+---@field baseDir? string
 
 --- Tie `folder` (absolute: a folder, or one file) to a snippet at its HEAD.
 ---@class bbsnippets.LinkParams
@@ -247,6 +253,10 @@ M.ErrorKind = {
 
 --- The argument of commands that take none (from Lua: `vim.empty_dict()`).
 ---@class bbsnippets.NoParams
+
+--- `checkApi: false`: no request at all (the keyring and the credentials only), so that a sign-in can say there is no OS keyring before it asks anything.
+---@class bbsnippets.HealthParams
+---@field checkApi? boolean default true
 
 -- ----------------------------------------------------------------------------- request parameters
 
@@ -307,6 +317,7 @@ M.ErrorKind = {
 ---@field revision? string
 ---@field htmlUrl? string
 ---@field files bbsnippets.FileInfo[]
+---@field file? string extension: the file an opened address pointed at (#file-NAME), one of files' names
 
 ---@class bbsnippets.Deleted
 ---@field deleted boolean
@@ -372,6 +383,7 @@ M.ErrorKind = {
 ---@field unchanged string[]
 ---@field reasons table<string, string> name -> why it was skipped
 ---@field files bbsnippets.PullFile[] one entry per snippet file, in name order
+---@field targetDir? string extension: the folder the files went to (absolute)
 
 ---@alias bbsnippets.FileState "unchanged"|"modified"|"deleted"
 
@@ -494,6 +506,7 @@ M.ErrorKind = {
 ---@field reachable boolean
 ---@field status? integer the HTTP status of the check (GET /user)
 ---@field message? string
+---@field checked? boolean extension: false when asked not to (checkApi: false); then reachable says nothing
 
 --- Everything a `:checkhealth` or a status view shows, in one call that never fails for a missing login.
 ---@class bbsnippets.HealthResult

@@ -72,8 +72,9 @@ local function pull(params, on_done)
     if err then
       return
     end
+    ---@cast result bbsnippets.PullResult
     local report = per_file(result)
-    show(ref, params.targetDir, report)
+    show(ref, result.targetDir or params.targetDir, report)
     local differing = vim.tbl_filter(function(file)
       return file.kind == "exists"
     end, report)
@@ -117,11 +118,15 @@ function M.command(args, on_done)
     end
     workspace, id, dir = snippet.workspace, snippet.id, args[1]
   end
-  -- A folder the user names is the exact target; with none, a new folder named after the snippet's
-  -- id inside the current directory (as the CLI and VS Code do), so nothing lands loose in a project.
-  local target = dir and vim.fn.fnamemodify(vim.fn.expand(dir), ":p") or vim.fs.joinpath(vim.fn.getcwd(), id)
-  target = vim.fs.normalize(target):gsub("(.)/$", "%1")
-  pull({ workspace = workspace, id = id, targetDir = target }, on_done)
+  -- A folder the user names is the exact target; with none, the daemon's one default for every tool:
+  -- a new folder named after the snippet's id inside the base folder (here the current directory),
+  -- so nothing lands loose in a project.
+  if dir then
+    local target = vim.fs.normalize(vim.fn.fnamemodify(vim.fn.expand(dir), ":p")):gsub("(.)/$", "%1")
+    pull({ workspace = workspace, id = id, targetDir = target }, on_done)
+  else
+    pull({ workspace = workspace, id = id, baseDir = vim.fn.getcwd() }, on_done)
+  end
 end
 
 return M
