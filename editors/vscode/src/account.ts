@@ -9,6 +9,7 @@ import { SIGN_IN, type Services, registerCommand } from "./command";
 import { DAEMON_UNAVAILABLE, DaemonError, toDaemonError } from "./errors";
 import * as prompts from "./prompts";
 import { type AccountResult, ErrorKind, LOGIN, LOGOUT, WHOAMI } from "./protocol";
+import { linksChanged } from "./push";
 import { readSettings } from "./settings";
 
 export const SIGN_OUT = "bitbucketSnippets.signOut";
@@ -81,6 +82,7 @@ export function registerAccount(context: vscode.ExtensionContext, services: Serv
     }
     const result = await services.daemon.command(LOGIN, { kind: "apiToken", username: email.trim(), secret });
     await status.update();
+    linksChanged(); // links belong to an account: this one's folders get their Source Control
     services.tree.refresh();
     void prompts.notify("info", `Signed in to Bitbucket as ${result.account?.displayName ?? email}.`);
     return result.account;
@@ -98,6 +100,7 @@ export function registerAccount(context: vscode.ExtensionContext, services: Serv
     }
     await services.daemon.command(LOGOUT, {});
     await status.update();
+    linksChanged();
     services.tree.refresh();
     return true;
   });

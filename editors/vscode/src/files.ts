@@ -88,13 +88,17 @@ export class SnippetFileSystem implements vscode.FileSystemProvider, vscode.Disp
     }
     const key = snippetUri.snippetKey(change.workspace, change.id);
     const type = change.kind === "deleted" ? vscode.FileChangeType.Deleted : vscode.FileChangeType.Changed;
-    const events: vscode.FileChangeEvent[] = [...(this.known.get(key) ?? [])].map((uri) => ({
-      type,
-      uri: vscode.Uri.parse(uri),
-    }));
+    // A file at a revision (?rev=) never changes: announcing it would only make VS Code read it again.
+    const stale = [...(this.known.get(key) ?? [])].filter((uri) => type === vscode.FileChangeType.Deleted || snippetUri.parse(uri).revision === undefined);
+    const events: vscode.FileChangeEvent[] = stale.map((uri) => ({ type, uri: vscode.Uri.parse(uri) }));
     events.push({ type, uri: vscode.Uri.parse(snippetUri.snippetUri(change.workspace, change.id)) });
     this.log.debug(`${change.workspace}/${change.id} changed (${change.kind}): ${events.length} file events`);
     this.emitter.fire(events);
+  }
+
+  /** This window changed the snippet itself (push, restore: no didChange comes): its open files re-read. */
+  changedHere(workspace: string, id: string): void {
+    this.changed({ workspace, id, kind: "commit", watched: false });
   }
 
   watch(): vscode.Disposable {

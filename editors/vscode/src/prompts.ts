@@ -20,6 +20,8 @@ export interface Prompt {
   choices: string[];
   /** Input boxes: is it a password field. */
   password?: boolean;
+  /** Modal dialogs: the text under the message. */
+  detail?: string;
 }
 
 export type Responder = (prompt: Prompt) => string | undefined | Promise<string | undefined>;
@@ -48,7 +50,7 @@ export function notify(
 
 /** A modal dialog (VS Code adds Cancel itself, which answers undefined). */
 export function modal(message: string, detail: string, ...actions: string[]): Promise<string | undefined> {
-  return respond({ kind: "modal", message, choices: actions }, () =>
+  return respond({ kind: "modal", message, choices: actions, detail }, () =>
     vscode.window.showWarningMessage(message, { modal: true, detail }, ...actions),
   );
 }

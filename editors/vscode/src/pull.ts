@@ -11,6 +11,7 @@ import * as vscode from "vscode";
 import { type Services, namedSnippet, registerCommand } from "./command";
 import * as prompts from "./prompts";
 import { PULL, type PullFile, type PullResult } from "./protocol";
+import { linksChanged } from "./push";
 
 export const OVERWRITE = "Overwrite";
 
@@ -95,6 +96,7 @@ export function registerPull(context: vscode.ExtensionContext, services: Service
         result = { ...again, written: [...new Set([...result.written, ...again.written])] };
       }
     }
+    linksChanged(); // the daemon linked the folder to the snippet: its Source Control shows up
     const refused = names(result.files ?? [], (file) => file.status === "refused");
     void prompts.notify(refused.length > 0 ? "warning" : "info", summarize(result, folder));
     return result;

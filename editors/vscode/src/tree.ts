@@ -91,7 +91,8 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         item.id = `file:${node.workspace}/${node.id}/${node.file.name}`;
         item.label = node.file.name;
         item.description = node.file.binary ? `binary · ${node.file.size} bytes` : undefined;
-        item.contextValue = `file;${node.file.binary ? "binary" : "text"}`;
+        // ";patch": a .patch/.diff file offers Apply Patch to Workspace (patch.ts).
+        item.contextValue = `file;${node.file.binary ? "binary" : "text"}${/\.(patch|diff)$/i.test(node.file.name) ? ";patch" : ""}`;
         item.accessibilityInformation = { label: node.file.name };
         item.command = { command: "vscode.open", title: "Open", arguments: [uri] };
         return item;
