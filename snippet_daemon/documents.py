@@ -44,6 +44,9 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from snippet_daemon.error_kinds import ErrorKind
+from snippet_daemon.protocol import ProtocolError
+
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import Comment, Snippet, SnippetsClient
     from snippet_daemon.protocol import InitializationOptions
@@ -152,6 +155,9 @@ class SnippetDocuments:
         self._unsettled: dict[Key, list[_PendingWrite]] = {}  # queued or in flight
         self._locks: dict[Key, asyncio.Lock] = {}
         self._intakes: dict[Key, asyncio.Lock] = {}
+        # Which account's work this is: a switch (``clear``) moves it on, and whatever was started before it never
+        # answers with, nor fills a cache with, what the old account could read.
+        self.epoch = 0
 
     # ------------------------------------------------------------------ reading
 
@@ -174,8 +180,10 @@ class SnippetDocuments:
             return await asyncio.shield(loading)
         future: asyncio.Future[CachedSnippet] = asyncio.get_running_loop().create_future()
         self._loading[key] = future
+        epoch = self.epoch
         try:
             content = await self._server.client().get_snippet_content(workspace, snippet_id)
+            self._same_account(epoch, _READ_FOR_OLD_ACCOUNT)
             entry = self._store(key, content.snippet, dict(content.files))
             future.set_result(entry)
             return entry
@@ -184,7 +192,8 @@ class SnippetDocuments:
             future.exception()  # mark retrieved: waiters re-raise it themselves
             raise
         finally:
-            del self._loading[key]
+            if self._loading.get(key) is future:
+                del self._loading[key]
 
     def _fresh(self, cached: CachedSnippet) -> bool:
         if self._server.options.poll_interval_seconds > 0:
@@ -223,7 +232,9 @@ class SnippetDocuments:
         head = self._heads.get((workspace, snippet_id))
         if head is not None and head.revision == revision:
             return head
+        epoch = self.epoch
         content = await self._server.client().get_snippet_content(workspace, snippet_id, revision)
+        self._same_account(epoch, _READ_FOR_OLD_ACCOUNT)
         entry = CachedSnippet(content.snippet, dict(content.files))
         self._revisions[key] = entry
         while len(self._revisions) > REVISION_CACHE_SIZE:
@@ -254,7 +265,18 @@ class SnippetDocuments:
         for key in [key for key in self._read_at if key[:2] == (workspace, snippet_id)]:
             del self._read_at[key]
 
+    def _same_account(self, epoch: int, message: str) -> None:
+        if epoch != self.epoch:
+            raise ProtocolError(ErrorKind.ACCOUNT_CHANGED, message)
+
     def clear(self) -> None:
+        """Another account: forget everything, and fail the saves not sent yet (the old account's; the new one
+        must not send them). Reads and saves on their way end under the old account and cache nothing."""
+        self.epoch += 1
+        self._loading = {}
+        pending, self._pending = self._pending, {}
+        for writes in pending.values():
+            _fail(writes, ProtocolError(ErrorKind.ACCOUNT_CHANGED, _NOT_SENT_ACCOUNT_CHANGED))
         self._heads.clear()
         self._revisions.clear()
         self._read_at.clear()
@@ -418,6 +440,7 @@ class SnippetDocuments:
             head = self._heads.get(key)
             known = head is not None and at_revision is not None and head.revision == at_revision
             files_after = _applied(head.files, changes) if known and head is not None else None
+            epoch = self.epoch
             try:
                 snippet = await self._server.client().update_snippet(
                     workspace,
@@ -430,13 +453,14 @@ class SnippetDocuments:
             except Conflict:
                 self.invalidate(workspace, snippet_id)
                 raise
-            held = {name: self._read_at.get((workspace, snippet_id, name)) for name in changes}
-            self._after_write(key, head if files_after is not None else None, snippet, changes, files_after)
-            # An editor holding one of these files holds it as it was, not as pushed: its next save stays a
-            # compare-and-swap at the revision it read (a conflict), never a silent overwrite of the push.
-            for name, revision in held.items():
-                if revision is not None:
-                    self._read_at[(workspace, snippet_id, name)] = revision
+            if epoch == self.epoch:  # (landed for the old account after a switch: answered so, nothing cached)
+                held = {name: self._read_at.get((workspace, snippet_id, name)) for name in changes}
+                self._after_write(key, head if files_after is not None else None, snippet, changes, files_after)
+                # An editor holding one of these files holds it as it was, not as pushed: its next save stays a
+                # compare-and-swap at the revision it read (a conflict), never a silent overwrite of the push.
+                for name, revision in held.items():
+                    if revision is not None:
+                        self._read_at[(workspace, snippet_id, name)] = revision
             return snippet
 
     def _settled(self, key: Key, write: _PendingWrite) -> None:
@@ -473,7 +497,9 @@ class SnippetDocuments:
     async def _flush(self, key: Key, writes: list[_PendingWrite]) -> None:
         from snippet_daemon.bitbucket import Conflict
 
+        epoch = self.epoch
         try:
+            client = self._server.client()
             head = await self.head(*key)
         except asyncio.CancelledError:
             _fail(writes, _interrupted(_NOT_SENT))
@@ -494,13 +520,16 @@ class SnippetDocuments:
                 except Exception as error:
                     _fail(remaining, error)
                     return
+            if epoch != self.epoch:  # signed in as someone else meanwhile: the rest is not sent
+                _fail(remaining, ProtocolError(ErrorKind.ACCOUNT_CHANGED, _NOT_SENT_ACCOUNT_CHANGED))
+                return
             group, at_revision = self._next_group(key, current, remaining)
             remaining = remaining[len(group) :]
             if not group:  # the first one moves what an earlier write failed to save
                 _fail([remaining.pop(0)], _earlier_failed())
                 continue
             try:
-                revision = await self._put(key, group, at_revision)
+                revision = await self._put(key, group, at_revision, client, epoch)
             except asyncio.CancelledError:
                 self.invalidate(*key)  # whether the PUT on its way landed is unknown: read HEAD again
                 _fail(group, _interrupted(_CUT_SHORT))
@@ -555,7 +584,10 @@ class SnippetDocuments:
                 return base  # a stale base: nothing is overwritten
         return head.revision
 
-    async def _put(self, key: Key, group: list[_PendingWrite], at_revision: str | None) -> str | None:
+    async def _put(
+        self, key: Key, group: list[_PendingWrite], at_revision: str | None, client: SnippetsClient, epoch: int
+    ) -> str | None:
+        """One PUT of the group's changes, with the client of the account they were asked under (``epoch``)."""
         workspace, snippet_id = key
         head = self._heads.get(key)
         changes: Changes = {}
@@ -575,10 +607,11 @@ class SnippetDocuments:
         if head is not None and at_revision is not None and at_revision == head.revision:
             # A CAS at the cached HEAD: what it produces is known, so a lost answer can be recognised.
             files_after = _applied(head.files, changes)
-        snippet = await self._server.client().update_snippet(
+        snippet = await client.update_snippet(
             workspace, snippet_id, files=changes, at_revision=at_revision, files_after=files_after
         )
-        self._after_write(key, head, snippet, changes, files_after)
+        if epoch == self.epoch:  # (landed for the old account after a switch: answered so, nothing cached)
+            self._after_write(key, head, snippet, changes, files_after)
         return snippet.revision
 
     def _after_write(
@@ -605,6 +638,14 @@ class SnippetDocuments:
         self._put_head(key, CachedSnippet(snippet, files_after, own_history=history))
 
 
+_READ_FOR_OLD_ACCOUNT = (
+    "You signed in as another account while this was loading, so what the previous account read is not shown. "
+    "Open it again."
+)
+_NOT_SENT_ACCOUNT_CHANGED = (
+    "You signed in as another account before this save was sent, so it was not sent: nothing was saved. The "
+    "editor still has the text: save it again to save it as the new account."
+)
 _NOT_SENT = (
     "The daemon stopped before this save was sent: nothing was saved. The editor still has the text: save it again."
 )

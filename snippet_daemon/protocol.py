@@ -93,6 +93,7 @@ ERROR_CODES: dict[ErrorKind, int] = {
     ErrorKind.CREDENTIAL_STORE: -32011,
     ErrorKind.FILE_EXISTS: -32012,
     ErrorKind.READ_ONLY: -32013,
+    ErrorKind.ACCOUNT_CHANGED: -32014,
 }
 
 
@@ -758,7 +759,9 @@ class WriteFileResult:
 class DidChangeParams:
     workspace: str
     id: str
-    kind: Literal["commit", "comment", "deleted"]
+    # "unreachable": a watched snippet's workspace answers 404/403 (gone, or access lost): it is skipped with a
+    # back-off of its own, and the user is asked once (window/showMessageRequest) whether to unwatch it.
+    kind: Literal["commit", "comment", "deleted", "unreachable"]
     revision: str | None = None
     # True when the user watches the snippet: a window/showMessage about this change follows at once.
     watched: bool = False

@@ -115,18 +115,11 @@ def test_the_mirrors_are_generated_from_protocol_py(tmp_path: Path) -> None:
         assert generated.splitlines()[0].startswith(("// Generated from", "-- Generated from")), relative
 
 
-def client_file(codebase: str, feature: str) -> Path:
-    return {
-        "vscode": ROOT / "editors" / "vscode" / "src" / f"{feature}.ts",
-        "nvim": ROOT / "editors" / "nvim" / "lua" / "bbsnippets" / f"{feature}.lua",
-    }[codebase]
-
-
 def feature_files(feature: str) -> list[Path]:
     return [
         ROOT / "snippet_daemon" / "features" / f"{feature}.py",
-        client_file("vscode", feature),
-        client_file("nvim", feature),
+        ROOT / "editors" / "vscode" / "src" / f"{feature}.ts",
+        ROOT / "editors" / "nvim" / "lua" / "bbsnippets" / f"{feature}.lua",
     ]
 
 
@@ -136,23 +129,12 @@ def test_every_method_names_its_feature() -> None:
     assert {m.feature for m in protocol.METHODS} >= {"snippets", "account", "files", "search", "watch"}
 
 
-# Features whose editor modules are still to come, per codebase (#17's source-control views follow the client
-# split); a feature leaves its codebase's set when its file lands there, and the test below fails until it does.
-CLIENT_FILES_TO_COME: dict[str, set[str]] = {"vscode": {"push", "patch"}, "nvim": set()}
-
-
 def test_every_feature_has_a_file_of_its_name_in_all_three_codebases() -> None:
     features = sorted({m.feature for m in protocol.METHODS})
-    to_come = {client_file(codebase, feature) for codebase, names in CLIENT_FILES_TO_COME.items() for feature in names}
     missing = [
-        str(path.relative_to(ROOT))
-        for feature in features
-        for path in feature_files(feature)
-        if path not in to_come and not path.is_file()
+        str(path.relative_to(ROOT)) for feature in features for path in feature_files(feature) if not path.is_file()
     ]
     assert missing == [], f"features without their file: {missing}"
-    for path in sorted(to_come):
-        assert not path.is_file(), f"{path.relative_to(ROOT)} exists now: take it out of CLIENT_FILES_TO_COME"
 
 
 def test_every_error_kind_has_its_own_code() -> None:

@@ -119,6 +119,18 @@ h.run(function()
   local forced = h.wait_message("pushed to ")
   assert(forced.message:find("a%.txt sent"), forced.message)
 
+  -- :BBSnippet link ties another folder to the same snippet at HEAD (no request: HEAD is cached).
+  local other = vim.fn.tempname()
+  vim.fn.mkdir(other, "p")
+  vim.fn.writefile({ "alpha, mine again" }, other .. "/a.txt")
+  vim.fn.writefile({ "charlie, changed here" }, other .. "/c.txt")
+  h.messages = {}
+  h.requests()
+  vim.cmd(("BBSnippet link %s %s"):format(ref, vim.fn.fnameescape(other)))
+  local linked_other = h.wait_message("^bbsnippets: linked ")
+  assert(linked_other.message:find("2 tracked files, 1 to push"), linked_other.message)
+  assert(#h.requests() <= 1, "linking reads HEAD at most once")
+
   -- Share a whole file, keep it linked, change it, push it.
   vim.fn.writefile({ "# Notes" }, ctx.single)
   vim.cmd.edit(vim.fn.fnameescape(ctx.single))

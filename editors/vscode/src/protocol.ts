@@ -71,6 +71,7 @@ export const ErrorKind = {
   CREDENTIAL_STORE: "credentialStore",
   FILE_EXISTS: "fileExists",
   READ_ONLY: "readOnly",
+  ACCOUNT_CHANGED: "accountChanged",
 } as const;
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
 
@@ -704,7 +705,9 @@ export interface WriteFileResult {
 export interface DidChangeParams {
   workspace: string;
   id: string;
-  kind: "commit" | "comment" | "deleted";
+  // "unreachable": a watched snippet's workspace answers 404/403 (gone, or access lost): it is skipped with a
+  // back-off of its own, and the user is asked once (window/showMessageRequest) whether to unwatch it.
+  kind: "commit" | "comment" | "deleted" | "unreachable";
   revision?: string;
   // True when the user watches the snippet: a window/showMessage about this change follows at once.
   watched: boolean;

@@ -72,6 +72,7 @@ M.ErrorKind = {
   CREDENTIAL_STORE = "credentialStore",
   FILE_EXISTS = "fileExists",
   READ_ONLY = "readOnly",
+  ACCOUNT_CHANGED = "accountChanged",
 }
 
 --- `data` of `conflict`: the revision that won, to compare against or to force over.
@@ -545,7 +546,9 @@ M.ErrorKind = {
 ---@class bbsnippets.DidChangeParams
 ---@field workspace string
 ---@field id string
----@field kind "commit"|"comment"|"deleted"
+--- "unreachable": a watched snippet's workspace answers 404/403 (gone, or access lost): it is skipped with a
+--- back-off of its own, and the user is asked once (window/showMessageRequest) whether to unwatch it.
+---@field kind "commit"|"comment"|"deleted"|"unreachable"
 ---@field revision? string
 --- True when the user watches the snippet: a window/showMessage about this change follows at once.
 ---@field watched boolean
