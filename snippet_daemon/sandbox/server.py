@@ -2,7 +2,7 @@
 
 ``/2.0/...`` goes to :mod:`.api` after the injected faults (:mod:`.faults`) had their say and is
 recorded; ``/_sandbox/...`` are control routes for tests and demos driven from another process (request
-log, faults); anything else is a web page (:mod:`.webpages`).
+log, faults, adding and removing a shared workspace); anything else is a web page (:mod:`.webpages`).
 
 It is a local service, and a browser on the same machine must not be able to drive it: the control routes
 answer only when the sandbox was started for tests (``control_routes=True``, ``snippet-daemon sandbox
@@ -609,6 +609,23 @@ class Sandbox:
             if method in ("GET", "PUT"):
                 with self._lock:
                     return json_response(200, self.faults.to_json())
+        elif path == "/_sandbox/workspaces" and method == "POST":
+            # {slug, name, members: [nickname]}: one more shared workspace (tests from another process)
+            try:
+                values = json.loads(body.decode("utf-8") or "{}")
+                slug, name, members = values["slug"], values.get("name") or values["slug"], values["members"]
+                if not (isinstance(slug, str) and isinstance(name, str) and isinstance(members, list)):
+                    raise ValueError("expected {slug, name?, members: [nickname]}")
+                if not all(isinstance(member, str) for member in members):
+                    raise ValueError("members are nicknames")
+            except (ValueError, KeyError, TypeError, RecursionError) as error:
+                return json_response(400, error_json(f"bad workspace: {error}"))
+            self.add_workspace(slug, name, members)
+            return empty_response()
+        elif path.startswith("/_sandbox/workspaces/") and method == "DELETE":
+            # The workspace is gone: its snippets answer 404 from now on (a watched one is out of reach).
+            self.remove_workspace(urllib.parse.unquote(path.removeprefix("/_sandbox/workspaces/")))
+            return empty_response()
         else:
             return json_response(404, error_json("Resource not found"))
         return json_response(405, error_json(f"Method {method} not allowed"))

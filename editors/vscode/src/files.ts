@@ -17,6 +17,7 @@ import * as vscode from "vscode";
 import type { Daemon } from "./client";
 import { fileSystemErrorCode, toDaemonError } from "./errors";
 import type { Log } from "./log";
+import * as prompts from "./prompts";
 import {
   DELETE_FILE,
   ErrorKind,
@@ -97,8 +98,8 @@ export class SnippetFileSystem implements vscode.FileSystemProvider, vscode.Disp
 
   /** A snippet changed on Bitbucket (or went away): every file of it we served is stale. */
   private changed(change: DidChangeParams): void {
-    if (change.kind === "comment") {
-      return;
+    if (change.kind === "comment" || change.kind === "unreachable") {
+      return; // the files are as they were (out of reach is not changed): nothing to read again
     }
     const key = snippetUri.snippetKey(change.workspace, change.id);
     const type = change.kind === "deleted" ? vscode.FileChangeType.Deleted : vscode.FileChangeType.Changed;
@@ -172,7 +173,12 @@ export class SnippetFileSystem implements vscode.FileSystemProvider, vscode.Disp
       this.held.set(uri.toString(), { mtime: stat.mtime, size: stat.size });
       return Buffer.from(result.base64, "base64");
     } catch (error) {
-      throw asFileSystemError(error, uri);
+      const failure = toDaemonError(error);
+      if (failure.kind === ErrorKind.ACCOUNT_CHANGED) {
+        // VS Code shows a failed read only inside the editor: say why, in the daemon's words.
+        void prompts.notify("warning", failure.message);
+      }
+      throw asFileSystemError(failure, uri);
     }
   }
 

@@ -5,7 +5,9 @@
 // reloads open documents the user has not modified; a modified one gets a warning instead. A didChange
 // with `watched: true` is followed by the daemon's window/showMessage about it (the daemon sends the two
 // in that order, nothing between them): that message is shown with an "Open" button. Other daemon
-// messages are shown as sent.
+// messages are shown as sent. A watched snippet out of reach (`unreachable`) is marked in the tree
+// (tree.ts); the daemon itself asks whether to unwatch it. A watch the daemon could not remember on this
+// computer (`saved: false`) is shown as a warning with the daemon's message.
 
 import * as vscode from "vscode";
 import { MessageType, type ShowMessageParams } from "vscode-languageclient/node";
@@ -31,7 +33,8 @@ export class ChangeWatcher implements vscode.Disposable {
   }
 
   private changed(change: DidChangeParams): void {
-    this.announced = change.watched ? change : undefined;
+    // "unreachable" is followed by the daemon's own question (window/showMessageRequest), not a message.
+    this.announced = change.watched && change.kind !== "unreachable" ? change : undefined;
     if (change.kind !== "commit") {
       return;
     }
@@ -86,6 +89,10 @@ export function registerWatch(context: vscode.ExtensionContext, services: Servic
       const result = await services.daemon.command(watching ? WATCH : UNWATCH, { workspace: ref.workspace, id: ref.id });
       services.tree.watching.set(snippetUri.snippetKey(ref.workspace, ref.id), result.watching);
       services.tree.refresh();
+      if (result.saved === false && result.message) {
+        // Bitbucket has it and it holds for this session; the daemon says what is lost at the next start.
+        void prompts.notify("warning", result.message);
+      }
       return result;
     });
   }

@@ -1,10 +1,15 @@
 // A watched snippet changed by someone else: the notification offers Open, an unmodified open document
-// reloads by itself, comments refresh.
+// reloads by itself, comments refresh. A watch this computer could not remember is a warning; a watched
+// snippet whose workspace is gone is marked out of reach in the Snippets view.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 import * as vscode from "vscode";
 
 import type { SnippetComment } from "../../../src/comments";
-import { TEAM, alice, assert, commentLens, commentOnBitbucket, createSnippet, demo, extension, forgetPrompts, openDocument, setSetting, shown, test, waitFor, waitForPrompt, writeOnBitbucket } from "./harness";
+import type { Node } from "../../../src/tree";
+import { TEAM, alice, assert, commentLens, commentOnBitbucket, context, createSnippet, demo, extension, forgetPrompts, openDocument, setSetting, shown, test, waitFor, waitForPrompt, writeOnBitbucket } from "./harness";
 
 test("a watched snippet's change refreshes an unmodified document, and says so with Open", async () => {
   const api = await extension();
@@ -52,5 +57,87 @@ test("a watched snippet's change refreshes an unmodified document, and says so w
   } finally {
     await setSetting("pollIntervalSeconds", 0);
     await setSetting("pollBudgetPerHour", 100);
+  }
+});
+
+test("a watch that could not be remembered on this computer is a warning, and still watches", async () => {
+  // The daemon's data folder (XDG_DATA_HOME/snippet-daemon, as run.mjs sets it) is a file: nothing can be written.
+  assert.ok(process.env.XDG_DATA_HOME, "run.mjs gives VS Code its own XDG_DATA_HOME");
+  const data = path.join(process.env.XDG_DATA_HOME, "snippet-daemon");
+  const aside = `${data}.aside`;
+  const existed = fs.existsSync(data);
+  if (existed) {
+    fs.renameSync(data, aside);
+  }
+  fs.writeFileSync(data, "");
+  const seeded = await createSnippet(demo, TEAM, { "n.txt": "n\n" }, "not remembered");
+  try {
+    forgetPrompts();
+    const watched = (await vscode.commands.executeCommand("bitbucketSnippets.watch", seeded)) as { watching: boolean; saved?: boolean };
+    assert.equal(watched.watching, true);
+    assert.equal(watched.saved, false);
+    const warning = await waitForPrompt(/could not remember/);
+    assert.equal(warning.kind, "warning");
+    assert.match(warning.message, /restart/);
+    const api = await extension();
+    assert.equal(api.tree.watchState(seeded.workspace, seeded.id), "watched", "watched for this session");
+  } finally {
+    fs.rmSync(data, { force: true });
+    if (existed) {
+      fs.renameSync(aside, data);
+    }
+    await vscode.commands.executeCommand("bitbucketSnippets.unwatch", seeded);
+  }
+});
+
+/** The sandbox's control routes: a shared workspace comes and goes (run.mjs starts it with --control). */
+async function sandboxWorkspace(method: "POST" | "DELETE", slug: string): Promise<void> {
+  const admin = context.sandbox.url.replace(/\/2\.0$/, "");
+  const response =
+    method === "POST"
+      ? await fetch(`${admin}/_sandbox/workspaces`, { method, body: JSON.stringify({ slug, name: "Doomed", members: [demo.nickname, alice.nickname] }) })
+      : await fetch(`${admin}/_sandbox/workspaces/${slug}`, { method });
+  assert.ok(response.ok, `${method} workspace ${slug}: ${response.status}`);
+}
+
+test("a watched snippet whose workspace is gone is marked out of reach in the Snippets view", async () => {
+  const api = await extension();
+  const slug = "doomed-e2e";
+  await sandboxWorkspace("POST", slug);
+  const seeded = await createSnippet(demo, slug, { "d.txt": "d\n" }, "doomed");
+  // Poll every second (the daemon restarts with the new settings, so it lists the new workspace too).
+  await setSetting("pollBudgetPerHour", 3600);
+  await setSetting("pollIntervalSeconds", 1);
+  try {
+    const watched = (await vscode.commands.executeCommand("bitbucketSnippets.watch", seeded)) as { watching: boolean };
+    assert.equal(watched.watching, true);
+    const roots = await api.tree.getChildren();
+    const workspace = roots.find((node) => node.kind === "workspace" && node.workspace.slug === slug);
+    assert.ok(workspace, `the workspace ${slug} is in the view`);
+    const snippet = (await api.tree.getChildren(workspace)).find((node): node is Node & { kind: "snippet" } => node.kind === "snippet" && node.snippet.id === seeded.id);
+    assert.ok(snippet, "the snippet is listed");
+    assert.doesNotMatch(String(api.tree.getTreeItem(snippet).description), /out of reach/);
+    forgetPrompts();
+
+    await sandboxWorkspace("DELETE", slug); // its list answers 404 from now on
+    const item = await waitFor("the snippet marked out of reach", () => {
+      const shownItem = api.tree.getTreeItem(snippet);
+      return /out of reach/.test(String(shownItem.description)) && shownItem;
+    }, 30000);
+    assert.match(String(item.description), /watching · out of reach/);
+    assert.match(String(item.tooltip), new RegExp(`Out of reach: Bitbucket says workspace ${slug} is gone`));
+    assert.equal((item.iconPath as vscode.ThemeIcon).id, "warning");
+    // Listing the workspace again fails, and the watched snippet stays in it, marked (it can still be unwatched).
+    const again = await api.tree.getChildren(workspace);
+    assert.equal(again[0].kind, "message");
+    assert.ok(again.includes(snippet), "the same item, still shown");
+    // The extension asks nothing itself (the daemon's own question, shown natively, offers Unwatch).
+    assert.deepEqual(shown().filter((prompt) => prompt.choices.length > 0), []);
+  } finally {
+    await setSetting("pollIntervalSeconds", 0);
+    await setSetting("pollBudgetPerHour", 100);
+    await sandboxWorkspace("POST", slug); // back, so that it can be unwatched, then gone for good
+    await vscode.commands.executeCommand("bitbucketSnippets.unwatch", seeded);
+    await sandboxWorkspace("DELETE", slug);
   }
 });
