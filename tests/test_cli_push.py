@@ -7,13 +7,9 @@ import asyncio
 from pathlib import Path
 
 from snippet_daemon.sandbox import Sandbox
-from tests.conftest import make_client
+from tests.conftest import make_client, served
 from tests.git_repos import git, new_repository
 from tests.test_cli import cli, env  # noqa: F401  (the env fixture)
-
-
-def served(sandbox: Sandbox) -> list[tuple[str, int]]:
-    return [(request.method, request.status) for request in sandbox.requests]
 
 
 def create(sandbox: Sandbox, files: dict[str, bytes]) -> str:

@@ -7,28 +7,18 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from snippet_daemon.sandbox import Sandbox
 from tests.conftest import make_client
-from tests.daemon import Daemon, DaemonError, start_daemon
+from tests.daemon import Daemon, DaemonError
 from tests.git_repos import git, new_repository, tree
 
 BINARY = bytes(range(256))
 # A GitHub personal access token by its documented shape, assembled so no scanner flags this file.
 FAKE_GITHUB_TOKEN = "gh" + "p_" + ("aB3dE5fG7hJ9kL2mN4pQ6rS8tU" * 2)[:36]
-
-
-@pytest.fixture
-async def daemon(sandbox: Sandbox) -> AsyncIterator[Daemon]:
-    started = await start_daemon(sandbox)
-    try:
-        yield started
-    finally:
-        await started.stop()
 
 
 @pytest.fixture
