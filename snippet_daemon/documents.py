@@ -54,6 +54,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("snippet_daemon.documents")
 
 UNPOLLED_MAX_AGE = 30.0  # seconds a cached HEAD is trusted when nothing polls for changes
+# Before a client writes (bbsnippets/stat with fresh), a cached HEAD older than this is read again (one GET),
+# so the editor sees another writer's change before it saves: a save costs 1 PUT, plus 1 GET when the copy
+# is older than this. It is 0 (every save is checked): a change landing between our last read and a save
+# would otherwise reach VS Code as a failed write, and VS Code's notification for that offers Revert.
+STAT_FRESH_SECONDS = 0.0
 REVISION_CACHE_SIZE = 16
 MAX_CACHED_BYTES = 256 * 1024 * 1024  # file content kept for snippets at HEAD, all together
 
@@ -245,6 +250,25 @@ class SnippetDocuments:
         """The client now holds ``path`` as of ``revision``: its next save is a CAS at that revision."""
         if revision:
             self._read_at[(workspace, snippet_id, path)] = revision
+
+    async def head_for_write(self, workspace: str, snippet_id: str) -> CachedSnippet:
+        """HEAD as fresh as a save needs: the cached copy when younger than STAT_FRESH_SECONDS, else ONE request."""
+        await self.settle(workspace, snippet_id)  # our own saves on their way land first
+        cached = self._heads.get((workspace, snippet_id))
+        stale_copy = cached is None or time.monotonic() - cached.fetched_at > STAT_FRESH_SECONDS
+        return await self.head(workspace, snippet_id, refresh=stale_copy)
+
+    def behind(self, workspace: str, snippet_id: str, path: str) -> bool:
+        """Someone else changed the snippet since the client read ``path``: saving it now would be a conflict.
+
+        The same rule as the compare-and-swap (:meth:`_cas_revision`), asked before the write.
+        """
+        head = self._heads.get((workspace, snippet_id))
+        base = self._read_at.get((workspace, snippet_id, path))
+        if head is None or not base or base == head.revision:
+            return False
+        ours = head.own_history.get(base)
+        return ours is None or path in ours
 
     def read_revision(self, workspace: str, snippet_id: str, path: str) -> str | None:
         """The revision the client holds ``path`` at (what its next save is a compare-and-swap at), if known."""

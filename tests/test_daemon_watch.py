@@ -366,6 +366,28 @@ async def test_watching_costs_the_put_and_the_comment_list(sandbox: Sandbox, cap
         await daemon.stop()
 
 
+async def test_the_list_says_which_snippets_are_watched_without_a_request_per_snippet(
+    sandbox: Sandbox, capabilities: str
+) -> None:
+    daemon = await start_daemon(
+        sandbox, capabilities=capabilities, options={"pollIntervalSeconds": 30, "pollBudgetPerHour": 100000}
+    )
+    try:
+        ids = [(await alice_creates(sandbox, {f"{index}.txt": b"x\n"}))[0] for index in range(3)]
+        await daemon.command("bbsnippets.watch", workspace=TEAM, id=ids[1])
+        sandbox.clear_requests()
+        listed = await daemon.command("bbsnippets.list", workspace=TEAM)
+        assert [(r.method, r.path) for r in sandbox.requests] == [("GET", f"/2.0/snippets/{TEAM}")]
+        watching = {row["id"]: row["watching"] for row in listed["snippets"] if row["id"] in ids}
+        assert watching == {ids[0]: False, ids[1]: True, ids[2]: False}
+
+        await daemon.command("bbsnippets.unwatch", workspace=TEAM, id=ids[1])
+        listed = await daemon.command("bbsnippets.list", workspace=TEAM)
+        assert not any(row["watching"] for row in listed["snippets"] if row["id"] in ids)
+    finally:
+        await daemon.stop()
+
+
 MANY_INTERVAL = 0.5
 MANY_BUDGET = 1_000_000  # a budget that affords a list per workspace every interval, and comments to spare
 MANY_OPTIONS: dict[str, Any] = {"pollIntervalSeconds": MANY_INTERVAL, "pollBudgetPerHour": MANY_BUDGET}

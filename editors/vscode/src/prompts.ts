@@ -20,6 +20,8 @@ export interface Prompt {
   choices: string[];
   /** Input boxes: is it a password field. */
   password?: boolean;
+  /** Quick picks: each item's description, in the order of `choices`. */
+  descriptions?: string[];
   /** Modal dialogs: the text under the message. */
   detail?: string;
 }
@@ -62,7 +64,8 @@ export interface PickItem<T> extends vscode.QuickPickItem {
 /** A quick pick; the responder answers with an item's label (items with the same label: the first). */
 export async function pick<T>(title: string, items: PickItem<T>[]): Promise<T | undefined> {
   let picked: PickItem<T> | undefined;
-  const label = await respond({ kind: "quickPick", message: title, choices: items.map((item) => item.label) }, async () => {
+  const shown = { kind: "quickPick" as const, message: title, choices: items.map((item) => item.label), descriptions: items.map((item) => item.description ?? "") };
+  const label = await respond(shown, async () => {
     picked = await vscode.window.showQuickPick(items, { title, placeHolder: title, matchOnDescription: true });
     return picked?.label;
   });

@@ -15,10 +15,13 @@ import * as vscode from "vscode";
 import { type Services, pickSnippet, registerCommand, stringField, booleanField } from "./command";
 import { changedFiles, count, describePush, snippetName } from "./changes";
 import { toDaemonError, withSecretCheck } from "./errors";
-import { CONFLICT_COMPARE, CONFLICT_OVERWRITE } from "./files";
 import * as prompts from "./prompts";
 import { ErrorKind, LINK, LINKS, type LinkInfo, PUSH, type PushResult, STATUS, type StatusResult, UNLINK } from "./protocol";
 import * as snippetUri from "./uri";
+
+/** A push that meets another writer's change asks (a push is no save: VS Code's own "file is newer" is not there). */
+export const CONFLICT_COMPARE = "Compare";
+export const CONFLICT_OVERWRITE = "Overwrite";
 
 /** The id of our SourceControl providers (`scmProvider == bitbucketSnippets` in the manifest's menus). */
 export const SCM_ID = "bitbucketSnippets";

@@ -15,6 +15,9 @@ import { linksChanged } from "./push";
 import { readSettings } from "./settings";
 
 export const OPEN_IN_EDITOR = "Open in editor";
+/** What each visibility means on Bitbucket, wherever it is chosen. */
+export const PRIVATE_MEANS = "visible to the members of its workspace";
+export const PUBLIC_MEANS = "anyone, and search engines";
 export const COPY_LINK = "Copy link";
 export const OPEN_IN_BROWSER = "Open in browser";
 /** Offered after sharing a whole file: push.ts's link, so the file's later edits can be pushed. */
@@ -93,8 +96,8 @@ export async function share(services: Services, arg: unknown, selected: unknown)
       return undefined;
     }
     const visibility = await prompts.pick("Who can see it?", [
-      { label: "Private", description: "only you and people you share the link with", value: true },
-      { label: "Public", description: "anyone, and search engines", value: false },
+      { label: "Private", description: PRIVATE_MEANS, value: true },
+      { label: "Public", description: PUBLIC_MEANS, value: false },
     ].sort((a, b) => Number(b.value === isPrivate) - Number(a.value === isPrivate)));
     if (visibility === undefined) {
       return undefined;
@@ -131,10 +134,10 @@ async function keepLinked(services: Services, created: CreateResult, file: strin
 }
 
 async function offerLink(services: Services, created: CreateResult, linkable: string | undefined): Promise<void> {
-  const visibility = created.isPrivate ? "private" : "public";
+  const visibility = created.isPrivate ? `private snippet (${PRIVATE_MEANS})` : "public snippet";
   const choice = await prompts.notify(
     "info",
-    `Shared as a ${visibility} snippet: ${created.htmlUrl ?? created.uri}`,
+    `Shared as a ${visibility}: ${created.htmlUrl ?? created.uri}`,
     COPY_LINK,
     OPEN_IN_BROWSER,
     OPEN_IN_EDITOR,

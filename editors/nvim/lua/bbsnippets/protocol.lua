@@ -263,6 +263,13 @@ M.ErrorKind = {
 ---@class bbsnippets.UriParams
 ---@field uri string
 
+---@class bbsnippets.StatParams
+---@field uri string
+--- The client is about to write this file (VS Code: a save): a cached copy older than
+--- STAT_FRESH_SECONDS (documents.py; 0: any) is read again first (one GET), so the answer shows another
+--- writer's change.
+---@field fresh? boolean default false
+
 ---@class bbsnippets.WriteFileParams
 ---@field uri string
 ---@field base64? string
@@ -299,6 +306,8 @@ M.ErrorKind = {
 ---@field createdOn? string
 ---@field updatedOn? string
 ---@field htmlUrl? string
+--- bbsnippets.list: the user watches it (from the daemon's own watch list: no request per snippet).
+---@field watching boolean
 
 ---@class bbsnippets.ListResult
 ---@field snippets bbsnippets.SnippetSummary[]
@@ -527,6 +536,8 @@ M.ErrorKind = {
 ---@field size integer
 ---@field mtime integer milliseconds since the epoch, as VS Code's FileStat
 ---@field readonly boolean
+--- A file at HEAD that someone else changed since this client read it: saving it now would be a conflict.
+---@field stale boolean
 
 ---@class bbsnippets.DirectoryEntry
 ---@field name string
