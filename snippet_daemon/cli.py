@@ -664,11 +664,17 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     async def command(client: SnippetsClient) -> int:
         from snippet_daemon.budget import TokenBucket
-        from snippet_daemon.index import DEFAULT_BUDGET_PER_HOUR, IndexRefresher, open_index
+        from snippet_daemon.index import DEFAULT_BUDGET_PER_HOUR, IndexRefresher, open_index, query_problem
         from snippet_daemon.paths import user_cache_dir
 
+        problem = query_problem(args.query)
+        if problem is not None:
+            _err(problem)
+            return EXIT_USAGE
         workspaces = [await _default_workspace(client, args.workspace)]
         index = await open_index(user_cache_dir(), client)
+        if index.problem:
+            _err(index.problem)
         try:
             indexer = IndexRefresher(
                 index, client, TokenBucket(DEFAULT_BUDGET_PER_HOUR, capacity=DEFAULT_BUDGET_PER_HOUR)
