@@ -47,8 +47,10 @@ async function changesFolder(arg: unknown): Promise<string | undefined> {
   if (given) {
     return path.resolve(given);
   }
-  const root = typeof arg === "object" && arg !== null && "rootUri" in arg ? (arg as vscode.SourceControl).rootUri : undefined;
-  const uri = root ?? (arg instanceof vscode.Uri ? arg : undefined);
+  // From the Source Control view's title: the repository's SourceControl (git's, an object of another
+  // extension: its rootUri may arrive as plain URI components).
+  const root = typeof arg === "object" && arg !== null && "rootUri" in arg ? (arg as { rootUri?: vscode.Uri | { scheme: string; path: string } }).rootUri : undefined;
+  const uri = root ? (root instanceof vscode.Uri ? root : vscode.Uri.from(root)) : arg instanceof vscode.Uri ? arg : undefined;
   if (uri?.scheme === "file") {
     return uri.fsPath;
   }
