@@ -4,7 +4,7 @@
 #   dist      the package plus the pinned build tools (build, setuptools): what `make dist` needs.
 #   all       (the default) everything the tests need, for `make test`:
 #     - Debian packages: git (sandbox revisions), dbus + gnome-keyring (a real Secret Service for the
-#       keyring tests). Installed with apt-get when missing and we are root.
+#       keyring tests), tmux (a terminal for Neovim's UI). Installed with apt-get when missing and we are root.
 #     - Python: the package (editable) and its test extra, pinned by requirements/constraints.txt.
 #     - Neovim for the plugin's tests, StyLua, the VS Code client's npm packages, code-server + Chromium.
 set -euo pipefail
@@ -28,6 +28,7 @@ command -v git >/dev/null || missing+=(git)
 if [ "$stage" = all ]; then
   command -v dbus-run-session >/dev/null || missing+=(dbus)
   command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
+  command -v tmux >/dev/null || missing+=(tmux) # a real terminal for the Neovim UI test of :BBSnippet install
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "the sandbox keeps git revisions; the keyring tests need a Secret Service" "${missing[@]}"

@@ -72,4 +72,4 @@ def run_stdio() -> int:
     gc.freeze()
     gc.enable()
     server.start_io()
-    return 0
+    return server.exit_code

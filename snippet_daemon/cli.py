@@ -118,6 +118,8 @@ def read_selection(spec: str) -> tuple[Path, bytes, tuple[int, int] | None]:
         if start < 1 or end < start:
             raise CommandError(f"bad line range in {spec!r}: lines start at 1 and END must be >= START")
         line_range = (start, end)
+    if path.is_dir():
+        raise CommandError(f"{path} is a folder: name the files in it (share takes several).")
     if not path.is_file():
         raise CommandError(f"no such file: {path}")
     content = path.read_bytes()
@@ -662,11 +664,17 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     async def command(client: SnippetsClient) -> int:
         from snippet_daemon.budget import TokenBucket
-        from snippet_daemon.index import DEFAULT_BUDGET_PER_HOUR, IndexRefresher, open_index
+        from snippet_daemon.index import DEFAULT_BUDGET_PER_HOUR, IndexRefresher, open_index, query_problem
         from snippet_daemon.paths import user_cache_dir
 
+        problem = query_problem(args.query)
+        if problem is not None:
+            _err(problem)
+            return EXIT_USAGE
         workspaces = [await _default_workspace(client, args.workspace)]
         index = await open_index(user_cache_dir(), client)
+        if index.problem:
+            _err(index.problem)
         try:
             indexer = IndexRefresher(
                 index, client, TokenBucket(DEFAULT_BUDGET_PER_HOUR, capacity=DEFAULT_BUDGET_PER_HOUR)

@@ -48,6 +48,9 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from snippet_daemon.error_kinds import ErrorKind
+from snippet_daemon.protocol import ProtocolError
+
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import Comment, Snippet, SnippetsClient
     from snippet_daemon.protocol import InitializationOptions
@@ -55,6 +58,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("snippet_daemon.documents")
 
 UNPOLLED_MAX_AGE = 30.0  # seconds a cached HEAD is trusted when nothing polls for changes
+# Before a client writes (bbsnippets/stat with fresh), a cached HEAD older than this is read again (one GET),
+# so the editor sees another writer's change before it saves: a save costs 1 PUT, plus 1 GET when the copy
+# is older than this. It is 0 (every save is checked): a change landing between our last read and a save
+# would otherwise reach VS Code as a failed write, and VS Code's notification for that offers Revert.
+STAT_FRESH_SECONDS = 0.0
 REVISION_CACHE_SIZE = 16
 MAX_CACHED_BYTES = 256 * 1024 * 1024  # file content kept for snippets at HEAD, all together
 
@@ -158,6 +166,9 @@ class SnippetDocuments:
         self._unsettled: dict[Key, list[_PendingWrite]] = {}  # queued or in flight
         self._locks: dict[Key, asyncio.Lock] = {}
         self._intakes: dict[Key, asyncio.Lock] = {}
+        # Which account's work this is: a switch (``clear``) moves it on, and whatever was started before it never
+        # answers with, nor fills a cache with, what the old account could read.
+        self.epoch = 0
 
     # ------------------------------------------------------------------ reading
 
@@ -185,8 +196,10 @@ class SnippetDocuments:
             return await asyncio.shield(loading)
         future: asyncio.Future[CachedSnippet] = asyncio.get_running_loop().create_future()
         self._loading[key] = future
+        epoch = self.epoch
         try:
             content = await self._server.client().get_snippet_content(workspace, snippet_id)
+            self._same_account(epoch, _READ_FOR_OLD_ACCOUNT)
             entry = self._store(key, content.snippet, dict(content.files))
             future.set_result(entry)
             return entry
@@ -195,7 +208,8 @@ class SnippetDocuments:
             future.exception()  # mark retrieved: waiters re-raise it themselves
             raise
         finally:
-            del self._loading[key]
+            if self._loading.get(key) is future:
+                del self._loading[key]
 
     def _fresh(self, cached: CachedSnippet) -> bool:
         if self._server.options.poll_interval_seconds > 0:
@@ -235,7 +249,9 @@ class SnippetDocuments:
         head = self._heads.get((workspace, snippet_id))
         if head is not None and head.revision == revision:
             return head
+        epoch = self.epoch
         content = await self._server.client().get_snippet_content(workspace, snippet_id, revision)
+        self._same_account(epoch, _READ_FOR_OLD_ACCOUNT)
         entry = CachedSnippet(content.snippet, dict(content.files))
         self._revisions[key] = entry
         while len(self._revisions) > REVISION_CACHE_SIZE:
@@ -246,6 +262,25 @@ class SnippetDocuments:
         """The client now holds ``path`` as of ``revision``: its next save is a CAS at that revision."""
         if revision:
             self._read_at[(workspace, snippet_id, path)] = revision
+
+    async def head_for_write(self, workspace: str, snippet_id: str) -> CachedSnippet:
+        """HEAD as fresh as a save needs: the cached copy when younger than STAT_FRESH_SECONDS, else ONE request."""
+        await self.settle(workspace, snippet_id)  # our own saves on their way land first
+        cached = self._heads.get((workspace, snippet_id))
+        stale_copy = cached is None or time.monotonic() - cached.fetched_at > STAT_FRESH_SECONDS
+        return await self.head(workspace, snippet_id, refresh=stale_copy)
+
+    def behind(self, workspace: str, snippet_id: str, path: str) -> bool:
+        """Someone else changed the snippet since the client read ``path``: saving it now would be a conflict.
+
+        The same rule as the compare-and-swap (:meth:`_cas_revision`), asked before the write.
+        """
+        head = self._heads.get((workspace, snippet_id))
+        base = self._read_at.get((workspace, snippet_id, path))
+        if head is None or not base or base == head.revision:
+            return False
+        ours = head.own_history.get(base)
+        return ours is None or path in ours
 
     def read_revision(self, workspace: str, snippet_id: str, path: str) -> str | None:
         """The revision the client holds ``path`` at (what its next save is a compare-and-swap at), if known."""
@@ -274,7 +309,18 @@ class SnippetDocuments:
         for key in [key for key in self._read_at if key[:2] == (workspace, snippet_id)]:
             del self._read_at[key]
 
+    def _same_account(self, epoch: int, message: str) -> None:
+        if epoch != self.epoch:
+            raise ProtocolError(ErrorKind.ACCOUNT_CHANGED, message)
+
     def clear(self) -> None:
+        """Another account: forget everything, and fail the saves not sent yet (the old account's; the new one
+        must not send them). Reads and saves on their way end under the old account and cache nothing."""
+        self.epoch += 1
+        self._loading = {}
+        pending, self._pending = self._pending, {}
+        for writes in pending.values():
+            _fail(writes, ProtocolError(ErrorKind.ACCOUNT_CHANGED, _NOT_SENT_ACCOUNT_CHANGED))
         self._heads.clear()
         self._dropped.clear()
         self._revisions.clear()
@@ -439,6 +485,7 @@ class SnippetDocuments:
             head = self._heads.get(key)
             known = head is not None and at_revision is not None and head.revision == at_revision
             files_after = _applied(head.files, changes) if known and head is not None else None
+            epoch = self.epoch
             try:
                 snippet = await self._server.client().update_snippet(
                     workspace,
@@ -451,13 +498,14 @@ class SnippetDocuments:
             except Conflict:
                 self.invalidate(workspace, snippet_id)
                 raise
-            held = {name: self._read_at.get((workspace, snippet_id, name)) for name in changes}
-            self._after_write(key, head if files_after is not None else None, snippet, changes, files_after)
-            # An editor holding one of these files holds it as it was, not as pushed: its next save stays a
-            # compare-and-swap at the revision it read (a conflict), never a silent overwrite of the push.
-            for name, revision in held.items():
-                if revision is not None:
-                    self._read_at[(workspace, snippet_id, name)] = revision
+            if epoch == self.epoch:  # (landed for the old account after a switch: answered so, nothing cached)
+                held = {name: self._read_at.get((workspace, snippet_id, name)) for name in changes}
+                self._after_write(key, head if files_after is not None else None, snippet, changes, files_after)
+                # An editor holding one of these files holds it as it was, not as pushed: its next save stays a
+                # compare-and-swap at the revision it read (a conflict), never a silent overwrite of the push.
+                for name, revision in held.items():
+                    if revision is not None:
+                        self._read_at[(workspace, snippet_id, name)] = revision
             return snippet
 
     def _settled(self, key: Key, write: _PendingWrite) -> None:
@@ -494,7 +542,9 @@ class SnippetDocuments:
     async def _flush(self, key: Key, writes: list[_PendingWrite]) -> None:
         from snippet_daemon.bitbucket import Conflict
 
+        epoch = self.epoch
         try:
+            client = self._server.client()
             head = await self.head(*key)
         except asyncio.CancelledError:
             _fail(writes, _interrupted(_NOT_SENT))
@@ -515,13 +565,16 @@ class SnippetDocuments:
                 except Exception as error:
                     _fail(remaining, error)
                     return
+            if epoch != self.epoch:  # signed in as someone else meanwhile: the rest is not sent
+                _fail(remaining, ProtocolError(ErrorKind.ACCOUNT_CHANGED, _NOT_SENT_ACCOUNT_CHANGED))
+                return
             group, at_revision = self._next_group(key, current, remaining)
             remaining = remaining[len(group) :]
             if not group:  # the first one moves what an earlier write failed to save
                 _fail([remaining.pop(0)], _earlier_failed())
                 continue
             try:
-                revision = await self._put(key, group, at_revision)
+                revision = await self._put(key, group, at_revision, client, epoch)
             except asyncio.CancelledError:
                 self.invalidate(*key)  # whether the PUT on its way landed is unknown: read HEAD again
                 _fail(group, _interrupted(_CUT_SHORT))
@@ -576,7 +629,10 @@ class SnippetDocuments:
                 return base  # a stale base: nothing is overwritten
         return head.revision
 
-    async def _put(self, key: Key, group: list[_PendingWrite], at_revision: str | None) -> str | None:
+    async def _put(
+        self, key: Key, group: list[_PendingWrite], at_revision: str | None, client: SnippetsClient, epoch: int
+    ) -> str | None:
+        """One PUT of the group's changes, with the client of the account they were asked under (``epoch``)."""
         workspace, snippet_id = key
         head = self._heads.get(key)
         changes: Changes = {}
@@ -596,10 +652,11 @@ class SnippetDocuments:
         if head is not None and at_revision is not None and at_revision == head.revision:
             # A CAS at the cached HEAD: what it produces is known, so a lost answer can be recognised.
             files_after = _applied(head.files, changes)
-        snippet = await self._server.client().update_snippet(
+        snippet = await client.update_snippet(
             workspace, snippet_id, files=changes, at_revision=at_revision, files_after=files_after
         )
-        self._after_write(key, head, snippet, changes, files_after)
+        if epoch == self.epoch:  # (landed for the old account after a switch: answered so, nothing cached)
+            self._after_write(key, head, snippet, changes, files_after)
         return snippet.revision
 
     def _after_write(
@@ -626,6 +683,14 @@ class SnippetDocuments:
         self._put_head(key, CachedSnippet(snippet, files_after, own_history=history))
 
 
+_READ_FOR_OLD_ACCOUNT = (
+    "You signed in as another account while this was loading, so what the previous account read is not shown. "
+    "Open it again."
+)
+_NOT_SENT_ACCOUNT_CHANGED = (
+    "You signed in as another account before this save was sent, so it was not sent: nothing was saved. The "
+    "editor still has the text: save it again to save it as the new account."
+)
 _NOT_SENT = (
     "The daemon stopped before this save was sent: nothing was saved. The editor still has the text: save it again."
 )

@@ -28,3 +28,4 @@ class ErrorKind(enum.StrEnum):
     CREDENTIAL_STORE = "credentialStore"
     FILE_EXISTS = "fileExists"
     READ_ONLY = "readOnly"
+    ACCOUNT_CHANGED = "accountChanged"

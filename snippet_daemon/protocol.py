@@ -93,6 +93,7 @@ ERROR_CODES: dict[ErrorKind, int] = {
     ErrorKind.CREDENTIAL_STORE: -32011,
     ErrorKind.FILE_EXISTS: -32012,
     ErrorKind.READ_ONLY: -32013,
+    ErrorKind.ACCOUNT_CHANGED: -32014,
 }
 
 
@@ -377,6 +378,15 @@ class UriParams:
 
 
 @attrs.define
+class StatParams:
+    uri: str
+    # The client is about to write this file (VS Code: a save): a cached copy older than
+    # STAT_FRESH_SECONDS (documents.py; 0: any) is read again first (one GET), so the answer shows another
+    # writer's change.
+    fresh: bool = False
+
+
+@attrs.define
 class WriteFileParams:
     uri: str
     base64: str | None = None
@@ -422,6 +432,8 @@ class SnippetSummary:
     created_on: str | None
     updated_on: str | None
     html_url: str | None
+    # bbsnippets.list: the user watches it (from the daemon's own watch list: no request per snippet).
+    watching: bool = False
 
 
 @attrs.define
@@ -729,6 +741,8 @@ class StatResult:
     size: int
     mtime: int  # milliseconds since the epoch, as VS Code's FileStat
     readonly: bool
+    # A file at HEAD that someone else changed since this client read it: saving it now would be a conflict.
+    stale: bool = False
 
 
 @attrs.define
@@ -758,7 +772,9 @@ class WriteFileResult:
 class DidChangeParams:
     workspace: str
     id: str
-    kind: Literal["commit", "comment", "deleted"]
+    # "unreachable": a watched snippet's workspace answers 404/403 (gone, or access lost): it is skipped with a
+    # back-off of its own, and the user is asked once (window/showMessageRequest) whether to unwatch it.
+    kind: Literal["commit", "comment", "deleted", "unreachable"]
     revision: str | None = None
     # True when the user watches the snippet: a window/showMessage about this change follows at once.
     watched: bool = False
@@ -821,7 +837,7 @@ METHODS: tuple[Method, ...] = (
     Method(APPLY_PATCH, _C, ApplyPatchParams, ApplyPatchResult, feature="patch"),
     Method(SHARE_DIFF, _C, ShareDiffParams, ShareDiffResult, feature="patch"),
     Method(RESTORE, _C, RestoreParams, RestoreResult, feature="history"),
-    Method(STAT, _R, UriParams, StatResult, feature="files"),
+    Method(STAT, _R, StatParams, StatResult, feature="files"),
     Method(READ_DIRECTORY, _R, UriParams, ReadDirectoryResult, feature="files"),
     Method(READ_FILE, _R, UriParams, ReadFileResult, feature="files"),
     Method(WRITE_FILE, _R, WriteFileParams, WriteFileResult, feature="files"),

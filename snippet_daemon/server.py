@@ -64,12 +64,15 @@ class SnippetServer(LanguageServer):
         self.watcher = Watcher(self, on_list=self.search_index.offer_page)  # the index reuses the poller's pages
         self._credentials: Credentials | None = None
         self._credentials_loaded = False
+        self._credentials_error: Exception | None = None
         self._client: SnippetsClient | None = None
         self._background_client: SnippetsClient | None = None
         # What the client sends through (None: httpx's own); the MCP face meters its requests here.
         self.http_transport: httpx.AsyncBaseTransport | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._finishing: set[asyncio.Task[Any]] = set()  # tasks shutdown lets finish (saves)
+        self._closed = False
+        self.exit_code = 0  # the process's, once serving ends (see _start_io_async)
         self.last_activity = time.monotonic()  # the last request from the client (polling slows when idle)
         self.credentials_lookup: asyncio.Task[Any] | None = None  # started once the client has initialized
         self.personal_workspace: str | None = None  # the account's, from GET /user (the default when none is set)
@@ -104,15 +107,34 @@ class SnippetServer(LanguageServer):
 
     @property
     def credentials(self) -> Credentials | None:
+        """The credentials, looked up once (environment, then keyring); a keyring failure is remembered too
+        (raised again, as ``credentialStore``) until something changes: a login, a logout, a health check that
+        finds the keyring working again. The daemon reads the keyring only in a thread (``credentials_ready``)."""
         if not self._credentials_loaded:
             from snippet_daemon.bitbucket import KeyringStore, resolve_credentials
 
-            self._credentials = resolve_credentials(self.api_url, self.env, KeyringStore())
+            try:
+                self._credentials = resolve_credentials(self.api_url, self.env, KeyringStore())
+                self._credentials_error = None
+            except Exception as error:
+                self._credentials, self._credentials_error = None, error
             self._credentials_loaded = True
             if self._credentials is not None:
                 self.redactor.add(self._credentials.secret)
                 log.info("credentials from the %s", self._credentials.source)
+        if self._credentials_error is not None:
+            raise self._credentials_error
         return self._credentials
+
+    @property
+    def credentials_failed(self) -> bool:
+        """Whether the last lookup failed (the keyring refused); a new lookup may succeed."""
+        return self._credentials_loaded and self._credentials_error is not None
+
+    def forget_credentials(self) -> None:
+        """Look the credentials up again (in a thread) on next use: something changed."""
+        self._credentials_loaded, self._credentials_error = False, None
+        self.start_credentials_lookup()
 
     def look_up_credentials(self) -> None:
         """Resolve the credentials ahead of the first request; a failure waits to be reported by it."""
@@ -122,6 +144,8 @@ class SnippetServer(LanguageServer):
             _ = self.credentials
         except BitbucketError as error:
             log.info("credentials: %s", error)
+        except Exception as error:  # remembered, and answered as credentialStore by every request that needs them
+            log.info("credentials: %s: %s", type(error).__name__, error)
 
     def start_credentials_lookup(self) -> None:
         """Look the credentials up in a thread: a locked keyring may prompt, and importing it takes ~100 ms;
@@ -186,6 +210,7 @@ class SnippetServer(LanguageServer):
         old, self._client = self._client, None
         old_background, self._background_client = self._background_client, None
         self._credentials, self._credentials_loaded = credentials, credentials is not None
+        self._credentials_error = None
         self.documents.clear()
         self.visible_workspaces = None
         self.personal_workspace = None
@@ -195,8 +220,17 @@ class SnippetServer(LanguageServer):
             self.start_credentials_lookup()
         for client in (old, old_background):
             if client is not None:
-                await client.aclose()
+                # Reads and saves on their way finish with it (they answer for the old account and cache nothing).
+                self.run_task(self._close_when_done(client), "closing the previous account's connection")
         self.search_index.start()
+
+    async def _close_when_done(self, old: SnippetsClient) -> None:
+        try:
+            if self._finishing:
+                await asyncio.wait(list(self._finishing), timeout=SHUTDOWN_GRACE_SECONDS)
+            await asyncio.sleep(SHUTDOWN_GRACE_SECONDS)  # a read on its way (not tracked) ends meanwhile
+        finally:
+            await old.aclose()
 
     async def default_workspace(self, given: str | None) -> str:
         """The workspace named, else the configured one, else the user's personal workspace."""
@@ -227,7 +261,10 @@ class SnippetServer(LanguageServer):
         return [workspace.slug for workspace in (await self.list_visible_workspaces())[0]]
 
     async def credentials_ready(self) -> None:
-        """Wait for the start-up (or after-logout) credentials lookup, which runs in a thread."""
+        """Wait for the credentials lookup, which runs in a thread (started here if nothing started it yet): after
+        this, ``credentials`` answers from memory, never from the keyring on the event loop."""
+        if not self._credentials_loaded and (self.credentials_lookup is None or self.credentials_lookup.done()):
+            self.start_credentials_lookup()
         if self.credentials_lookup is not None and not self.credentials_lookup.done():
             await asyncio.wait([self.credentials_lookup])
 
@@ -261,6 +298,21 @@ class SnippetServer(LanguageServer):
 
     def show_message(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=self.redactor.redact(message)))
+
+    async def ask(self, message: str, actions: list[str]) -> str | None:
+        """``window/showMessageRequest``: the action the user chose, or None (dismissed, or not supported)."""
+        try:
+            chosen = await self.window_show_message_request_async(
+                types.ShowMessageRequestParams(
+                    type=types.MessageType.Warning,
+                    message=self.redactor.redact(message),
+                    actions=[types.MessageActionItem(title=action) for action in actions],
+                )
+            )
+        except Exception as error:  # a client without it, or one that went away
+            log.info("the client did not answer a question: %s", error)
+            return None
+        return chosen.title if chosen is not None else None
 
     def notify_did_change(self, change: protocol.DidChangeParams) -> None:
         self.protocol.notify(protocol.DID_CHANGE, protocol.unstructure(change))
@@ -313,7 +365,10 @@ class SnippetServer(LanguageServer):
 
     async def close(self) -> None:
         """Shut down: polling and indexing stop, saves on their way get a few seconds to land, then every
-        task is cancelled and awaited and every connection closed."""
+        task is cancelled and awaited and every connection closed. Once: later calls return at once."""
+        if self._closed:
+            return
+        self._closed = True
         await self.watcher.aclose()
         await self.search_index.aclose()
         if self._finishing:
@@ -332,7 +387,10 @@ class SnippetServer(LanguageServer):
     # ------------------------------------------------------------------ the stdio transport
 
     def _start_io_async(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
-        """pygls's, but frames are read by :mod:`snippet_daemon.framing`, which survives bad ones."""
+        """pygls's, but frames are read by :mod:`snippet_daemon.framing`, which survives bad ones, and the end of
+        the input or a SIGTERM gets the grace a ``shutdown`` gets. The process's exit code is :attr:`exit_code`:
+        0 after ``shutdown`` + ``exit`` (or SIGTERM), 1 after ``exit`` or the end of the input without ``shutdown``
+        (as LSP says)."""
         self._stop_event = threading.Event()
         stream = stdin or sys.stdin.buffer
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
@@ -340,22 +398,48 @@ class SnippetServer(LanguageServer):
             asyncio.run(self._serve(stream))
         except BrokenPipeError:
             transport_log.error("the connection to the client is lost; shutting down")
-        except (KeyboardInterrupt, SystemExit):
+        except SystemExit as exiting:  # the exit notification: pygls's code says whether shutdown came first
+            self.exit_code = exiting.code if isinstance(exiting.code, int) else 1
+        except KeyboardInterrupt:
             pass
         finally:
             self.shutdown()  # type: ignore[no-untyped-call]
 
     async def _serve(self, stream: BinaryIO) -> None:
+        import signal
+
         loop = asyncio.get_running_loop()
-        read = getattr(stream, "read1", stream.read)  # whatever has arrived, up to n bytes
-        reader = framing.FrameReader(lambda size: loop.run_in_executor(self.thread_pool, read, size))
+        terminated: asyncio.Future[Any] = loop.create_future()
+
+        def on_sigterm() -> None:
+            if not terminated.done():
+                terminated.set_result(None)
+
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not in the main thread
+            loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+        reader = framing.FrameReader(_reader(stream, loop, self.thread_pool))
         transport = self.protocol
         assert isinstance(transport, SnippetProtocol) and self._stop_event is not None
         while not self._stop_event.is_set():
-            frame = await reader.next()
+            next_frame: asyncio.Future[Any] = asyncio.ensure_future(reader.next())
+            await asyncio.wait([next_frame, terminated], return_when=asyncio.FIRST_COMPLETED)
+            if terminated.done():
+                next_frame.cancel()
+                log.info("SIGTERM: stopping as if the client had asked to shut down")
+                self.exit_code = 0
+                break
+            frame = next_frame.result()
             if frame is None:
+                shut_down = bool(getattr(transport, "_shutdown", False))
+                log.info("the client closed its end%s; stopping", "" if shut_down else " without shutdown")
+                self.exit_code = 0 if shut_down else 1
                 break
             transport.receive(frame)
+        await self.close()  # the grace a shutdown gets: saves on their way land or are answered as not saved
+        # Let the answers of the requests that just finished reach the client.
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        if others:
+            await asyncio.wait(others, timeout=1.0)
 
     # ------------------------------------------------------------------ registering handlers
 
@@ -416,3 +500,50 @@ class SnippetServer(LanguageServer):
             else:
                 log.info("%s: %s: %s", method.name, (rpc_error.data or {}).get("kind"), rpc_error.message)
             raise rpc_error from None
+
+
+def _reader(stream: BinaryIO, loop: asyncio.AbstractEventLoop, pool: Any) -> Callable[[int], Awaitable[bytes]]:
+    """``read(n)`` of the client's stream, off the event loop. A real file descriptor is read by one daemon thread
+    with ``os.read`` (no lock of the buffered stream held), so a daemon stopping on SIGTERM while the client keeps
+    its end open never waits for that read; anything else (tests' streams) in the pool."""
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        read_some: Callable[[int], bytes] = getattr(stream, "read1", stream.read)  # what has arrived, up to n bytes
+
+        def in_pool(size: int) -> Awaitable[bytes]:
+            return loop.run_in_executor(pool, read_some, size)
+
+        return in_pool
+    import queue
+
+    wanted: queue.SimpleQueue[tuple[int, asyncio.Future[bytes]]] = queue.SimpleQueue()
+
+    def answer(future: asyncio.Future[bytes], data: bytes | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(data or b"")
+
+    def work() -> None:
+        while True:
+            size, future = wanted.get()
+            try:
+                data, error = os.read(descriptor, size), None
+            except OSError as failure:
+                data, error = None, failure
+            try:
+                loop.call_soon_threadsafe(answer, future, data, error)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                return
+
+    threading.Thread(target=work, name="snippet-daemon stdin", daemon=True).start()
+
+    def read(size: int) -> asyncio.Future[bytes]:
+        future: asyncio.Future[bytes] = loop.create_future()
+        wanted.put((size, future))
+        return future
+
+    return read

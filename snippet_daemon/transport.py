@@ -71,6 +71,10 @@ class SnippetProtocol(LanguageServerProtocol):
                 transport_log.warning("%s (a notification: not answered)", text)
             return
         self.handle_message(message)
+        if envelope.method == types.SHUTDOWN:
+            # Shut down from the moment it is asked (pygls says so only once its handler has finished): an
+            # ``exit`` right behind it is an exit after shutdown (code 0), and later requests are refused.
+            self._shutdown = True
 
     def _report_bad_frame(self, reason: str) -> None:
         if not self._resyncing:  # once per run of bad bytes, and never the bytes themselves

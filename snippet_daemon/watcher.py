@@ -70,7 +70,9 @@ IDLE_SLOWDOWN = 4
 
 Key = tuple[str, str]
 CommentMarks = frozenset[tuple[int, str | None]]
-ChangeKind = Literal["commit", "comment", "deleted"]
+ChangeKind = Literal["commit", "comment", "deleted", "unreachable"]
+UNWATCH = "Unwatch"
+KEEP_WATCHING = "Keep watching"
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -103,6 +105,7 @@ class WatcherHost(Protocol):
     async def credentials_ready(self) -> None: ...
     def notify_did_change(self, change: protocol.DidChangeParams) -> None: ...
     def show_message(self, message: str, kind: types.MessageType = ...) -> None: ...
+    async def ask(self, message: str, actions: list[str]) -> str | None: ...
     def run_task(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]: ...
 
 
@@ -174,6 +177,11 @@ class Watcher:
         self._told: tuple[float, float] = (0.0, 0.0)  # the plan last written to the log
         self._task: asyncio.Task[None] | None = None
         self._account: str | None = None  # whose watches ``watched`` holds (loaded from watching.json)
+        # A workspace whose list answers 404/403: (back-off in cycles, the cycle it is tried again at)
+        self._failing: dict[str, tuple[int, int]] = {}
+        self._generation = 0  # moves on with every account switch (reset)
+        self._told_unreachable: set[Key] = set()  # asked once whether to unwatch
+        self._paused: str | None = None  # why polling waits for a sign-in (Bitbucket refused the credentials)
         self._loading: asyncio.Lock = asyncio.Lock()
         self.backoff = 1
         self.cycles = 0
@@ -206,10 +214,14 @@ class Watcher:
         stays in watching.json (Bitbucket still watches it): the next account's watches are loaded on next use."""
         self.watched.clear()
         self._account = None
+        self._generation += 1
         self._baselines.clear()
         self._comments.clear()
         self._checked.clear()
         self._listings.clear()
+        self._failing.clear()
+        self._told_unreachable.clear()
+        self._paused = None
         self._extra_pages = 0
         self.backoff = 1
 
@@ -309,9 +321,10 @@ class Watcher:
             started = self._clock()
             self._deadline = started + self.period()
             try:
-                await self._host.credentials_ready()
-                await self.load()
-                await self.poll_once()
+                if self._paused is None:
+                    await self._host.credentials_ready()
+                    await self.load()
+                    await self.poll_once()
                 self.backoff = 1
             except asyncio.CancelledError:
                 raise
@@ -320,9 +333,18 @@ class Watcher:
                 if kind == ErrorKind.RATE_LIMITED:
                     self.backoff = min(MAX_BACKOFF, self.backoff * 2)
                     log.info("polling was rate limited: next poll in %.0f s", self.period())
-                elif kind in (ErrorKind.NOT_AUTHENTICATED, ErrorKind.FORBIDDEN):
-                    self.backoff = MAX_BACKOFF
+                elif kind == ErrorKind.NOT_AUTHENTICATED:
+                    # A revoked token: polling waits for a sign-in (which resets the watcher), said once.
+                    self._paused = str(error)
                     log.info("polling paused: %s", error)
+                    self._host.show_message(
+                        "Bitbucket no longer accepts your credentials, so watched snippets are not checked for "
+                        "changes. Sign in again to resume.",
+                        types.MessageType.Warning,
+                    )
+                elif kind == ErrorKind.FORBIDDEN:
+                    self.backoff = MAX_BACKOFF
+                    log.info("polling slowed down: %s", error)
                 else:
                     self.backoff = min(MAX_BACKOFF, self.backoff * 2)
                     log.warning("polling failed: %s", error)
@@ -420,15 +442,54 @@ class Watcher:
         listings: dict[str, _Listing] = {}
         extra_pages = 0
         for workspace in sorted(by_workspace, key=lambda ws: (self._listed.get(ws, 0), ws)):
+            if self.cycles < self._failing.get(workspace, (0, 0))[1]:
+                continue  # out of reach lately: its own back-off, the others go on
             if not self.budget.take():
                 log.debug("poll budget spent; %s is listed first next cycle", workspace)
                 break
-            listings[workspace], pages = await self._list(client, workspace, by_workspace[workspace])
+            try:
+                listings[workspace], pages = await self._list(client, workspace, by_workspace[workspace])
+            except Exception as error:
+                if getattr(error, "kind", None) not in (ErrorKind.NOT_FOUND, ErrorKind.FORBIDDEN):
+                    raise
+                self._unreachable(workspace, error)
+                continue
+            self._failing.pop(workspace, None)
             extra_pages += pages - 1
         self._extra_pages = extra_pages
         for workspace, listing in listings.items():
             await self._compare(workspace, by_workspace[workspace], listing, keep=plan.lists, by=deadline)
         await self._check_comments(plan, by=deadline)
+
+    def _unreachable(self, workspace: str, error: Exception) -> None:
+        """A workspace's list answered 404/403: skip it with a back-off of its own (doubling, up to
+        :data:`MAX_BACKOFF` cycles), and ask once per watched snippet in it whether to unwatch it."""
+        backoff = min(MAX_BACKOFF, self._failing[workspace][0] * 2) if workspace in self._failing else 1
+        self._failing[workspace] = (backoff, self.cycles + backoff)
+        log.info("polling %s failed (%s): tried again in %d cycles", workspace, error, backoff)
+        for key in sorted(key for key in self.watched if key[0] == workspace and key not in self._told_unreachable):
+            self._told_unreachable.add(key)
+            self._host.notify_did_change(
+                protocol.DidChangeParams(workspace=key[0], id=key[1], kind="unreachable", watched=True)
+            )
+            self._host.run_task(self._offer_unwatch(key, error), f"asking whether to unwatch {key[0]}/{key[1]}")
+
+    async def _offer_unwatch(self, key: Key, error: Exception) -> None:
+        reason = "it no longer exists" if getattr(error, "kind", None) == ErrorKind.NOT_FOUND else "you lost access"
+        chosen = await self._host.ask(
+            f"Watched snippet {key[0]}/{key[1]} is out of reach: Bitbucket says its workspace is gone or {reason}. "
+            "It is checked less often from now on. Stop watching it?",
+            [UNWATCH, KEEP_WATCHING],
+        )
+        if chosen != UNWATCH:
+            return
+        from snippet_daemon.bitbucket import BitbucketError
+
+        try:
+            await self._host.client().unwatch(*key)
+        except BitbucketError as failure:  # gone on Bitbucket too: forgetting it here is what is left to do
+            log.info("unwatching %s/%s on Bitbucket: %s", key[0], key[1], failure)
+        self.forget(*key)
 
     async def _list(self, client: SnippetsClient, workspace: str, ids: set[str]) -> tuple[_Listing, int]:
         """A workspace's list poll: one request (more from a server that ignores ``sort=``).
@@ -534,7 +595,10 @@ class Watcher:
                 documents.invalidate(*key)  # read again on next use; report without fetching
                 revision = listed.revision
             else:
+                generation = self._generation
                 content = await self._poll_client().get_snippet_content(*key)
+                if generation != self._generation:
+                    return  # read for the previous account: it neither fills the cache nor is told
                 revision = content.snippet.revision
                 latest = documents.cached(*key)
                 if latest is not None and latest is not cached and latest.revision == revision:
@@ -565,7 +629,11 @@ class Watcher:
         first, until the next cycle is due."""
         self._allowance = min(self._allowance + plan.comment_checks, plan.comment_checks + 1)
         never = (-COMMENT_POLL_EVERY, 0)
-        due = [key for key in self.watched if self.cycles - self._checked.get(key, never)[0] >= COMMENT_POLL_EVERY]
+        due = [
+            key
+            for key in self.watched
+            if self.cycles - self._checked.get(key, never)[0] >= COMMENT_POLL_EVERY and key[0] not in self._failing
+        ]
         due.sort(key=lambda key: (self._checked.get(key, never)[1], key))
         for key in due:
             if self._allowance < 1 or self._clock() >= by or not self.budget.take(keep=plan.lists, by=by):

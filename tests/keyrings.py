@@ -45,6 +45,49 @@ class ThreadRecordingKeyring(KeyringBackend):
         return None
 
 
+class DbusFailingKeyring(KeyringBackend):
+    """Every read fails as a Secret Service whose D-Bus connection broke does: an ``OSError`` (not a KeyringError),
+    after a short wait (an unlock prompt nobody answers). Each read appends its thread to ``$KEYRING_THREAD_LOG``."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def get_password(self, service: str, username: str) -> str | None:
+        import time
+
+        where = "main" if threading.current_thread() is threading.main_thread() else "worker"
+        with open(os.environ["KEYRING_THREAD_LOG"], "a", encoding="utf-8") as log:
+            log.write(where + "\n")
+        time.sleep(0.3)
+        raise OSError(104, "Connection reset by peer (org.freedesktop.secrets)")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise OSError(104, "Connection reset by peer (org.freedesktop.secrets)")
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise OSError(104, "Connection reset by peer (org.freedesktop.secrets)")
+
+
+_MEMORY: dict[tuple[str, str], str] = {}
+
+
+class SlowMemoryKeyring(KeyringBackend):
+    """Keeps what is saved in this process's memory; a save takes 0.2 s (an unlock prompt answered quickly)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return _MEMORY.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        import time
+
+        time.sleep(0.2)
+        _MEMORY[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        _MEMORY.pop((service, username), None)
+
+
 class LockedKeyring(KeyringBackend):
     """Reads find nothing; a write is refused as a locked keyring refuses it (a documented KeyringError)."""
 

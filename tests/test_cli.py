@@ -446,6 +446,8 @@ def test_share_takes_several_files_and_standard_input_in_one_request(
     sandbox.clear_requests()
     unnamed = cli(["share", "-"], env, stdin="x\n")
     assert unnamed.returncode == 1 and "needs --name" in unnamed.stderr
+    folder = cli(["share", str(tmp_path)], env)
+    assert folder.returncode == 1 and "is a folder: name the files in it" in folder.stderr
     twice = cli(["share", str(tmp_path / "a.py"), str(tmp_path / "a.py")], env)
     assert twice.returncode == 1 and "two files would be named 'a.py'" in twice.stderr
     assert sandbox.requests == []
@@ -484,6 +486,17 @@ def test_open_prints_the_files_or_writes_them_to_a_folder_from_any_address(
     assert cli(["open", f"demo/{snippet_id}/b.txt"], env).stdout == "beta"  # WORKSPACE/ID/FILE, as apply takes
     missing = cli(["open", f"demo/{snippet_id}", "--file", "c.txt"], env)
     assert missing.returncode == 1 and "has no file 'c.txt'; its files: a.txt, b.txt" in missing.stderr
+
+    with_binary = _create(sandbox, {"a.txt": b"alpha\n", "pixel.bin": BINARY})
+    mixed = cli(["open", f"demo/{with_binary}"], env)
+    assert (
+        mixed.stdout
+        == f"==> a.txt <==\nalpha\n\n==> pixel.bin <== (binary, {len(BINARY)} bytes: --file pixel.bin prints it)\n"
+    )
+    raw = subprocess.run(
+        [sys.executable, "-m", "snippet_daemon", "open", f"demo/{with_binary}/pixel.bin"], capture_output=True, env=env
+    )
+    assert raw.returncode == 0 and raw.stdout == BINARY  # byte-exact into a pipe or a file
 
     target = tmp_path / "opened"
     written = cli(["open", f"https://bitbucket.org/snippets/demo/{snippet_id}", "--dir", str(target)], env)

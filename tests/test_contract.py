@@ -129,26 +129,12 @@ def test_every_method_names_its_feature() -> None:
     assert {m.feature for m in protocol.METHODS} >= {"snippets", "account", "files", "search", "watch"}
 
 
-# Features whose editor modules are still to come (#17's source-control views follow the client split); a feature
-# leaves this set when its files land, and the test below fails until it does.
-CLIENT_FILES_TO_COME = {"push", "patch"}
-
-
 def test_every_feature_has_a_file_of_its_name_in_all_three_codebases() -> None:
     features = sorted({m.feature for m in protocol.METHODS})
     missing = [
-        str(path.relative_to(ROOT))
-        for feature in features
-        if feature not in CLIENT_FILES_TO_COME
-        for path in feature_files(feature)
-        if not path.is_file()
+        str(path.relative_to(ROOT)) for feature in features for path in feature_files(feature) if not path.is_file()
     ]
     assert missing == [], f"features without their file: {missing}"
-    for feature in sorted(CLIENT_FILES_TO_COME):
-        assert (ROOT / "snippet_daemon" / "features" / f"{feature}.py").is_file(), feature
-        assert not all(path.is_file() for path in feature_files(feature)), (
-            f"{feature} has its files in all three codebases now: take it out of CLIENT_FILES_TO_COME"
-        )
 
 
 def test_every_error_kind_has_its_own_code() -> None:

@@ -174,6 +174,115 @@ async def test_an_unknown_command_names_the_known_ones(daemon: Daemon) -> None:
     assert not [message for message in daemon.log_messages if "Traceback" in message]
 
 
+# --------------------------------------------------------------------------- #19 item 8: a failing keyring
+
+
+async def test_a_failing_keyring_is_read_off_the_event_loop_once_and_said_in_words(
+    sandbox: Sandbox, tmp_path: pytest.TempPathFactory
+) -> None:
+    import asyncio
+    from pathlib import Path
+
+    reads = Path(str(tmp_path)) / "keyring-reads.log"
+    daemon = await start_daemon(
+        sandbox,
+        credentials=False,
+        env={"PYTHON_KEYRING_BACKEND": "tests.keyrings.DbusFailingKeyring", "KEYRING_THREAD_LOG": str(reads)},
+    )
+    try:
+        for _ in range(3):
+            with pytest.raises(DaemonError) as refused:
+                await daemon.command("bbsnippets.whoami")
+            assert refused.value.kind == "credentialStore", refused.value.message
+            assert "keyring" in refused.value.message and "BITBUCKET_" in refused.value.message
+        # Network-free requests never wait on the keyring.
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await daemon.request("bbsnippets/stat", uri="bbsnippet://demo")
+        assert loop.time() - started < 0.25
+        health = await daemon.command("bbsnippets.health")  # never fails: it says what is wrong
+        assert health["keyring"]["usable"] is False and "keyring" in health["keyring"]["message"]
+        assert health["credentials"]["present"] is False
+    finally:
+        await daemon.stop()
+    threads = reads.read_text().split()
+    assert threads and set(threads) == {"worker"}  # never on the event loop
+    assert len(threads) == 2  # the start-up lookup (remembered for every request after it) and health's check
+
+
+# --------------------------------------------------------------------------- #19 item 2: switching accounts
+
+
+async def test_an_open_in_flight_during_a_sign_in_never_serves_the_old_account(sandbox: Sandbox) -> None:
+    import asyncio
+
+    from tests.conftest import make_client
+
+    async with make_client(sandbox, 0) as demo:
+        private = await demo.create_snippet("demo", {"secret.txt": b"demo's private line\n"}, is_private=True)
+    alice = sandbox.users[1]
+    daemon = await start_daemon(sandbox, env={"PYTHON_KEYRING_BACKEND": "tests.keyrings.SlowMemoryKeyring"})
+    try:
+        signing_in = asyncio.ensure_future(
+            daemon.command("bbsnippets.login", kind="apiToken", username=alice.email, secret=alice.api_token)
+        )
+        # Once the login has checked alice's token (its keyring save takes 0.2 s), an open goes out as demo,
+        # slow enough to come back after the switch.
+        while not any(request.user == "alice" for request in sandbox.requests):
+            await asyncio.sleep(0.01)
+        sandbox.faults.latency_ms = 600
+        opening = asyncio.ensure_future(daemon.command("bbsnippets.open", workspace="demo", id=private.id))
+        await signing_in
+        with pytest.raises(DaemonError) as refused:
+            await opening
+        sandbox.faults.latency_ms = 0
+        assert refused.value.kind == "accountChanged", refused.value.message
+
+        # Alice reads the file: a request (as alice), and Bitbucket says it is not hers to see.
+        sandbox.clear_requests()
+        with pytest.raises(DaemonError) as hidden:
+            await daemon.request("bbsnippets/readFile", uri=f"bbsnippet://demo/{private.id}/secret.txt")
+        assert hidden.value.kind == "notFound"
+        assert [request.user for request in sandbox.requests] == ["alice"]
+    finally:
+        sandbox.faults.latency_ms = 0
+        await daemon.stop()
+
+
+async def test_a_save_on_its_way_during_a_sign_in_says_it_landed(sandbox: Sandbox) -> None:
+    """#19 item 9: a write interrupted by a sign-in says whether it landed (here: it did)."""
+    import asyncio
+    import base64
+
+    from tests.conftest import make_client
+
+    async with make_client(sandbox, 0) as demo:
+        created = await demo.create_snippet("demo", {"a.txt": b"a1\n"})
+    alice = sandbox.users[1]
+    uri = f"bbsnippet://demo/{created.id}/a.txt"
+    daemon = await start_daemon(sandbox, env={"PYTHON_KEYRING_BACKEND": "tests.keyrings.SlowMemoryKeyring"})
+    try:
+        await daemon.request("bbsnippets/readFile", uri=uri)
+        signing_in = asyncio.ensure_future(
+            daemon.command("bbsnippets.login", kind="apiToken", username=alice.email, secret=alice.api_token)
+        )
+        while not any(request.user == "alice" for request in sandbox.requests):
+            await asyncio.sleep(0.01)
+        sandbox.faults.latency_ms = 600  # the PUT is on its way (as demo) when the switch happens
+        saving = asyncio.ensure_future(
+            daemon.request("bbsnippets/writeFile", uri=uri, base64=base64.b64encode(b"a2\n").decode(), overwrite=True)
+        )
+        await signing_in
+        answer = await saving
+        sandbox.faults.latency_ms = 0
+        async with make_client(sandbox, 0) as demo:
+            content = await demo.get_snippet_content("demo", created.id)
+        assert answer["revision"] == content.revision and content.files == {"a.txt": b"a2\n"}
+    finally:
+        sandbox.faults.latency_ms = 0
+        await daemon.stop()
+
+
 # --------------------------------------------------------------------------- sign-in that explains itself (#16 item 5)
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from snippet_daemon.bitbucket import NotFound
 from snippet_daemon.bitbucket.multipart import decode_snippet_body
+from snippet_daemon.documents import STAT_FRESH_SECONDS
 from snippet_daemon.sandbox import Sandbox
 from snippet_daemon.uri import snippet_uri
 from tests.conftest import make_client
@@ -341,6 +342,42 @@ async def test_a_stale_save_is_refused_until_forced(daemon: Daemon, sandbox: San
     assert forced and forced != theirs.revision
     assert await remote(sandbox, ws, sid) == (forced, {"shared.txt": b"my edit\n", "keep.txt": b"keep\n"})
     assert await read(daemon, uri) == b"my edit\n"
+
+
+async def test_the_stat_before_a_save_reads_the_snippet_again_and_says_it_is_stale(sandbox: Sandbox) -> None:
+    """What VS Code's own "file is newer" check needs: 1 GET before a save (STAT_FRESH_SECONDS is 0: always)."""
+    assert STAT_FRESH_SECONDS == 0
+    daemon = await start_daemon(sandbox)
+    try:
+        ws, sid = await create(daemon, {"plan.txt": b"base\n"})
+        uri = snippet_uri(ws, sid, "plan.txt")
+        assert await read(daemon, uri) == b"base\n"
+        read_at = await daemon.request("bbsnippets/stat", uri=uri)
+        async with make_client(sandbox) as other:
+            await other.update_snippet(ws, sid, files={"plan.txt": b"their longer text\n"})
+
+        sandbox.clear_requests()
+        unchecked = await daemon.request("bbsnippets/stat", uri=uri)
+        assert api_requests(sandbox) == [], "a stat that is not before a save is served from the cache"
+        assert (unchecked["size"], unchecked["stale"]) == (5, False)
+
+        sandbox.clear_requests()
+        checked = await daemon.request("bbsnippets/stat", uri=uri, fresh=True)
+        assert api_requests(sandbox) == [("GET", f"/2.0/snippets/{ws}/{sid}")], "exactly 1 GET before the save"
+        assert checked["stale"] is True and checked["size"] == len(b"their longer text\n")
+        assert checked["mtime"] > read_at["mtime"]
+        # Asked again without a save coming (VS Code does, all the time): from the cache, still stale.
+        sandbox.clear_requests()
+        assert (await daemon.request("bbsnippets/stat", uri=uri))["stale"] is True
+        assert api_requests(sandbox) == []
+        # Reading their version (VS Code's Compare does) makes the client's copy current: a save is no conflict.
+        assert await read(daemon, uri) == b"their longer text\n"
+        assert (await daemon.request("bbsnippets/stat", uri=uri))["stale"] is False
+        assert (await write(daemon, uri, b"mine\n"))["revision"]
+        # Our own save is not someone else's change.
+        assert (await daemon.request("bbsnippets/stat", uri=uri, fresh=True))["stale"] is False
+    finally:
+        await daemon.stop()
 
 
 async def test_a_stale_save_of_a_file_another_writer_did_not_touch_still_conflicts(

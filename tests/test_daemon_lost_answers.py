@@ -235,3 +235,25 @@ async def test_a_delete_whose_answer_was_lost_is_done(daemon: Daemon, sandbox: S
         with pytest.raises(NotFound):
             await other.get_snippet(ws, sid)
     await fails("notFound", daemon.request("bbsnippets/stat", uri=snippet_uri(ws, sid)))
+
+
+# --------------------------------------------------------------------------- #19 item 9: comments
+
+
+async def test_a_comment_whose_answer_was_lost_is_adopted_not_posted_twice(
+    daemon: Daemon, sandbox: Sandbox, lost_answer: str
+) -> None:
+    ws, sid = await create(daemon, {"a.txt": b"a\n"})
+    setattr(sandbox.faults, lost_answer, 1)  # Bitbucket posts it; its answer never arrives
+    posted = await daemon.command("bbsnippets.comments.add", workspace=ws, id=sid, raw="looks good to me")
+    assert posted["raw"] == "looks good to me" and posted["id"]
+    async with make_client(sandbox) as other:
+        comments = [comment for comment in await other.list_comments(ws, sid) if not comment.deleted]
+    assert [(comment.id, comment.raw) for comment in comments] == [(posted["id"], "looks good to me")]  # once
+
+    setattr(sandbox.faults, lost_answer, 1)  # deleted; its answer never arrives
+    assert await daemon.command("bbsnippets.comments.delete", workspace=ws, id=sid, commentId=posted["id"]) == {
+        "deleted": True
+    }
+    async with make_client(sandbox) as other:
+        assert [comment for comment in await other.list_comments(ws, sid) if not comment.deleted] == []

@@ -248,13 +248,16 @@ async def test_polling_stays_within_a_tiny_budget(sandbox: Sandbox, capabilities
         sandbox, capabilities=capabilities, options={"pollIntervalSeconds": 0.1, "pollBudgetPerHour": 36}
     )
     try:
+        sandbox.clear_requests()
         created = await daemon.command("bbsnippets.create", files=[{"name": "a.txt", "text": "a"}])
         await daemon.command("bbsnippets.watch", workspace="demo", id=created["id"])
-        sandbox.clear_requests()
-        await asyncio.sleep(2.0)  # twenty poll intervals
+        await asyncio.sleep(2.0)  # twenty poll intervals (the first poll may come between the create and the watch)
         polled = [(r.method, r.path) for r in sandbox.requests]
     finally:
         await daemon.stop()
+    setup = {("POST", "/2.0/snippets/demo"), ("PUT", f"/2.0/snippets/demo/{created['id']}/watch")}
+    polled = [request for request in polled if request not in setup]
+    polled.remove(("GET", f"/2.0/snippets/demo/{created['id']}/comments"))  # the watch's baseline
     lists = [path for method, path in polled if method == "GET" and path == "/2.0/snippets/demo"]
     assert 1 <= len(lists) <= 4, polled
     assert len(polled) <= 4, polled
@@ -411,6 +414,28 @@ async def test_watching_costs_the_put_and_the_comment_list(sandbox: Sandbox, cap
         await daemon.stop()
 
 
+async def test_the_list_says_which_snippets_are_watched_without_a_request_per_snippet(
+    sandbox: Sandbox, capabilities: str
+) -> None:
+    daemon = await start_daemon(
+        sandbox, capabilities=capabilities, options={"pollIntervalSeconds": 30, "pollBudgetPerHour": 100000}
+    )
+    try:
+        ids = [(await alice_creates(sandbox, {f"{index}.txt": b"x\n"}))[0] for index in range(3)]
+        await daemon.command("bbsnippets.watch", workspace=TEAM, id=ids[1])
+        sandbox.clear_requests()
+        listed = await daemon.command("bbsnippets.list", workspace=TEAM)
+        assert [(r.method, r.path) for r in sandbox.requests] == [("GET", f"/2.0/snippets/{TEAM}")]
+        watching = {row["id"]: row["watching"] for row in listed["snippets"] if row["id"] in ids}
+        assert watching == {ids[0]: False, ids[1]: True, ids[2]: False}
+
+        await daemon.command("bbsnippets.unwatch", workspace=TEAM, id=ids[1])
+        listed = await daemon.command("bbsnippets.list", workspace=TEAM)
+        assert not any(row["watching"] for row in listed["snippets"] if row["id"] in ids)
+    finally:
+        await daemon.stop()
+
+
 MANY_INTERVAL = 0.5
 MANY_BUDGET = 1_000_000  # a budget that affords a list per workspace every interval, and comments to spare
 MANY_OPTIONS: dict[str, Any] = {"pollIntervalSeconds": MANY_INTERVAL, "pollBudgetPerHour": MANY_BUDGET}
@@ -531,5 +556,59 @@ async def test_a_watch_that_could_not_be_saved_says_so(sandbox: Sandbox) -> None
         answer = await daemon.command("bbsnippets.watch", workspace=TEAM, id=snippet_id)
         assert answer["watching"] is True and answer["saved"] is False
         assert "could not remember" in answer["message"] and "restart" in answer["message"]
+    finally:
+        await daemon.stop()
+
+
+# --------------------------------------------------------------------------- #19 item 6: a workspace out of reach
+
+
+async def test_a_workspace_out_of_reach_is_skipped_and_offered_for_unwatching(sandbox: Sandbox) -> None:
+    import json
+
+    from lsprotocol import types
+
+    sandbox.add_workspace("doomed", "Doomed", ["demo", "alice"])
+    async with make_client(sandbox, 1) as alice:
+        doomed = await alice.create_snippet("doomed", {"d.txt": b"d\n"}, title="doomed")
+    kept, _ = await alice_creates(sandbox, {"k.txt": b"k\n"})
+    daemon = await start_daemon(sandbox, options=WATCH_OPTIONS)
+    questions: list[str] = []
+
+    @daemon.client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def answer(params: types.ShowMessageRequestParams) -> types.MessageActionItem:
+        questions.append(params.message)
+        return types.MessageActionItem(title="Unwatch")
+
+    try:
+        await daemon.command("bbsnippets.watch", workspace="doomed", id=doomed.id)
+        await daemon.command("bbsnippets.watch", workspace=TEAM, id=kept)
+        sandbox.remove_workspace("doomed")  # gone: its list answers 404 from now on
+
+        await daemon.wait_for_change(about(doomed.id, "unreachable"), timeout=2 * INTERVAL + SLACK)
+        async with make_client(sandbox, 1) as alice:
+            await alice.update_snippet(TEAM, kept, files={"k.txt": b"k2\n"})
+        await daemon.wait_for_change(about(kept, "commit"), timeout=2 * INTERVAL + SLACK)  # the others on time
+        while not questions:
+            await asyncio.sleep(0.05)
+        assert len(questions) == 1 and doomed.id in questions[0] and "Stop watching" in questions[0]
+        path = sandbox.data_dir.parent / "xdg-data" / "snippet-daemon" / "watching.json"
+        email = sandbox.users[0].email
+        while json.loads(path.read_text())[sandbox.base_url][email] != [f"{TEAM}/{kept}"]:  # unwatched, as chosen
+            await asyncio.sleep(0.05)
+        assert [n for n in daemon.notifications if n["kind"] == "unreachable"] == [
+            {"workspace": "doomed", "id": doomed.id, "kind": "unreachable", "watched": True}
+        ]
+
+        # A revoked token pauses polling, with one message.
+        sandbox.users[0].api_token = "revoked"
+        deadline = asyncio.get_running_loop().time() + 2 * INTERVAL + SLACK
+        while not [m for m in daemon.shown_messages if "no longer accepts" in m]:
+            assert asyncio.get_running_loop().time() < deadline, daemon.shown_messages
+            await asyncio.sleep(0.05)
+        sandbox.clear_requests()
+        await asyncio.sleep(4 * INTERVAL)  # several intervals: nothing is sent, nothing more is said
+        assert sandbox.requests == []
+        assert len([m for m in daemon.shown_messages if "no longer accepts" in m]) == 1
     finally:
         await daemon.stop()

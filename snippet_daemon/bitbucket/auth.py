@@ -113,6 +113,8 @@ class KeyringStore:
         self.instead = instead  # what to do when the keyring cannot help
 
     def _explain(self, error: Exception) -> CredentialStoreError:
+        """Any keyring failure (a KeyringError, or whatever a backend lets through: an OSError from D-Bus, say)
+        as a :class:`CredentialStoreError` that says what to do."""
         import keyring.errors
 
         if isinstance(error, keyring.errors.NoKeyringError):
@@ -133,7 +135,7 @@ class KeyringStore:
 
         try:
             stored = keyring.get_password(self.service, key)
-        except keyring.errors.KeyringError as error:
+        except Exception as error:  # KeyringError, and what backends let through (OSError from D-Bus, ...)
             raise self._explain(error) from None
         if not stored:
             return None
@@ -149,7 +151,7 @@ class KeyringStore:
 
         try:
             keyring.set_password(self.service, key, json.dumps(dict(document)))
-        except keyring.errors.KeyringError as error:
+        except Exception as error:  # KeyringError, and what backends let through (OSError from D-Bus, ...)
             raise self._explain(error) from None
 
     def delete(self, key: str) -> bool:
@@ -161,7 +163,7 @@ class KeyringStore:
             keyring.delete_password(self.service, key)
         except keyring.errors.PasswordDeleteError:
             return False
-        except keyring.errors.KeyringError as error:
+        except Exception as error:  # KeyringError, and what backends let through (OSError from D-Bus, ...)
             raise self._explain(error) from None
         return True
 
@@ -169,7 +171,10 @@ class KeyringStore:
         """The keyring backend in use and, when it cannot be used, why (one harmless read proves it)."""
         import keyring
 
-        backend = type(keyring.get_keyring())
+        try:
+            backend = type(keyring.get_keyring())
+        except Exception as error:
+            return "unknown", self._explain(error)
         name = f"{backend.__module__}.{backend.__name__}".removeprefix("keyring.backends.")
         try:
             self.load_document("snippet-daemon health check")

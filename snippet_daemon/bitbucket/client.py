@@ -169,6 +169,7 @@ class SnippetsClient:
         self.retry = retry or RetryPolicy()
         self.request_count = 0
         self._created: set[str] = set()  # ids of the snippets this client created (never adopted twice)
+        self._comments_made: set[int] = set()  # ids of the comments this client posted (never adopted twice)
         self._sleep = sleep
         self._random = random.Random()
         self._http = httpx.AsyncClient(
@@ -729,18 +730,70 @@ class SnippetsClient:
         return Comment.from_json(await self._json("GET", url, what=f"comment {comment_id}"))
 
     async def create_comment(self, workspace: str, snippet_id: str, raw: str, parent_id: int | None = None) -> Comment:
+        """One POST, never sent twice. When its answer is lost (the connection broke once it was sent, or a 5xx),
+        the comments are read (one request) and the one it made is adopted: same text and parent, made since it
+        was sent, not one this client made before. Without one, the error says that nothing was posted."""
         body: dict[str, Any] = {"content": {"raw": raw}}
         if parent_id is not None:
             body["parent"] = {"id": parent_id}
-        data = await self._json(
-            "POST",
-            self._snippet_url(workspace, snippet_id, "comments"),
-            what=f"comment on snippet {workspace}/{snippet_id}",
-            content=json.dumps(body).encode("utf-8"),
-            headers_extra={"Content-Type": "application/json"},
-            ok=(200, 201),
-        )
-        return Comment.from_json(data)
+        delivery = _Delivery()
+        decided = dt.datetime.now(dt.UTC)
+        what = f"comment on snippet {workspace}/{snippet_id}"
+        try:
+            data = await self._json(
+                "POST",
+                self._snippet_url(workspace, snippet_id, "comments"),
+                what=what,
+                content=json.dumps(body).encode("utf-8"),
+                headers_extra={"Content-Type": "application/json"},
+                ok=(200, 201),
+                delivery=delivery,
+            )
+        except (NetworkError, ServerError) as lost:
+            if not delivery.may_have_landed:
+                raise
+            comment = await self._adopt_lost_comment(lost, workspace, snippet_id, raw, parent_id, decided)
+        else:
+            comment = Comment.from_json(data)
+        self._comments_made.add(comment.id)
+        return comment
+
+    async def _adopt_lost_comment(
+        self,
+        lost: NetworkError | ServerError,
+        workspace: str,
+        snippet_id: str,
+        raw: str,
+        parent_id: int | None,
+        decided: dt.datetime,
+    ) -> Comment:
+        try:
+            comments = await self.list_comments(workspace, snippet_id)
+        except BitbucketError as failure:
+            raise type(lost)(
+                f"{lost.message} Reading the comments to see whether it was posted failed too ({failure.message}): "
+                "look at the snippet's comments before posting it again.",
+                status=lost.status,
+            ) from None
+        since = decided - CLOCK_SKEW
+        for comment in reversed(comments):  # newest last: the most recent match first
+            made = parse_time(comment.created_on)
+            if (
+                comment.raw == raw
+                and comment.parent_id == parent_id
+                and not comment.deleted
+                and comment.id not in self._comments_made
+                and (made is None or made >= since)
+            ):
+                log.info(
+                    "the answer to a comment on %s/%s was lost; it was posted (%d)", workspace, snippet_id, comment.id
+                )
+                return comment
+        raise type(lost)(
+            f"The answer to posting a comment on snippet {workspace}/{snippet_id} was lost, and the comment is not "
+            "there: nothing was posted. Post it again.",
+            status=lost.status,
+        ) from None
 
     async def update_comment(self, workspace: str, snippet_id: str, comment_id: int, raw: str) -> Comment:
         data = await self._json(
@@ -753,8 +806,15 @@ class SnippetsClient:
         return Comment.from_json(data)
 
     async def delete_comment(self, workspace: str, snippet_id: str, comment_id: int) -> None:
+        """A DELETE sent again (its first answer was lost) meets 404 once the first try landed: that is success."""
         url = self._snippet_url(workspace, snippet_id, "comments", str(comment_id))
-        await self._send("DELETE", url, what=f"delete comment {comment_id}", ok=(200, 204))
+        delivery = _Delivery()
+        try:
+            await self._send("DELETE", url, what=f"delete comment {comment_id}", ok=(200, 204), delivery=delivery)
+        except NotFound:
+            if not delivery.may_have_landed:
+                raise
+            log.info("the answer to deleting comment %d was lost; it is gone, so it landed", comment_id)
 
     # ------------------------------------------------------------------ watching
 

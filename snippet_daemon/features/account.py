@@ -81,18 +81,26 @@ async def health(ls: SnippetServer, params: protocol.HealthParams) -> protocol.H
     ``checkApi`` is false: then it sends no request, for a sign-in to ask it first)."""
     from snippet_daemon.bitbucket import BitbucketError, KeyringStore, NetworkError, NotAuthenticated, SnippetsClient
 
-    backend, keyring_problem = await asyncio.to_thread(KeyringStore().check)
-    keyring = protocol.KeyringHealth(
-        usable=keyring_problem is None, backend=backend, message=keyring_problem.message if keyring_problem else None
-    )
+    # Health never fails: every part says what it found, each problem with its fix.
+    try:
+        backend, keyring_problem = await asyncio.to_thread(KeyringStore().check)
+        keyring_message = keyring_problem.message if keyring_problem else None
+    except Exception as error:  # check() explains what it can; anything else is said as it is
+        backend, keyring_message = "unknown", f"The OS keyring could not be asked ({type(error).__name__}: {error})."
+    keyring = protocol.KeyringHealth(usable=keyring_message is None, backend=backend, message=keyring_message)
+    if ls.credentials_failed and keyring.usable:  # the keyring works again: look the credentials up anew
+        ls.forget_credentials()
+        await ls.credentials_ready()
+    credentials_problem: str | None = None
     try:
         credentials = ls.credentials
-    except BitbucketError:
+    except Exception as error:
         credentials = None
+        credentials_problem = error.message if isinstance(error, BitbucketError) else str(error)
     found = protocol.CredentialsHealth(
         present=credentials is not None,
         source=credentials.source if credentials else None,
-        message=None if credentials else not_signed_in(ls.words),
+        message=None if credentials else credentials_problem or not_signed_in(ls.words),
     )
     account: protocol.AccountInfo | None = None
     workspace: str | None = None
@@ -115,6 +123,8 @@ async def health(ls: SnippetServer, params: protocol.HealthParams) -> protocol.H
         api = protocol.ApiHealth(reachable=False, message=error.message)
     except BitbucketError as error:
         api = protocol.ApiHealth(reachable=True, status=error.status, message=error.message)
+    except Exception as error:  # health never fails: what went wrong is its answer
+        api = protocol.ApiHealth(reachable=False, message=f"Could not ask the API ({type(error).__name__}: {error}).")
     return protocol.HealthResult(
         version=__version__,
         api_url=ls.api_url,

@@ -65,7 +65,7 @@ def milliseconds(timestamp: str | None) -> int:
         return 0
 
 
-def summary(snippet: Snippet) -> protocol.SnippetSummary:
+def summary(snippet: Snippet, *, watching: bool = False) -> protocol.SnippetSummary:
     return protocol.SnippetSummary(
         workspace=snippet.workspace,
         id=snippet.id,
@@ -74,6 +74,7 @@ def summary(snippet: Snippet) -> protocol.SnippetSummary:
         created_on=snippet.created_on,
         updated_on=snippet.updated_on,
         html_url=snippet.html_url,
+        watching=watching,
     )
 
 

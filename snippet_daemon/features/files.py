@@ -63,17 +63,26 @@ def _check_parents(files: Mapping[str, bytes], target: SnippetUri, path: str, go
             )
 
 
-async def stat(ls: SnippetServer, params: protocol.UriParams) -> protocol.StatResult:
+async def stat(ls: SnippetServer, params: protocol.StatParams) -> protocol.StatResult:
+    """From the cache; with ``fresh`` (a save is coming) a copy older than STAT_FRESH_SECONDS (0) is read again first.
+
+    ``stale`` tells the client that another writer changed the file since it read it, so that the editor's
+    own "file is newer" check (VS Code: Compare / Overwrite) answers before any write is sent.
+    """
     target = uri.parse(params.uri)
     if target.is_workspace:
         return protocol.StatResult(type=DIRECTORY, size=0, mtime=0, readonly=target.readonly)
-    entry = await _entry(ls, target)
+    if params.fresh and target.is_file and not target.revision:
+        entry = await ls.documents.head_for_write(target.workspace, target.snippet_id)
+    else:
+        entry = await _entry(ls, target)
     mtime = milliseconds(entry.snippet.updated_on)
     if target.is_snippet:
         return protocol.StatResult(type=DIRECTORY, size=len(entry.files), mtime=mtime, readonly=target.readonly)
     data = entry.files.get(target.file_path)
     if data is not None:
-        return protocol.StatResult(type=FILE, size=len(data), mtime=mtime, readonly=target.readonly)
+        stale = not target.revision and ls.documents.behind(target.workspace, target.snippet_id, target.file_path)
+        return protocol.StatResult(type=FILE, size=len(data), mtime=mtime, readonly=target.readonly, stale=stale)
     if _under(entry, target.file_path):
         return protocol.StatResult(type=DIRECTORY, size=0, mtime=mtime, readonly=target.readonly)
     raise _not_found(target)

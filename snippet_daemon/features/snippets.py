@@ -90,10 +90,12 @@ async def workspaces(ls: SnippetServer, params: protocol.NoParams) -> protocol.W
 async def list_snippets(ls: SnippetServer, params: protocol.ListParams) -> protocol.ListResult:
     workspace = await ls.default_workspace(params.workspace)
     snippets: list[protocol.SnippetSummary] = []
+    # What the user watches is the daemon's own list (watching.json): no request per snippet.
+    watched = {(ws.lower(), snippet_id) for ws, snippet_id in ls.watcher.watched}
     async with contextlib.AsyncExitStack() as stack:
         report = None
         async for snippet in ls.client().iter_snippets(workspace, params.role):
-            snippets.append(summary(snippet))
+            snippets.append(summary(snippet, watching=(snippet.workspace.lower(), snippet.id) in watched))
             if len(snippets) % 100 == 0:
                 # A second page is coming: from here on the list is long enough to show progress.
                 if report is None:

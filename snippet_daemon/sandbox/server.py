@@ -571,6 +571,13 @@ class Sandbox:
             if self._directory is not None:
                 self._directory.add_workspace(slug, name, nicknames)
 
+    def remove_workspace(self, slug: str) -> None:
+        """The workspace is gone (deleted, or renamed away): its snippets answer 404 from now on."""
+        self._extra_workspaces = [entry for entry in self._extra_workspaces if entry[0] != slug]
+        with self._lock:
+            if self._directory is not None:
+                self._directory.workspaces.pop(slug, None)
+
     def seed_demo(self) -> list[str]:
         """Demo snippets in ``users[0]``'s workspace (several revisions, a binary file, a comment thread).
 

@@ -8,6 +8,8 @@ sandbox, plays the other writer and checks the sandbox afterwards.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 from snippet_daemon.sandbox import Sandbox
@@ -188,3 +190,75 @@ async def test_open_by_web_address(sandbox: Sandbox, tmp_path: Path) -> None:
         html_url = (await client.get_snippet(WORKSPACE, snippet_id)).html_url
     context = {"workspace": WORKSPACE, "id": snippet_id, "html_url": html_url}
     await run_flow("open_url", sandbox, tmp_path, context=context)
+
+
+async def test_push_a_linked_folder_status_diffsplit_conflict_and_a_linked_file(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    files = {"a.txt": b"alpha\n", "b.txt": b"bravo\n", "c.txt": b"charlie\n"}
+    snippet_id = await create_snippet(sandbox, files, title="linked folder")
+    folder = tmp_path / "linked"
+    context = {"workspace": WORKSPACE, "id": snippet_id, "dir": str(folder), "single": str(tmp_path / "notes.md")}
+    await run_flow("push", sandbox, tmp_path, context=context)
+    async with make_client(sandbox) as client:
+        content = await client.get_snippet_content(WORKSPACE, snippet_id)
+        snippets = {snippet.title: snippet for snippet in await client.list_snippets(WORKSPACE)}
+        single = await client.get_snippet_content(WORKSPACE, snippets["notes"].id)
+    # a.txt: overwritten by the forced push; b.txt deleted; c.txt: the other writer's; new.txt added; extra.txt
+    # (never named) stays local only.
+    assert content.files == {"a.txt": b"alpha, mine again\n", "c.txt": b"charlie, theirs\n", "new.txt": b"new\n"}
+    assert (folder / "extra.txt").is_file()
+    assert single.files == {"notes.md": b"# Notes\n\nlinked and pushed\n"}
+
+
+def git(folder: Path, *arguments: str) -> str:
+    done = subprocess.run(["git", *arguments], cwd=folder, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(root).parts
+    }
+
+
+async def test_share_a_diff_from_git_and_apply_it_to_a_clean_copy(sandbox: Sandbox, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    git(repo, "config", "user.email", "t@example.com")
+    git(repo, "config", "user.name", "T")
+    (repo / "src").mkdir()
+    (repo / "src" / "app.py").write_text("".join(f"line {n}\n" for n in range(1, 30)))
+    (repo / "gone.txt").write_text("delete me\n")
+    (repo / "staged.txt").write_text("before\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "start")
+    clean = tmp_path / "clean"
+    shutil.copytree(repo, clean, ignore=shutil.ignore_patterns(".git"))
+    (repo / "src" / "app.py").write_text("".join(f"line {n}\n" for n in range(1, 30)).replace("line 7\n", "line 7!\n"))
+    (repo / "gone.txt").unlink()
+    (repo / "fresh.txt").write_text("brand new\n")  # untracked: included when the user says so
+    (repo / "staged.txt").write_text("after\n")
+    git(repo, "add", "staged.txt")
+    context = {"workspace": WORKSPACE, "repo": str(repo), "clean": str(clean)}
+    await run_flow("patch", sandbox, tmp_path, context=context)
+    assert tree(clean) == tree(repo)  # applied: identical trees (the stale second apply changed nothing)
+
+
+async def test_restore_a_version_from_history(sandbox: Sandbox, tmp_path: Path) -> None:
+    v1, v2 = 'def greet(name):\n    return "Hello"\n', 'def greet(name):\n    return f"Hello, {name}!"\n'
+    snippet_id = await create_snippet(sandbox, {"greet.py": v1.encode(), "other.txt": b"one\n"}, title="restore")
+    async with make_client(sandbox) as client:
+        first = (await client.get_snippet(WORKSPACE, snippet_id)).revision
+        second = (
+            await client.update_snippet(WORKSPACE, snippet_id, files={"greet.py": v2.encode(), "other.txt": b"two\n"})
+        ).revision
+    context = {"workspace": WORKSPACE, "id": snippet_id, "first": first, "second": second, "v1": v1, "v2": v2}
+    await run_flow("restore", sandbox, tmp_path, context=context)
+    async with make_client(sandbox) as client:
+        content = await client.get_snippet_content(WORKSPACE, snippet_id)
+    # greet.py alone restored to the first version, then every file restored to the second one.
+    assert content.files == {"greet.py": v2.encode(), "other.txt": b"two\n"}

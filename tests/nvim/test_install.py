@@ -1,13 +1,16 @@
 """`:BBSnippet install` as a new user meets it: a fresh clone of the repository, no daemon on PATH, real headless
 Neovim. The daemon lands in a venv under stdpath("data") (pinned by the clone's constraints; pip reaches PyPI
-only), the default cmd uses it, and opening and :w a snippet work against the sandbox."""
+only), the default cmd uses it, and opening and :w a snippet work against the sandbox. Then the same command in
+Neovim in a real terminal (tmux): in the background, with progress, one message at the end."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -58,3 +61,58 @@ async def test_install_from_a_fresh_clone_then_open_and_write(sandbox: Sandbox, 
         content = await client.get_snippet_content(WORKSPACE, snippet.id)
     assert content.files["app.py"] == b"print('before')\nprint('after :BBSnippet install')\n"
     print(next(line for line in result.stderr.splitlines() if line.startswith("[install]")))
+
+    # Again, as a user in a terminal updates it (the same venv: pip finds everything but the daemon in place).
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed (scripts/install.sh installs it): the terminal half of this test")
+    install_in_a_terminal(clone, tmp_path, tmp_path / "xdg-data")
+
+
+def tmux(socket: str, *args: str) -> str:
+    return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, check=False).stdout
+
+
+def install_in_a_terminal(clone: Path, tmp_path: Path, data_home: Path) -> None:
+    """`:BBSnippet install` typed into Neovim in a real terminal (tmux): it returns at once (the next command is
+    taken while it runs), each step shows on one line (no hit-enter prompt), and one message ends it."""
+    from tests.nvim.editor import nvim_binary
+
+    script = tmp_path / "nvim.sh"
+    env = {
+        "PATH": path_without_a_daemon(),
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(data_home),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "TERM": "xterm-256color",
+    }
+    exports = "".join(f"export {key}='{value}'\n" for key, value in env.items())
+    script.write_text(f"{exports}exec '{nvim_binary()}' --clean --cmd 'set rtp^={clone / 'editors' / 'nvim'}'\n")
+    socket = f"bbsnippets-install-{os.getpid()}"
+    tmux(socket, "new-session", "-d", "-x", "160", "-y", "20", f"sh {script}")
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 20
+        while "[No Name]" not in tmux(socket, "capture-pane", "-p") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        tmux(socket, "send-keys", ":BBSnippet install", "Enter")
+        # The command returns at once: Neovim takes the next command while the install runs.
+        tmux(socket, "send-keys", ":let g:typed = 'still here'", "Enter")
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            screen = tmux(socket, "capture-pane", "-p")
+            seen.append(screen)
+            if "is installed in" in screen or "install failed" in screen:
+                break
+            time.sleep(0.2)
+        tmux(socket, "send-keys", ":echo g:typed", "Enter")
+        time.sleep(0.5)
+        typed = tmux(socket, "capture-pane", "-p")
+    finally:
+        tmux(socket, "kill-server")
+    screens = "\n".join(seen)
+    assert re.search(r"installing the daemon \(\d/\d: ", screens), screens[-3000:]
+    assert "Press ENTER" not in screens, "a message longer than the command line stopped Neovim"
+    assert "snippet-daemon 0.1.0 is installed in" in seen[-1], seen[-1]
+    assert "still here" in typed, typed
+    assert (data_home / "nvim" / "bbsnippets" / "venv" / "bin" / "snippet-daemon").is_file()

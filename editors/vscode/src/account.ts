@@ -8,7 +8,8 @@ import type { Daemon } from "./client";
 import { SIGN_IN, type Services, registerCommand } from "./command";
 import { DAEMON_UNAVAILABLE, DaemonError, toDaemonError } from "./errors";
 import * as prompts from "./prompts";
-import { type AccountResult, ErrorKind, LOGIN, LOGOUT, WHOAMI } from "./protocol";
+import { type AccountResult, ErrorKind, HEALTH, LOGIN, LOGOUT, WHOAMI } from "./protocol";
+import { linksChanged } from "./push";
 import { readSettings } from "./settings";
 
 export const SIGN_OUT = "bitbucketSnippets.signOut";
@@ -65,6 +66,16 @@ export class Status implements vscode.Disposable {
 
 export function registerAccount(context: vscode.ExtensionContext, services: Services, status: Status): void {
   registerCommand(context, services, "signIn", "Signing in", async () => {
+    // Without an OS keyring the token could not be kept: say so before asking anything (no request is sent).
+    const { keyring } = await services.daemon.command(HEALTH, { checkApi: false });
+    if (!keyring.usable) {
+      const why = keyring.message ?? "No OS keyring is available on this machine, so the API token cannot be kept.";
+      void prompts.notify(
+        "error",
+        `Signing in is not possible here: ${why} The environment is the one VS Code starts from; then run Bitbucket Snippets: Restart the Snippet Daemon.`,
+      );
+      return undefined;
+    }
     const email = await prompts.input("Your Atlassian account email (Bitbucket signs API tokens in with it)", {
       placeHolder: "you@example.com",
       validate: (value) => (value.includes("@") ? undefined : "An email address, e.g. you@example.com"),
@@ -81,6 +92,7 @@ export function registerAccount(context: vscode.ExtensionContext, services: Serv
     }
     const result = await services.daemon.command(LOGIN, { kind: "apiToken", username: email.trim(), secret });
     await status.update();
+    linksChanged(); // links belong to an account: this one's folders get their Source Control
     services.tree.refresh();
     void prompts.notify("info", `Signed in to Bitbucket as ${result.account?.displayName ?? email}.`);
     return result.account;
@@ -98,6 +110,7 @@ export function registerAccount(context: vscode.ExtensionContext, services: Serv
     }
     await services.daemon.command(LOGOUT, {});
     await status.update();
+    linksChanged();
     services.tree.refresh();
     return true;
   });

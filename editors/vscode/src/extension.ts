@@ -12,7 +12,9 @@ import { registerInsert } from "./insert";
 import { Log } from "./log";
 import { type McpRegistration, registerMcp } from "./mcp";
 import { testHooks } from "./prompts";
+import { registerPatch } from "./patch";
 import { registerPull } from "./pull";
+import { type LinkedFolders, registerPush } from "./push";
 import { registerSearch } from "./search";
 import { affectsDaemon, readSettings } from "./settings";
 import { registerShare } from "./share";
@@ -32,6 +34,8 @@ export interface Api {
   testHooks: typeof testHooks;
   /** The MCP server offered to VS Code's agent (`snippet-daemon mcp`). */
   mcp: McpRegistration;
+  /** The linked folders of the workspace, each a SourceControl (push.ts). */
+  linked: LinkedFolders;
   /** Resolves once the daemon has been started (or failed to start) at activation. */
   ready: Promise<void>;
   /** activate() to the daemon ready, in milliseconds (the benchmark prints it). */
@@ -66,6 +70,8 @@ export function activate(context: vscode.ExtensionContext): Api {
   registerShare(context, services);
   registerPull(context, services);
   registerHistory(context, services);
+  const linked = registerPush(context, services);
+  registerPatch(context, services);
   registerAccount(context, services, status);
   registerComments(context, services, comments);
   registerSearch(context, services);
@@ -89,7 +95,7 @@ export function activate(context: vscode.ExtensionContext): Api {
     { dispose: () => clearTimeout(restartTimer) },
   );
 
-  const api: Api = { daemon, tree, comments, status, fileSystem, testHooks, mcp, ready: Promise.resolve(), activateReturnedMs: 0 };
+  const api: Api = { daemon, tree, comments, status, fileSystem, testHooks, mcp, linked, ready: Promise.resolve(), activateReturnedMs: 0 };
   api.ready = daemon.start().then(() => {
     api.activationMs = Date.now() - activatedAt;
     log.info(`activated in ${api.activationMs} ms`);

@@ -1,16 +1,22 @@
 // The bbsnippet: file system: a pass-through to the daemon's bbsnippets/* requests (features/files.py).
 //
 // The daemon serves reads from a cache one request fills for a whole snippet, so VS Code's many stat and
-// readFile calls cost Bitbucket nothing more. Saves are compare-and-swap in the daemon; on `conflict` the
-// user chooses Compare (a diff of the remote version against their text; the save fails, the document
-// stays dirty), Overwrite (a forced save) or Cancel. Their text is never lost.
+// readFile calls cost Bitbucket nothing more. Saves are compare-and-swap in the daemon.
+//
+// A save that would overwrite someone else's change gets ONE decision, VS Code's own: before it writes,
+// VS Code stats the file and, when that shows a newer file than the one it holds, asks "Compare" or
+// "Overwrite" itself and keeps the text. So the stat before a save (onWillSaveTextDocument marks it) asks the
+// daemon with `fresh` (1 GET when its copy is older than a few seconds); when the daemon says `stale`, the
+// stat reports a later mtime and a size different from what the editor holds (VS Code looks at both; a
+// same-size change would slip past it otherwise). A write that still follows is the user's Overwrite: it is
+// forced. A conflict nobody could see coming (a change within the last seconds) fails the save with a
+// message, no dialog of ours; saving again then gets VS Code's own choice.
 
 import * as vscode from "vscode";
 
 import type { Daemon } from "./client";
-import { DaemonError, fileSystemErrorCode, toDaemonError } from "./errors";
+import { fileSystemErrorCode, toDaemonError } from "./errors";
 import type { Log } from "./log";
-import * as prompts from "./prompts";
 import {
   DELETE_FILE,
   ErrorKind,
@@ -23,9 +29,6 @@ import {
   type DidChangeParams,
 } from "./protocol";
 import * as snippetUri from "./uri";
-
-export const CONFLICT_COMPARE = "Compare";
-export const CONFLICT_OVERWRITE = "Overwrite";
 
 /** A DaemonError as the FileSystemError VS Code expects (FileNotFound, NoPermissions, ...). */
 export function asFileSystemError(error: unknown, uri: vscode.Uri): Error {
@@ -55,15 +58,26 @@ export class SnippetFileSystem implements vscode.FileSystemProvider, vscode.Disp
   readonly onDidChangeFile = this.emitter.event;
   /** Files read through us, per snippet: what a didChange must tell VS Code about. */
   private readonly known = new Map<string, Set<string>>();
-  /** mtime a file had when last read: reported for dirty documents, see stat(). */
-  private readonly readMtime = new Map<string, number>();
+  /** What the editor holds of each file: mtime and size as of its last read or save. */
+  private readonly held = new Map<string, { mtime: number; size: number }>();
+  /** Documents being saved: their next stat is the one VS Code checks before it writes. */
+  private readonly saving = new Set<string>();
+  /** Files whose stat before a save said stale: VS Code has asked, so a write that follows is Overwrite. */
+  private readonly toldStale = new Set<string>();
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
     private readonly daemon: Daemon,
     private readonly log: Log,
   ) {
-    this.subscriptions = [daemon.onDidChange((change) => this.changed(change))];
+    this.subscriptions = [
+      daemon.onDidChange((change) => this.changed(change)),
+      vscode.workspace.onWillSaveTextDocument((event) => {
+        if (event.document.uri.scheme === URI_SCHEME) {
+          this.saving.add(event.document.uri.toString());
+        }
+      }),
+    ];
   }
 
   private remember(uri: vscode.Uri): string {
@@ -88,13 +102,17 @@ export class SnippetFileSystem implements vscode.FileSystemProvider, vscode.Disp
     }
     const key = snippetUri.snippetKey(change.workspace, change.id);
     const type = change.kind === "deleted" ? vscode.FileChangeType.Deleted : vscode.FileChangeType.Changed;
-    const events: vscode.FileChangeEvent[] = [...(this.known.get(key) ?? [])].map((uri) => ({
-      type,
-      uri: vscode.Uri.parse(uri),
-    }));
+    // A file at a revision (?rev=) never changes: announcing it would only make VS Code read it again.
+    const stale = [...(this.known.get(key) ?? [])].filter((uri) => type === vscode.FileChangeType.Deleted || snippetUri.parse(uri).revision === undefined);
+    const events: vscode.FileChangeEvent[] = stale.map((uri) => ({ type, uri: vscode.Uri.parse(uri) }));
     events.push({ type, uri: vscode.Uri.parse(snippetUri.snippetUri(change.workspace, change.id)) });
     this.log.debug(`${change.workspace}/${change.id} changed (${change.kind}): ${events.length} file events`);
     this.emitter.fire(events);
+  }
+
+  /** This window changed the snippet itself (push, restore: no didChange comes): its open files re-read. */
+  changedHere(workspace: string, id: string): void {
+    this.changed({ workspace, id, kind: "commit", watched: false });
   }
 
   watch(): vscode.Disposable {
@@ -103,24 +121,29 @@ export class SnippetFileSystem implements vscode.FileSystemProvider, vscode.Disp
   }
 
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
+    const key = uri.toString();
+    const beforeSave = this.saving.delete(key);
     let result;
     try {
-      result = await this.daemon.request(STAT, { uri: this.remember(uri) });
+      result = await this.daemon.request(STAT, { uri: this.remember(uri), fresh: beforeSave });
     } catch (error) {
       throw asFileSystemError(error, uri);
     }
-    let mtime = result.mtime;
-    // Conflicts are the daemon's compare-and-swap to find, and ours to resolve: while the user has unsaved
-    // edits, the file keeps the time it was read at, so VS Code's own "file is newer" check does not
-    // answer first with a second, different dialog. Unmodified documents see the real time (and reload).
-    const document = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === uri.toString());
-    const readAt = this.readMtime.get(uri.toString());
-    if (document?.isDirty && readAt !== undefined) {
-      mtime = readAt;
+    if (beforeSave && result.stale) {
+      this.toldStale.add(key);
+    } else {
+      this.toldStale.delete(key);
+    }
+    let { mtime, size } = result;
+    const held = this.held.get(key);
+    if (result.stale && held) {
+      // Someone else changed it: VS Code's "file is newer" check needs a later mtime AND another size.
+      mtime = Math.max(mtime, held.mtime + 1);
+      size = size === held.size ? size + 1 : size;
     }
     return {
       type: result.type === "directory" ? vscode.FileType.Directory : vscode.FileType.File,
-      size: result.size,
+      size,
       ctime: 0,
       mtime,
       permissions: result.readonly ? vscode.FilePermission.Readonly : undefined,
@@ -146,7 +169,7 @@ export class SnippetFileSystem implements vscode.FileSystemProvider, vscode.Disp
         this.daemon.request(READ_FILE, { uri: text }),
         this.daemon.request(STAT, { uri: text }),
       ]);
-      this.readMtime.set(uri.toString(), stat.mtime);
+      this.held.set(uri.toString(), { mtime: stat.mtime, size: stat.size });
       return Buffer.from(result.base64, "base64");
     } catch (error) {
       throw asFileSystemError(error, uri);
@@ -159,53 +182,33 @@ export class SnippetFileSystem implements vscode.FileSystemProvider, vscode.Disp
     options: { readonly create: boolean; readonly overwrite: boolean },
   ): Promise<void> {
     const text = this.remember(uri);
+    const key = uri.toString();
+    // VS Code wrote although the stat before this save said "newer": the user chose its Overwrite.
+    const overwrite = this.toldStale.delete(key);
     const base64 = Buffer.from(content).toString("base64");
-    const write = (force: boolean) =>
-      this.daemon.request(WRITE_FILE, { uri: text, base64, create: options.create, overwrite: options.overwrite, force });
     try {
-      await write(false);
+      await this.daemon.request(WRITE_FILE, { uri: text, base64, create: options.create, overwrite: options.overwrite, force: overwrite });
     } catch (error) {
       const failure = toDaemonError(error);
       if (failure.kind !== ErrorKind.CONFLICT) {
         throw asFileSystemError(failure, uri);
       }
-      await this.resolveConflict(uri, failure, () => write(true));
+      const name = snippetUri.baseName(snippetUri.parse(key).path ?? uri.path);
+      throw vscode.FileSystemError.Unavailable(
+        `${name} changed on Bitbucket just now, so it was not saved. Your text is still in the editor: save again to compare it with theirs or overwrite theirs.`,
+      );
     }
-    await this.refreshReadMtime(uri, text);
+    await this.refreshHeld(uri, text);
     this.emitter.fire([{ type: vscode.FileChangeType.Changed, uri }]);
   }
 
-  private async refreshReadMtime(uri: vscode.Uri, text: string): Promise<void> {
+  private async refreshHeld(uri: vscode.Uri, text: string): Promise<void> {
     try {
-      this.readMtime.set(uri.toString(), (await this.daemon.request(STAT, { uri: text })).mtime);
+      const stat = await this.daemon.request(STAT, { uri: text });
+      this.held.set(uri.toString(), { mtime: stat.mtime, size: stat.size });
     } catch {
-      this.readMtime.delete(uri.toString());
+      this.held.delete(uri.toString());
     }
-  }
-
-  /** Compare / Overwrite / Cancel. Returns only when the forced save landed; otherwise the save fails. */
-  private async resolveConflict(uri: vscode.Uri, conflict: DaemonError, force: () => Promise<unknown>): Promise<void> {
-    const name = snippetUri.baseName(snippetUri.parse(uri.toString()).path ?? uri.path);
-    const choice = await prompts.modal(
-      `${name} was changed on Bitbucket since you opened it.`,
-      "Compare shows their version beside yours (your text stays as it is); Overwrite replaces theirs with yours.",
-      CONFLICT_COMPARE,
-      CONFLICT_OVERWRITE,
-    );
-    if (choice === CONFLICT_OVERWRITE) {
-      try {
-        await force();
-        return;
-      } catch (error) {
-        throw asFileSystemError(error, uri);
-      }
-    }
-    if (choice === CONFLICT_COMPARE) {
-      await this.compareWithRemote(uri, conflict.data.remoteRevision);
-    }
-    throw vscode.FileSystemError.Unavailable(
-      `${name} was not saved: it changed on Bitbucket. Your text is still in the editor; save again to choose Overwrite.`,
-    );
   }
 
   /** A diff editor: the remote version (read-only, at its revision) on the left, the user's text on the right. */

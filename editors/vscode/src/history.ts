@@ -1,15 +1,18 @@
 // bitbucketSnippets.history: a quick pick of the snippet's commits, then a file at that revision
-// (read-only: ?rev= URIs) or its diff against HEAD. With {workspace, id, revision, path?, action?} it does
-// not prompt ("open" or "diff"; the first file when no path is given).
+// (read-only: ?rev= URIs), its diff against HEAD, or "Restore this version" of the file or of the whole
+// snippet (bbsnippets.restore: one new commit). With {workspace, id, revision, path?, action?} it does not
+// prompt ("open", "diff" or "restore"; open/diff take the first file when no path is given, restore without
+// a path restores every file).
 
 import * as vscode from "vscode";
 
+import { describeRestore } from "./changes";
 import { type Services, namedSnippet, registerCommand } from "./command";
 import * as prompts from "./prompts";
-import { type CommitInfo, HISTORY, OPEN } from "./protocol";
+import { type CommitInfo, HISTORY, OPEN, RESTORE, type RestoreResult } from "./protocol";
 import * as snippetUri from "./uri";
 
-type HistoryAction = "open" | "diff";
+type HistoryAction = "open" | "diff" | "restore" | "restoreAll";
 
 function field(arg: unknown, name: string): string | undefined {
   const value = typeof arg === "object" && arg !== null ? (arg as Record<string, unknown>)[name] : undefined;
@@ -42,6 +45,9 @@ export function registerHistory(context: vscode.ExtensionContext, services: Serv
         return undefined;
       }
     }
+    if (ref.scripted && field(arg, "action") === "restore") {
+      return restore(services, ref, revision, ref.path ?? field(arg, "path"));
+    }
     const atRevision = await services.daemon.command(OPEN, { workspace: ref.workspace, id: ref.id, revision });
     let path = ref.path ?? field(arg, "path");
     if (!path) {
@@ -58,7 +64,12 @@ export function registerHistory(context: vscode.ExtensionContext, services: Serv
       action = await prompts.pick<HistoryAction>(`${path} at ${revision.slice(0, 12)}`, [
         { label: "Open this revision", description: "read-only", value: "open" },
         { label: "Compare with the current version", value: "diff" },
+        { label: "Restore this file to this version", description: "as a new version", value: "restore" },
+        { label: "Restore the whole snippet to this version", description: "every file, as a new version", value: "restoreAll" },
       ]);
+    }
+    if (action === "restore" || action === "restoreAll") {
+      return restore(services, ref, revision, action === "restore" ? path : undefined);
     }
     const old = vscode.Uri.parse(snippetUri.snippetUri(ref.workspace, ref.id, path, revision));
     const name = snippetUri.baseName(path);
@@ -73,4 +84,19 @@ export function registerHistory(context: vscode.ExtensionContext, services: Serv
     }
     return undefined;
   });
+}
+
+/** bbsnippets.restore: the file (or every file) as it was at `revision`, as one new commit on Bitbucket. */
+async function restore(services: Services, ref: { workspace: string; id: string }, revision: string, path: string | undefined): Promise<RestoreResult> {
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Restoring ${path ?? `${ref.workspace}/${ref.id}`}…` },
+    () => services.daemon.command(RESTORE, { workspace: ref.workspace, id: ref.id, revision, path }),
+  );
+  if (result.files.length > 0) {
+    // restore sends no didChange (docs/protocol.md): the open documents of the snippet are ours to refresh.
+    services.fileSystem.changedHere(ref.workspace, ref.id);
+    services.tree.refresh();
+  }
+  void prompts.notify("info", describeRestore(result, `${ref.workspace}/${ref.id}`, revision));
+  return result;
 }

@@ -20,6 +20,10 @@ export interface Prompt {
   choices: string[];
   /** Input boxes: is it a password field. */
   password?: boolean;
+  /** Quick picks: each item's description, in the order of `choices`. */
+  descriptions?: string[];
+  /** Modal dialogs: the text under the message. */
+  detail?: string;
 }
 
 export type Responder = (prompt: Prompt) => string | undefined | Promise<string | undefined>;
@@ -48,7 +52,7 @@ export function notify(
 
 /** A modal dialog (VS Code adds Cancel itself, which answers undefined). */
 export function modal(message: string, detail: string, ...actions: string[]): Promise<string | undefined> {
-  return respond({ kind: "modal", message, choices: actions }, () =>
+  return respond({ kind: "modal", message, choices: actions, detail }, () =>
     vscode.window.showWarningMessage(message, { modal: true, detail }, ...actions),
   );
 }
@@ -60,7 +64,8 @@ export interface PickItem<T> extends vscode.QuickPickItem {
 /** A quick pick; the responder answers with an item's label (items with the same label: the first). */
 export async function pick<T>(title: string, items: PickItem<T>[]): Promise<T | undefined> {
   let picked: PickItem<T> | undefined;
-  const label = await respond({ kind: "quickPick", message: title, choices: items.map((item) => item.label) }, async () => {
+  const shown = { kind: "quickPick" as const, message: title, choices: items.map((item) => item.label), descriptions: items.map((item) => item.description ?? "") };
+  const label = await respond(shown, async () => {
     picked = await vscode.window.showQuickPick(items, { title, placeHolder: title, matchOnDescription: true });
     return picked?.label;
   });

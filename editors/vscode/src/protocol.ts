@@ -42,7 +42,7 @@ export const LINKS = "bbsnippets.links";
 export const UNLINK = "bbsnippets.unlink";
 
 // Requests (a file system over bbsnippet:// URIs).
-export const STAT = new RequestType<UriParams, StatResult, void>("bbsnippets/stat");
+export const STAT = new RequestType<StatParams, StatResult, void>("bbsnippets/stat");
 export const READ_DIRECTORY = new RequestType<UriParams, ReadDirectoryResult, void>("bbsnippets/readDirectory");
 export const READ_FILE = new RequestType<UriParams, ReadFileResult, void>("bbsnippets/readFile");
 export const WRITE_FILE = new RequestType<WriteFileParams, WriteFileResult, void>("bbsnippets/writeFile");
@@ -71,6 +71,7 @@ export const ErrorKind = {
   CREDENTIAL_STORE: "credentialStore",
   FILE_EXISTS: "fileExists",
   READ_ONLY: "readOnly",
+  ACCOUNT_CHANGED: "accountChanged",
 } as const;
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
 
@@ -326,6 +327,15 @@ export interface UriParams {
   uri: string;
 }
 
+export interface StatParams {
+  uri: string;
+  // The client is about to write this file (VS Code: a save): a cached copy older than
+  // STAT_FRESH_SECONDS (documents.py; 0: any) is read again first (one GET), so the answer shows another
+  // writer's change.
+  /** Default false. */
+  fresh?: boolean;
+}
+
 export interface WriteFileParams {
   uri: string;
   base64?: string;
@@ -372,6 +382,8 @@ export interface SnippetSummary {
   createdOn?: string;
   updatedOn?: string;
   htmlUrl?: string;
+  // bbsnippets.list: the user watches it (from the daemon's own watch list: no request per snippet).
+  watching: boolean;
 }
 
 export interface ListResult {
@@ -678,6 +690,8 @@ export interface StatResult {
   /** Milliseconds since the epoch, as VS Code's FileStat. */
   mtime: number;
   readonly: boolean;
+  // A file at HEAD that someone else changed since this client read it: saving it now would be a conflict.
+  stale: boolean;
 }
 
 export interface DirectoryEntry {
@@ -704,7 +718,9 @@ export interface WriteFileResult {
 export interface DidChangeParams {
   workspace: string;
   id: string;
-  kind: "commit" | "comment" | "deleted";
+  // "unreachable": a watched snippet's workspace answers 404/403 (gone, or access lost): it is skipped with a
+  // back-off of its own, and the user is asked once (window/showMessageRequest) whether to unwatch it.
+  kind: "commit" | "comment" | "deleted" | "unreachable";
   revision?: string;
   // True when the user watches the snippet: a window/showMessage about this change follows at once.
   watched: boolean;

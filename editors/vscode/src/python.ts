@@ -15,6 +15,8 @@ export const EXTENSION_ID = "snippet-daemon.bitbucket-snippets";
 export const PYTHON_VERSIONS = { min: [3, 11], max: [3, 14] } as const;
 const SUPPORTED = "Python 3.11 to 3.14";
 const PROBE_TIMEOUT_MS = 5000;
+/** The Python extension may still be activating: past this, python3/python on PATH are asked instead. */
+const PYTHON_EXTENSION_TIMEOUT_MS = 3000;
 
 export type ImportStrategy = "bundled" | "fromEnvironment";
 
@@ -59,19 +61,33 @@ export function bundledLauncher(root = extensionRoot()): string | undefined {
 }
 
 interface PythonExtensionApi {
-  environments?: { getActiveEnvironmentPath?: () => { path: string } };
+  environments?: {
+    getActiveEnvironmentPath?: () => { path: string };
+    resolveEnvironment?: (path: string) => Promise<{ executable?: { uri?: { fsPath?: string } } } | undefined>;
+  };
 }
 
-/** The Python extension's selected interpreter, when that extension is installed; never throws. */
-async function pythonExtensionInterpreter(): Promise<string | undefined> {
+/** The Python extension's selected interpreter, when that extension is installed; never throws, never waits long. */
+function pythonExtensionInterpreter(): Promise<string | undefined> {
+  const patience = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), PYTHON_EXTENSION_TIMEOUT_MS));
+  return Promise.race([askPythonExtension(), patience]);
+}
+
+async function askPythonExtension(): Promise<string | undefined> {
   const extension = vscode.extensions.getExtension<PythonExtensionApi>("ms-python.python");
   if (!extension) {
     return undefined;
   }
   try {
     const api = extension.isActive ? extension.exports : await extension.activate();
-    const interpreter = api?.environments?.getActiveEnvironmentPath?.().path;
-    return interpreter && executable(interpreter) ? interpreter : undefined;
+    const active = api?.environments?.getActiveEnvironmentPath?.().path;
+    if (!active) {
+      return undefined;
+    }
+    // The active "path" may be an environment's folder: resolved, it names the interpreter itself.
+    const resolved = await api.environments?.resolveEnvironment?.(active);
+    const interpreter = resolved?.executable?.uri?.fsPath ?? active;
+    return executable(interpreter) ? interpreter : undefined;
   } catch {
     return undefined;
   }

@@ -1,26 +1,41 @@
 // bitbucketSnippets.share: the selection (or the whole file, or files picked in the explorer) as a new
-// snippet, private by default. With an argument object {title?, isPrivate?, workspace?} it does not
-// prompt; it returns the daemon's create result either way.
+// snippet, private by default. With an argument object {title?, isPrivate?, workspace?, keepLinked?} it does
+// not prompt; it returns the daemon's create result either way. A whole file shared is offered "Keep linked"
+// (push.ts: its later edits can be pushed to the snippet).
 
 import * as path from "node:path";
 
 import * as vscode from "vscode";
 
-import { OPEN_SNIPPET, type Services, registerCommand } from "./command";
+import { OPEN_SNIPPET, type Services, registerCommand, reportFailure } from "./command";
 import { withSecretCheck } from "./errors";
 import * as prompts from "./prompts";
-import { CREATE, type CreateParams, type CreateResult, type FileInput } from "./protocol";
+import { CREATE, type CreateParams, type CreateResult, type FileInput, LINK } from "./protocol";
+import { linksChanged } from "./push";
 import { readSettings } from "./settings";
 
 export const OPEN_IN_EDITOR = "Open in editor";
+/** What each visibility means on Bitbucket, wherever it is chosen. */
+export const PRIVATE_MEANS = "visible to the members of its workspace";
+export const PUBLIC_MEANS = "anyone, and search engines";
 export const COPY_LINK = "Copy link";
 export const OPEN_IN_BROWSER = "Open in browser";
+/** Offered after sharing a whole file: push.ts's link, so the file's later edits can be pushed. */
+export const KEEP_LINKED = "Keep linked";
 
 interface ShareOptions {
   title?: string;
   isPrivate?: boolean;
   workspace?: string;
   allowSecrets?: boolean;
+  /** A whole file shared: link it to the new snippet without asking. */
+  keepLinked?: boolean;
+}
+
+interface Gathered {
+  files: FileInput[];
+  /** The local file, when one whole file (saved on disk) is what was shared: it can stay linked. */
+  wholeFile?: string;
 }
 
 function isOptions(value: unknown): value is ShareOptions {
@@ -33,7 +48,7 @@ function fileName(uri: vscode.Uri): string {
 }
 
 /** What to share: explorer files when invoked on them, else the active editor's selection or whole text. */
-async function gather(arg: unknown, selected: unknown): Promise<FileInput[] | undefined> {
+async function gather(arg: unknown, selected: unknown): Promise<Gathered | undefined> {
   const uris = Array.isArray(selected) && selected.every((item) => item instanceof vscode.Uri) ? (selected as vscode.Uri[]) : arg instanceof vscode.Uri ? [arg] : [];
   const editor = vscode.window.activeTextEditor;
   // The editor's context menu passes its document: that is a selection to share, not a file.
@@ -49,7 +64,7 @@ async function gather(arg: unknown, selected: unknown): Promise<FileInput[] | un
           : { name: fileName(uri), base64: Buffer.from(await vscode.workspace.fs.readFile(uri)).toString("base64") },
       );
     }
-    return files;
+    return { files, wholeFile: uris.length === 1 && uris[0].scheme === "file" ? uris[0].fsPath : undefined };
   }
   if (!editor) {
     return undefined;
@@ -59,15 +74,17 @@ async function gather(arg: unknown, selected: unknown): Promise<FileInput[] | un
     selections.length > 0
       ? selections.map((selection) => editor.document.getText(selection)).join(editor.document.eol === vscode.EndOfLine.CRLF ? "\r\n" : "\n")
       : editor.document.getText();
-  return [{ name: fileName(editor.document.uri), text }];
+  const whole = selections.length === 0 && editor.document.uri.scheme === "file" && !editor.document.isDirty;
+  return { files: [{ name: fileName(editor.document.uri), text }], wholeFile: whole ? editor.document.uri.fsPath : undefined };
 }
 
 export async function share(services: Services, arg: unknown, selected: unknown): Promise<CreateResult | undefined> {
-  const files = await gather(arg, selected);
-  if (!files) {
+  const gathered = await gather(arg, selected);
+  if (!gathered) {
     void prompts.notify("info", "Open a file (or select some text) to share it as a snippet.");
     return undefined;
   }
+  const { files, wholeFile } = gathered;
   const settings = readSettings();
   const scripted = isOptions(arg);
   const options: ShareOptions = scripted ? arg : {};
@@ -79,8 +96,8 @@ export async function share(services: Services, arg: unknown, selected: unknown)
       return undefined;
     }
     const visibility = await prompts.pick("Who can see it?", [
-      { label: "Private", description: "only you and people you share the link with", value: true },
-      { label: "Public", description: "anyone, and search engines", value: false },
+      { label: "Private", description: PRIVATE_MEANS, value: true },
+      { label: "Public", description: PUBLIC_MEANS, value: false },
     ].sort((a, b) => Number(b.value === isPrivate) - Number(a.value === isPrivate)));
     if (visibility === undefined) {
       return undefined;
@@ -103,18 +120,28 @@ export async function share(services: Services, arg: unknown, selected: unknown)
     return undefined;
   }
   services.tree.refresh();
-  void offerLink(created);
+  if (wholeFile && options.keepLinked) {
+    await keepLinked(services, created, wholeFile);
+  }
+  void offerLink(services, created, wholeFile && options.keepLinked === undefined ? wholeFile : undefined);
   return created;
 }
 
-async function offerLink(created: CreateResult): Promise<void> {
-  const visibility = created.isPrivate ? "private" : "public";
+/** Link the shared file to its new snippet (bbsnippets.link with the file's path): its Source Control shows up. */
+async function keepLinked(services: Services, created: CreateResult, file: string): Promise<void> {
+  await services.daemon.command(LINK, { folder: file, workspace: created.workspace, id: created.id });
+  linksChanged();
+}
+
+async function offerLink(services: Services, created: CreateResult, linkable: string | undefined): Promise<void> {
+  const visibility = created.isPrivate ? `private snippet (${PRIVATE_MEANS})` : "public snippet";
   const choice = await prompts.notify(
     "info",
-    `Shared as a ${visibility} snippet: ${created.htmlUrl ?? created.uri}`,
+    `Shared as a ${visibility}: ${created.htmlUrl ?? created.uri}`,
     COPY_LINK,
     OPEN_IN_BROWSER,
     OPEN_IN_EDITOR,
+    ...(linkable ? [KEEP_LINKED] : []),
   );
   if (choice === COPY_LINK && created.htmlUrl) {
     await vscode.env.clipboard.writeText(created.htmlUrl);
@@ -122,6 +149,13 @@ async function offerLink(created: CreateResult): Promise<void> {
     await vscode.env.openExternal(vscode.Uri.parse(created.htmlUrl));
   } else if (choice === OPEN_IN_EDITOR) {
     await vscode.commands.executeCommand(OPEN_SNIPPET, { workspace: created.workspace, id: created.id });
+  } else if (choice === KEEP_LINKED && linkable) {
+    try {
+      await keepLinked(services, created, linkable);
+      void prompts.notify("info", `${path.basename(linkable)} stays linked to ${created.workspace}/${created.id}: push its changes from Source Control.`);
+    } catch (error) {
+      reportFailure(services, `Linking ${path.basename(linkable)}`, error);
+    }
   }
 }
 

@@ -8,7 +8,8 @@ import * as vscode from "vscode";
 import { type NamedSnippet, OPEN_SNIPPET, type Services, booleanField, namedSnippet, registerCommand, stringField } from "./command";
 import { DaemonError, withSecretCheck } from "./errors";
 import * as prompts from "./prompts";
-import { DELETE, DUPLICATE, OPEN, type OpenResult, type SnippetRef, UPDATE } from "./protocol";
+import { PRIVATE_MEANS, PUBLIC_MEANS } from "./share";
+import { DELETE, DUPLICATE, OPEN, type OpenResult, type SnippetRef, UPDATE, URI_SCHEME } from "./protocol";
 import * as snippetUri from "./uri";
 
 /** Title, visibility and link: from the tree when it knows them, else one read. */
@@ -39,6 +40,14 @@ function fileUri(ref: SnippetRef, path: string): vscode.Uri {
 
 /** Open a snippet's files in editors (text files; at most 10), the first one focused. */
 export async function showSnippet(opened: OpenResult): Promise<void> {
+  // An address that pointed at one file (#file-NAME) opens that file; otherwise every text file.
+  const pointed = opened.files.find((file) => file.name === opened.file);
+  if (pointed) {
+    await (pointed.binary
+      ? vscode.commands.executeCommand("vscode.open", vscode.Uri.parse(pointed.uri))
+      : vscode.window.showTextDocument(vscode.Uri.parse(pointed.uri), { preview: false }));
+    return;
+  }
   const files = opened.files.filter((file) => !file.binary).slice(0, 10);
   for (const [index, file] of files.entries()) {
     await vscode.window.showTextDocument(vscode.Uri.parse(file.uri), { preview: false, preserveFocus: index > 0 });
@@ -64,8 +73,29 @@ export function registerSnippets(context: vscode.ExtensionContext, services: Ser
       return ref ? run(ref, arg) : none;
     });
 
-  snippetCommand("open", "Opening the snippet", async (ref) => {
-    const opened = await daemon.command(OPEN, { workspace: ref.workspace, id: ref.id });
+  // A snippet's web address ("https://bitbucket.org/ws/workspace/snippets/id#file-x") or "ws/id", as a string or
+  // {url}: the daemon parses it (the one parser every tool shares) and says which file it pointed at.
+  command("open", "Opening the snippet", async (arg) => {
+    let url = typeof arg === "string" ? arg : stringField(arg, "url");
+    const pasted = url === undefined && arg === undefined && vscode.window.activeTextEditor?.document.uri.scheme !== URI_SCHEME;
+    if (pasted) {
+      url = await prompts.input("A snippet's Bitbucket address, or WORKSPACE/ID (leave empty to choose from a list)", {
+        placeHolder: "https://bitbucket.org/myteam/workspace/snippets/kypj9",
+      });
+      if (url === undefined) {
+        return undefined;
+      }
+    }
+    let opened: OpenResult;
+    if (url?.trim()) {
+      opened = await daemon.command(OPEN, { url: url.trim() });
+    } else {
+      const ref = await namedSnippet(services, pasted ? undefined : arg);
+      if (!ref) {
+        return undefined;
+      }
+      opened = await daemon.command(OPEN, { workspace: ref.workspace, id: ref.id });
+    }
     await showSnippet(opened);
     return opened;
   });
@@ -198,6 +228,10 @@ export function registerSnippets(context: vscode.ExtensionContext, services: Ser
       booleanField(arg, "allowSecrets"),
     );
     tree.refresh();
+    if (updated && !ref.scripted) {
+      const now = updated.isPrivate ? `private: ${PRIVATE_MEANS}` : `public: ${PUBLIC_MEANS}`;
+      void prompts.notify("info", `"${updated.title || updated.id}" is now ${now}.`);
+    }
     return updated;
   });
 

@@ -2,8 +2,10 @@
 //
 // Request economy: the workspaces are asked for once a session (the daemon caches them); expanding a
 // workspace is one list of ⌈N/100⌉ pages; expanding a snippet is one read that also fills the daemon's
-// cache, so opening its files afterwards costs nothing more. Menus key on contextValue
-// ("workspace", "snippet;private;watched", "file;text", ...), so only applicable actions show.
+// cache, so opening its files afterwards costs nothing more. Which snippets are watched comes with the list
+// (the daemon's own watch list: no request per snippet). Menus key on contextValue ("workspace",
+// "snippet;private;watched", "snippet;public;unwatched", "file;text", ...), so only the action that applies
+// shows (Watch xor Stop Watching).
 
 import * as vscode from "vscode";
 
@@ -14,7 +16,7 @@ import type { Log } from "./log";
 import { ErrorKind, type FileInfo, LIST, OPEN, type OpenResult, type SnippetSummary, WORKSPACES, type WorkspaceInfo } from "./protocol";
 import * as snippetUri from "./uri";
 
-export type WatchState = "watched" | "unwatched" | "watchUnknown";
+export type WatchState = "watched" | "unwatched";
 
 export type Node =
   | { kind: "workspace"; workspace: WorkspaceInfo }
@@ -25,7 +27,7 @@ export type Node =
 export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
-  /** What we know of watching, learnt from our own watch/unwatch (asking costs a request per snippet). */
+  /** Which snippets are watched: from the last list, then from our own watch/unwatch. */
   readonly watching = new Map<string, boolean>();
   /** The last snippet lists, by workspace: commands that name a snippet find its title and link here. */
   private readonly snippets = new Map<string, SnippetSummary[]>();
@@ -52,7 +54,7 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
   }
 
   /** A snippet as last listed or opened (title, visibility, link), without asking the daemon. */
-  known(workspace: string, id: string): SnippetSummary | undefined {
+  known(workspace: string, id: string): Pick<SnippetSummary, "title" | "isPrivate" | "htmlUrl"> | undefined {
     const opened = this.opened.get(snippetUri.snippetKey(workspace, id));
     if (opened) {
       return { ...opened };
@@ -74,13 +76,14 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         const snippet = node.snippet;
         const item = new vscode.TreeItem(snippet.title || snippet.id, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `snippet:${snippet.workspace}/${snippet.id}`;
-        item.description = describeTime(snippet.updatedOn);
+        const watch = this.watchState(snippet.workspace, snippet.id);
+        const updated = describeTime(snippet.updatedOn);
+        item.description = watch === "watched" ? (updated ? `${updated} · watching` : "watching") : updated;
         item.tooltip = `${snippet.workspace}/${snippet.id}${snippet.isPrivate ? " (private)" : " (public)"}\n${snippet.htmlUrl ?? ""}`;
         item.iconPath = new vscode.ThemeIcon(snippet.isPrivate ? "lock" : "globe");
         item.accessibilityInformation = {
-          label: `${snippet.title || snippet.id}, ${snippet.isPrivate ? "private" : "public"} snippet${item.description ? `, updated ${item.description}` : ""}`,
+          label: `${snippet.title || snippet.id}, ${snippet.isPrivate ? "private" : "public"} snippet${updated ? `, updated ${updated}` : ""}${watch === "watched" ? ", watched" : ""}`,
         };
-        const watch = this.watchState(snippet.workspace, snippet.id);
         item.contextValue = `snippet;${snippet.isPrivate ? "private" : "public"};${watch}`;
         item.resourceUri = vscode.Uri.parse(snippetUri.snippetUri(snippet.workspace, snippet.id));
         return item;
@@ -91,7 +94,8 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         item.id = `file:${node.workspace}/${node.id}/${node.file.name}`;
         item.label = node.file.name;
         item.description = node.file.binary ? `binary · ${node.file.size} bytes` : undefined;
-        item.contextValue = `file;${node.file.binary ? "binary" : "text"}`;
+        // ";patch": a .patch/.diff file offers Apply Patch to Workspace (patch.ts).
+        item.contextValue = `file;${node.file.binary ? "binary" : "text"}${/\.(patch|diff)$/i.test(node.file.name) ? ";patch" : ""}`;
         item.accessibilityInformation = { label: node.file.name };
         item.command = { command: "vscode.open", title: "Open", arguments: [uri] };
         return item;
@@ -107,8 +111,7 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
   }
 
   watchState(workspace: string, id: string): WatchState {
-    const known = this.watching.get(snippetUri.snippetKey(workspace, id));
-    return known === undefined ? "watchUnknown" : known ? "watched" : "unwatched";
+    return this.watching.get(snippetUri.snippetKey(workspace, id)) ? "watched" : "unwatched";
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
@@ -124,6 +127,9 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
       if (node.kind === "workspace") {
         const { snippets } = await this.daemon.command(LIST, { workspace: node.workspace.slug });
         this.snippets.set(node.workspace.slug.toLowerCase(), snippets);
+        for (const snippet of snippets) {
+          this.watching.set(snippetUri.snippetKey(snippet.workspace, snippet.id), snippet.watching);
+        }
         return snippets.length > 0
           ? snippets.map((snippet) => ({ kind: "snippet", snippet }))
           : [{ kind: "message", text: "No snippets yet: share a selection to make one." }];
@@ -144,7 +150,8 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
       const failure = toDaemonError(error);
       this.log.warn(`the Snippets view: ${failure.message}`);
       if (failure.kind === ErrorKind.NOT_AUTHENTICATED) {
-        return [{ kind: "message", text: "Sign in to see your snippets", command: { command: SIGN_IN, title: "Sign in" } }];
+        // Signed out: an empty view shows the manifest's viewsWelcome (how to sign in, with a button).
+        return node ? [{ kind: "message", text: "Sign in to see your snippets", command: { command: SIGN_IN, title: "Sign in" } }] : [];
       }
       return [{ kind: "message", text: failure.message, command: { command: SHOW_LOG, title: "Show log" } }];
     }

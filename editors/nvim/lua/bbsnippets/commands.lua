@@ -101,6 +101,55 @@ M.subcommands = {
       return vim.fn.getcompletion(lead, "dir")
     end,
   },
+  status = {
+    usage = "status [path]   the linked folder's tracked files and their state (d: diff with the snippet)",
+    run = function(opts)
+      require("bbsnippets.push").status(opts.fargs[2])
+    end,
+    complete = function(lead)
+      return vim.fn.getcompletion(lead, "file")
+    end,
+  },
+  push = {
+    usage = "push[!] [add {file}…]   send the linked folder's changes (and new files) to its snippet; ! overwrites",
+    bang = true,
+    run = function(opts)
+      require("bbsnippets.push").command(vim.list_slice(opts.fargs, 2), opts.bang)
+    end,
+    complete = function(lead, position)
+      if position == 1 then
+        return { "add" }
+      end
+      return vim.fn.getcompletion(lead, "file")
+    end,
+  },
+  link = {
+    usage = "link {workspace}/{id} [path]   tie the current directory (or path; % this file) to a snippet",
+    run = function(opts)
+      require("bbsnippets.push").link(vim.list_slice(opts.fargs, 2))
+    end,
+    complete = function(lead, position)
+      if position == 1 then
+        return snippet_refs(lead)
+      end
+      return vim.fn.getcompletion(lead, "file")
+    end,
+  },
+  ["share-diff"] = {
+    usage = "share-diff[!] [workspace]   the git repository's changes (! the staged ones) as a patch snippet",
+    bang = true,
+    run = function(opts)
+      require("bbsnippets.patch").share_diff(opts.bang, opts.fargs[2])
+    end,
+    complete = workspaces,
+  },
+  apply = {
+    usage = "apply [{workspace}/{id}[/{file}]]   apply a patch snippet to the current directory (asks first)",
+    run = function(opts)
+      require("bbsnippets.patch").apply(opts.fargs[2])
+    end,
+    complete = snippet_refs,
+  },
   comments = {
     usage = "comments   this snippet's comment threads",
     run = on_snippet(function(snippet)
@@ -141,6 +190,15 @@ M.subcommands = {
     usage = "diff [rev]   what a commit changed (default: pick one)",
     run = function(opts)
       require("bbsnippets.history").diff(opts.fargs[2])
+    end,
+    complete = function()
+      return require("bbsnippets.history").known_revisions()
+    end,
+  },
+  restore = {
+    usage = "restore [rev]   this file or the whole snippet as it was at a revision, as a new commit",
+    run = function(opts)
+      require("bbsnippets.history").restore(opts.fargs[2])
     end,
     complete = function()
       return require("bbsnippets.history").known_revisions()

@@ -1,5 +1,6 @@
 --- History: bbsnippets.history (commits, newest first), a file at an old revision (a read-only
---- `?rev=` buffer) diffed against HEAD, and bbsnippets.diff (what a commit changed).
+--- `?rev=` buffer) diffed against HEAD, bbsnippets.diff (what a commit changed) and
+--- bbsnippets.restore ("restore this version" of one file or the whole snippet, as a new commit).
 
 local client = require("bbsnippets.client")
 local protocol = require("bbsnippets.protocol")
@@ -107,6 +108,100 @@ function M.show_diff(snippet, revision)
     vim.cmd("botright split")
     vim.api.nvim_win_set_buf(0, buf)
     vim.keymap.set("n", "q", "<Cmd>close<CR>", { buffer = buf, desc = "bbsnippets: close" })
+  end)
+end
+
+-- ----------------------------------------------------------------------------- restore
+
+--- Re-reads the snippet's open, unmodified buffers at HEAD after a restore (the daemon tells no
+--- didChange for it); a buffer with unsaved edits keeps them and is named.
+---@param snippet {workspace: string, id: string}
+---@param changed string[] the restored files
+local function reload_after_restore(snippet, changed)
+  local files = require("bbsnippets.files")
+  local kept = {}
+  for _, buf in ipairs(files.buffers_of(snippet.workspace, snippet.id)) do
+    local path = vim.b[buf].bbsnippets.path
+    if vim.tbl_contains(changed, path) then
+      if vim.bo[buf].modified then
+        table.insert(kept, path)
+      else
+        files.reload(buf)
+      end
+    end
+  end
+  if #kept > 0 then
+    client.notify(
+      ("your unsaved edits of %s are kept; :e! shows the restored version"):format(table.concat(kept, ", ")),
+      vim.log.levels.WARN
+    )
+  end
+end
+
+---@param snippet {workspace: string, id: string}
+---@param revision string
+---@param path? string nil: every file
+local function restore(snippet, revision, path)
+  ---@type bbsnippets.RestoreParams
+  local params = { workspace = snippet.workspace, id = snippet.id, revision = revision, path = path }
+  client.command(protocol.RESTORE, params, function(err, result)
+    if err then
+      return
+    end
+    ---@cast result bbsnippets.RestoreResult
+    local what = path or "every file"
+    if #result.files == 0 then
+      return client.notify(("nothing to restore: %s is already as it was at %s"):format(what, revision:sub(1, 7)))
+    end
+    client.notify(
+      ("restored %s as it was at %s: new revision %s (:BBSnippet history shows it)"):format(
+        table.concat(result.files, ", "),
+        revision:sub(1, 7),
+        (result.revision or ""):sub(1, 7)
+      )
+    )
+    reload_after_restore(snippet, result.files)
+  end)
+end
+
+--- Asks whether to restore this file or the whole snippet as it was at `revision`.
+---@param snippet {workspace: string, id: string, path?: string}
+---@param revision string
+local function ask_restore(snippet, revision)
+  local short = revision:sub(1, 7)
+  local choices = {}
+  if snippet.path then
+    table.insert(choices, ("Restore %s as it was at %s"):format(snippet.path, short))
+  end
+  table.insert(choices, ("Restore every file as it was at %s"):format(short))
+  table.insert(choices, "Cancel")
+  vim.ui.select(choices, {
+    prompt = ("Restore %s? It becomes a new commit; history keeps every version."):format(
+      uri.ref(snippet.workspace, snippet.id)
+    ),
+    kind = "bbsnippets.confirm",
+  }, function(_, index)
+    if not index or index == #choices then
+      return
+    end
+    restore(snippet, revision, (snippet.path and index == 1) and snippet.path or nil)
+  end)
+end
+
+--- `:BBSnippet restore [rev]`: "restore this version" of this file or of the whole snippet. In a
+--- file at an old revision (what `:BBSnippet history` opens) that revision; else `rev`, or pick one.
+---@param revision? string
+function M.restore(revision)
+  local snippet = ui.current_snippet()
+  if not snippet then
+    return
+  end
+  revision = revision or snippet.revision
+  if revision then
+    return ask_restore(snippet, revision)
+  end
+  choose_commit(snippet, "Restore which version?", function(commit)
+    ask_restore(snippet, commit.hash)
   end)
 end
 

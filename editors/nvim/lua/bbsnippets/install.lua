@@ -171,7 +171,7 @@ end
 ---@param version_output string
 local function done_message(version_output)
   local version = vim.trim(version_output):match("[%d%.]+%w*") or "?"
-  return ("bbsnippets: snippet-daemon %s is installed in %s; the plugin uses it from now on"):format(version, M.venv())
+  return ("bbsnippets: snippet-daemon %s is installed in %s"):format(version, vim.fn.fnamemodify(M.venv(), ":~"))
 end
 
 --- Runs every step and waits: returns the success message, raises (error) on failure.
@@ -202,11 +202,13 @@ local function run_background(steps, done)
     if not step then
       return done(true, done_message(previous and previous.stdout or ""))
     end
-    vim.api.nvim_echo(
-      { { ("bbsnippets: installing the daemon (%d/%d: %s)…"):format(index, #steps, step.title) } },
-      false,
-      {}
-    )
+    -- One line that fits the command line (a longer one would stop Neovim at a hit-enter prompt).
+    local line = ("bbsnippets: installing the daemon (%d/%d: %s)…"):format(index, #steps, step.title)
+    local room = math.max(20, vim.v.echospace - 1)
+    if vim.fn.strdisplaywidth(line) > room then
+      line = vim.fn.strcharpart(line, 0, room - 1) .. "…"
+    end
+    vim.api.nvim_echo({ { line } }, false, {})
     vim.system(
       step.cmd,
       { text = true },

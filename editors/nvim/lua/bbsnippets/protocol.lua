@@ -72,6 +72,7 @@ M.ErrorKind = {
   CREDENTIAL_STORE = "credentialStore",
   FILE_EXISTS = "fileExists",
   READ_ONLY = "readOnly",
+  ACCOUNT_CHANGED = "accountChanged",
 }
 
 --- `data` of `conflict`: the revision that won, to compare against or to force over.
@@ -262,6 +263,13 @@ M.ErrorKind = {
 ---@class bbsnippets.UriParams
 ---@field uri string
 
+---@class bbsnippets.StatParams
+---@field uri string
+--- The client is about to write this file (VS Code: a save): a cached copy older than
+--- STAT_FRESH_SECONDS (documents.py; 0: any) is read again first (one GET), so the answer shows another
+--- writer's change.
+---@field fresh? boolean default false
+
 ---@class bbsnippets.WriteFileParams
 ---@field uri string
 ---@field base64? string
@@ -298,6 +306,8 @@ M.ErrorKind = {
 ---@field createdOn? string
 ---@field updatedOn? string
 ---@field htmlUrl? string
+--- bbsnippets.list: the user watches it (from the daemon's own watch list: no request per snippet).
+---@field watching boolean
 
 ---@class bbsnippets.ListResult
 ---@field snippets bbsnippets.SnippetSummary[]
@@ -526,6 +536,8 @@ M.ErrorKind = {
 ---@field size integer
 ---@field mtime integer milliseconds since the epoch, as VS Code's FileStat
 ---@field readonly boolean
+--- A file at HEAD that someone else changed since this client read it: saving it now would be a conflict.
+---@field stale boolean
 
 ---@class bbsnippets.DirectoryEntry
 ---@field name string
@@ -545,7 +557,9 @@ M.ErrorKind = {
 ---@class bbsnippets.DidChangeParams
 ---@field workspace string
 ---@field id string
----@field kind "commit"|"comment"|"deleted"
+--- "unreachable": a watched snippet's workspace answers 404/403 (gone, or access lost): it is skipped with a
+--- back-off of its own, and the user is asked once (window/showMessageRequest) whether to unwatch it.
+---@field kind "commit"|"comment"|"deleted"|"unreachable"
 ---@field revision? string
 --- True when the user watches the snippet: a window/showMessage about this change follows at once.
 ---@field watched boolean

@@ -1,5 +1,7 @@
 --- Share: a range or visual selection becomes a new snippet (bbsnippets.create), asked for a
 --- title and then who may see it; the link goes to the clipboard (or the unnamed register).
+--- Sharing a whole file on disk offers to keep it linked (bbsnippets.link), so `:BBSnippet push`
+--- sends its later changes.
 
 local client = require("bbsnippets.client")
 local config = require("bbsnippets.config")
@@ -23,8 +25,25 @@ local function file_name(buf)
   return "snippet.txt"
 end
 
+--- Asks whether to keep the shared file `path` linked to the new snippet, and links it on yes.
+---@param path string
+---@param result bbsnippets.CreateResult
+local function offer_link(path, result)
+  ui.confirm(
+    ("Keep %s linked to %s? :BBSnippet push then sends your later changes."):format(
+      vim.fn.fnamemodify(path, ":~:."),
+      require("bbsnippets.uri").ref(result.workspace, result.id)
+    ),
+    "Keep it linked",
+    function()
+      require("bbsnippets.push").link_path(path, result.workspace, result.id)
+    end
+  )
+end
+
 ---@param params bbsnippets.CreateParams
-local function create(params)
+---@param link_path? string the file on disk that was shared whole
+local function create(params, link_path)
   ui.secret_checked(protocol.CREATE, params, function(err, result)
     if err then
       return
@@ -41,6 +60,9 @@ local function create(params)
         register
       )
     )
+    if link_path then
+      offer_link(link_path, result)
+    end
   end)
 end
 
@@ -48,7 +70,8 @@ end
 ---@param text string
 ---@param name string
 ---@param workspace? string nil: the default workspace
-function M.share(text, name, workspace)
+---@param link_path? string the file on disk shared whole: offers to keep it linked afterwards
+function M.share(text, name, workspace, link_path)
   vim.ui.input({ prompt = "Snippet title: " }, function(title)
     if title == nil then
       return -- cancelled
@@ -64,7 +87,7 @@ function M.share(text, name, workspace)
         title = title ~= "" and title or nil,
         isPrivate = choice == private,
         files = { { name = name, text = text } },
-      })
+      }, link_path)
     end)
   end)
 end
@@ -78,7 +101,18 @@ function M.command(opts)
     first, last = opts.line1 - 1, opts.line2
   end
   local lines = vim.api.nvim_buf_get_lines(buf, first, last, false)
-  M.share(table.concat(lines, "\n") .. "\n", file_name(buf), opts.fargs[2])
+  local path = vim.api.nvim_buf_get_name(buf)
+  local whole_file = opts.range == 0
+    and vim.bo[buf].buftype == ""
+    and path ~= ""
+    and not path:find("://", 1, true)
+    and vim.uv.fs_stat(path) ~= nil
+  M.share(
+    table.concat(lines, "\n") .. "\n",
+    file_name(buf),
+    opts.fargs[2],
+    whole_file and vim.fs.normalize(vim.fn.fnamemodify(path, ":p")) or nil
+  )
 end
 
 --- The visual-mode map: exactly the selected text (characterwise, linewise or blockwise).

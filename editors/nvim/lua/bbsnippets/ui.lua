@@ -50,11 +50,13 @@ end
 --- Runs one of the daemon's commands that publish text (create, update, duplicate), which the daemon
 --- refuses with `secretDetected` when the text looks like a credential: then asks as
 --- `confirm_secrets` does and, on yes, sends it again with `allowSecrets = true`. `on_done` gets
---- the final answer (or the refusal when the user said no); other errors are already reported.
+--- the final answer (or the refusal when the user said no); other errors are already reported,
+--- except the kinds in `handles`, which the caller shows itself (e.g. a push's `conflict`).
 ---@param method string a protocol command constant (protocol.CREATE, protocol.UPDATE, …)
 ---@param params table
 ---@param on_done fun(err: bbsnippets.Error?, result: any)
-function M.secret_checked(method, params, on_done)
+---@param handles? string[] more error kinds the caller shows itself
+function M.secret_checked(method, params, on_done, handles)
   local client = require("bbsnippets.client")
   local protocol = require("bbsnippets.protocol")
   local kind = protocol.ErrorKind.SECRET_DETECTED
@@ -63,11 +65,11 @@ function M.secret_checked(method, params, on_done)
       return on_done(err, result)
     end
     M.confirm_secrets(err, function()
-      M.secret_checked(method, vim.tbl_extend("force", params, { allowSecrets = true }), on_done)
+      M.secret_checked(method, vim.tbl_extend("force", params, { allowSecrets = true }), on_done, handles)
     end, function()
       on_done(err, nil)
     end)
-  end, { handles = { kind } })
+  end, { handles = vim.list_extend({ kind }, handles or {}) })
 end
 
 --- Who sees a snippet of each visibility, in the words every prompt and message uses (on Bitbucket a

@@ -12,6 +12,8 @@
 //    and search from the command palette, in the browser; each saves a screenshot under test/e2e/artifacts/
 //    (gitignored; CI keeps them as artifacts).
 // Prints one line per test and "N passed, N failed"; kills everything it started.
+// Knobs: E2E_ONLY_HOST=1 (only the extension-host tests), E2E_GREP=REGEX (only those tests, by name),
+// E2E_ONLY_BUNDLED=1, E2E_KEEP=1 (keep the temporary folder), E2E_VERBOSE=1, E2E_TIMEOUT_MS.
 
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";

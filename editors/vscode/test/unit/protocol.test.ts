@@ -82,7 +82,36 @@ test("the manifest: every UI command is bitbucketSnippets.* and registered; no d
     assert.ok(settings.includes(`bitbucketSnippets.${fixed}`), fixed);
   }
   assert.equal(manifest.name, "bitbucket-snippets");
-  assert.deepEqual(manifest.activationEvents.sort(), ["onFileSystem:bbsnippet", "onView:bitbucketSnippets.snippets"]);
+  // Active once VS Code has started: the status bar's "Sign in" shows without opening the view.
+  assert.deepEqual(manifest.activationEvents.sort(), ["onFileSystem:bbsnippet", "onStartupFinished", "onView:bitbucketSnippets.snippets"]);
   const typesVscode = manifest.devDependencies["@types/vscode"].replace(/^\^/, "");
   assert.ok(typesVscode <= manifest.engines.vscode.replace(/^\^/, ""), "@types/vscode is not newer than engines.vscode");
+});
+
+test("the manifest is ready for a marketplace and fits Restricted Mode, virtual workspaces and remote windows", () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(extensionDir, "package.json"), "utf8"));
+  const trust = manifest.capabilities.untrustedWorkspaces;
+  assert.equal(trust.supported, "limited");
+  // A cloned folder's settings never choose the program that runs or the server that gets the credentials.
+  assert.deepEqual([...trust.restrictedConfigurations].sort(), [
+    "bitbucketSnippets.apiUrl",
+    "bitbucketSnippets.server.command",
+    "bitbucketSnippets.server.importStrategy",
+  ]);
+  assert.equal(manifest.capabilities.virtualWorkspaces, true);
+  assert.deepEqual(manifest.extensionKind, ["workspace"]);
+  assert.ok(manifest.categories.includes("Snippets"));
+  for (const keyword of ["bitbucket", "snippets", "gist"]) {
+    assert.ok(manifest.keywords.includes(keyword), keyword);
+  }
+  const icon = fs.readFileSync(path.join(extensionDir, manifest.icon));
+  assert.equal(icon.subarray(1, 4).toString("ascii"), "PNG");
+  assert.deepEqual([icon.readUInt32BE(16), icon.readUInt32BE(20)], [128, 128], "a 128 px icon");
+  assert.match(fs.readFileSync(path.join(extensionDir, "CHANGELOG.md"), "utf8"), /^# Changelog/);
+  const shipped = fs.readFileSync(path.join(extensionDir, ".vscodeignore"), "utf8");
+  for (const file of ["!media/**", "!CHANGELOG.md", "!README.md"]) {
+    assert.ok(shipped.split("\n").includes(file), `${file} is packaged`);
+  }
+  const readme = fs.readFileSync(path.join(extensionDir, "README.md"), "utf8");
+  assert.match(readme, /"extensionKind": \["workspace"\]/, "the README says why the extension runs where the workspace is");
 });

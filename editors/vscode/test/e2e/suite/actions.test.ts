@@ -4,7 +4,7 @@
 import * as vscode from "vscode";
 
 import type { CreateResult, OpenResult } from "../../../src/protocol";
-import { answer, assert, bitbucket, createSnippet, demo, extension, fileOnBitbucket, forgetPrompts, shown, test } from "./harness";
+import { answer, assert, bitbucket, clearRequests, createSnippet, demo, extension, fileOnBitbucket, forgetPrompts, requests, shown, test, waitFor, waitForPrompt } from "./harness";
 
 test("snippet actions: title, visibility, files, link, duplicate, delete", async () => {
   await extension();
@@ -42,4 +42,32 @@ test("snippet actions: title, visibility, files, link, duplicate, delete", async
   assert.equal(await run<boolean>("delete", {}), true);
   await assert.rejects(bitbucket(demo, "GET", `/snippets/demo/${seeded.id}`), /404/);
   assert.ok(!shown().some((prompt) => prompt.kind === "input" || prompt.kind === "quickPick"), "scripted commands ask nothing");
+});
+
+test("open a snippet from its Bitbucket web address (the daemon parses it): #file- opens that file, for 1 request", async () => {
+  await extension();
+  const seeded = await createSnippet(demo, "demo", { "a.txt": "a\n", "b.txt": "b\n" }, "by address");
+  await clearRequests();
+  const opened = (await vscode.commands.executeCommand("bitbucketSnippets.open", `https://bitbucket.org/demo/workspace/snippets/${seeded.id}/by-address#file-b.txt`)) as OpenResult;
+  assert.equal(opened.id, seeded.id);
+  assert.equal(opened.file, "b.txt");
+  await waitFor("b.txt in the editor", () => vscode.window.activeTextEditor?.document.uri.path.endsWith("/b.txt"));
+  assert.equal((await requests()).length, 1, "one read of the snippet");
+
+  const byObject = (await vscode.commands.executeCommand("bitbucketSnippets.open", { url: `https://bitbucket.org/snippets/demo/${seeded.id}` })) as OpenResult;
+  assert.deepEqual(byObject.files.map((file) => file.name), ["a.txt", "b.txt"]);
+
+  // Asked with nothing open: the address pasted into the box.
+  await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+  forgetPrompts();
+  answer([/Bitbucket address/, `https://bitbucket.org/snippets/demo/${seeded.id}#file-a.txt`]);
+  const pasted = (await vscode.commands.executeCommand("bitbucketSnippets.open")) as OpenResult;
+  assert.equal(pasted.file, "a.txt");
+
+  // Not a snippet's address: said in words, with what is expected.
+  forgetPrompts();
+  assert.equal(await vscode.commands.executeCommand("bitbucketSnippets.open", "https://example.com/some/page"), undefined);
+  const refused = await waitForPrompt(/^Opening the snippet failed/);
+  assert.match(refused.message, /does not name a snippet/);
+  assert.doesNotMatch(refused.message, /invalidArgument/);
 });

@@ -2,6 +2,7 @@
 
 import * as vscode from "vscode";
 
+import { WATCH } from "../../../src/protocol";
 import type { Node } from "../../../src/tree";
 import {
   TEAM,
@@ -39,10 +40,49 @@ test("the tree: workspaces, then snippets with a lock when private, then files",
   const item = api.tree.getTreeItem(node);
   assert.equal(item.label, "tree shape");
   assert.equal((item.iconPath as vscode.ThemeIcon).id, "globe");
-  assert.match(String(item.contextValue), /^snippet;public;watchUnknown$/);
+  assert.match(String(item.contextValue), /^snippet;public;unwatched$/);
   assert.equal(item.description, "just now");
   const files = await api.tree.getChildren(node);
   assert.deepEqual(files.map((file) => file.kind === "file" && api.tree.getTreeItem(file).contextValue), ["file;text"]);
+});
+
+/** The tree item menu entries whose `when` holds for this item (the view/item/context regexes of the manifest). */
+function menuFor(item: vscode.TreeItem): string[] {
+  const manifest = vscode.extensions.getExtension("snippet-daemon.bitbucket-snippets")!.packageJSON as {
+    contributes: { menus: { "view/item/context": { command: string; when: string }[] } };
+  };
+  return manifest.contributes.menus["view/item/context"]
+    .filter((entry) => {
+      const match = /viewItem =~ \/(.+)\/$/.exec(entry.when);
+      return match !== null && new RegExp(match[1]).test(String(item.contextValue));
+    })
+    .map((entry) => entry.command);
+}
+
+test("the tree says which snippets are watched, from the daemon's watch list (1 list request); the menu offers Watch xor Stop Watching", async () => {
+  const api = await extension();
+  const watched = await createSnippet(demo, "demo", { "w.txt": "w\n" }, "tree watched");
+  const plain = await createSnippet(demo, "demo", { "p.txt": "p\n" }, "tree not watched");
+  // Watched behind the tree's back (as another window, or the CLI, would): the list still says so.
+  await api.daemon.command(WATCH, watched);
+  await clearRequests();
+  const snippets = await api.tree.getChildren(await workspaceNode("demo"));
+  const listRequests = await requests();
+  assert.deepEqual(listRequests.map((request) => `${request.method} ${request.path}`), ["GET /2.0/snippets/demo"], describeRequests(listRequests));
+  const item = (seeded: { id: string }) => {
+    const node = snippets.find((candidate) => candidate.kind === "snippet" && candidate.snippet.id === seeded.id);
+    assert.ok(node);
+    return api.tree.getTreeItem(node);
+  };
+  assert.match(String(item(watched).contextValue), /;watched$/);
+  assert.match(String(item(watched).description), /watching/);
+  assert.ok(menuFor(item(watched)).includes("bitbucketSnippets.unwatch") && !menuFor(item(watched)).includes("bitbucketSnippets.watch"));
+  assert.match(String(item(plain).contextValue), /;unwatched$/);
+  assert.ok(menuFor(item(plain)).includes("bitbucketSnippets.watch") && !menuFor(item(plain)).includes("bitbucketSnippets.unwatch"));
+
+  // Stop Watching from the tree: the item turns into one that offers Watch.
+  await vscode.commands.executeCommand("bitbucketSnippets.unwatch", { kind: "snippet", snippet: { ...watched, title: "tree watched", isPrivate: true, watching: true } });
+  assert.ok(menuFor(item(watched)).includes("bitbucketSnippets.watch") && !menuFor(item(watched)).includes("bitbucketSnippets.unwatch"));
 });
 
 test("opening a 3-file snippet from the tree and showing its files: 1 request (its comments: 1 more, when asked)", async () => {
@@ -96,7 +136,7 @@ test("opening a 3-file snippet from the tree and showing its files: 1 request (i
   }
 });
 
-test("edit and save a snippet file: Bitbucket has the new text, for exactly 1 PUT", async () => {
+test("edit and save a snippet file: Bitbucket has the new text, for 1 PUT, plus 1 GET (the check for another writer's change)", async () => {
   const api = await extension();
   const seeded = await createSnippet(demo, "demo", { "notes.md": "first\n", "other.txt": "untouched\n" }, "to edit");
   const opened = (await vscode.commands.executeCommand("bitbucketSnippets.open", seeded)) as { files: { uri: string }[] };
@@ -112,9 +152,13 @@ test("edit and save a snippet file: Bitbucket has the new text, for exactly 1 PU
   assert.ok(await document.save(), "saved");
   assert.equal(document.isDirty, false);
   const recorded = await requests();
-  assert.equal(recorded.length, 1, describeRequests(recorded));
+  // 1 PUT, plus 1 GET when the daemon's copy is older than N s (documents.STAT_FRESH_SECONDS = 0: always),
+  // so that VS Code sees another writer's change before it writes.
+  assert.deepEqual(`${recorded[0].method} ${recorded[0].path}`, `GET /2.0/snippets/demo/${seeded.id}`, describeRequests(recorded));
+  assert.equal(recorded.length, 2, describeRequests(recorded));
+  const put = recorded[1];
   // A compare-and-swap PUT names the revision it was read at: /snippets/ws/id/{revision}.
-  assert.match(`${recorded[0].method} ${recorded[0].path}`, new RegExp(`^PUT /2\\.0/snippets/demo/${seeded.id}/[0-9a-f]{40}$`), describeRequests(recorded));
+  assert.match(`${put.method} ${put.path}`, new RegExp(`^PUT /2\\.0/snippets/demo/${seeded.id}/[0-9a-f]{40}$`), describeRequests(recorded));
   assert.equal(await fileOnBitbucket(seeded, "notes.md"), "first\nsecond ✓\n");
   assert.equal(await fileOnBitbucket(seeded, "other.txt"), "untouched\n");
   // Text edited back to what Bitbucket has: the save makes no request and no revision.
@@ -127,7 +171,7 @@ test("edit and save a snippet file: Bitbucket has the new text, for exactly 1 PU
   await vscode.workspace.applyEdit(remove);
   assert.ok(document.isDirty);
   assert.ok(await document.save());
-  assert.deepEqual(await requests(), [], "a no-op save costs nothing");
+  assert.deepEqual((await requests()).map((request) => request.method), ["GET"], "a no-op save writes nothing (the check before it is its only request)");
   void api;
 });
 

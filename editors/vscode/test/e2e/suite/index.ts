@@ -8,6 +8,8 @@ import "./conflict.test";
 import "./comments.test";
 import "./pull.test";
 import "./history.test";
+import "./push.test";
+import "./patch.test";
 import "./actions.test";
 import "./insert.test";
 import "./watch.test";

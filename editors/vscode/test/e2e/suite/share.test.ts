@@ -25,7 +25,10 @@ test("share a selection: private by default, byte-exact on Bitbucket, the link o
   assert.equal(created.isPrivate, true);
   assert.equal(created.workspace, "demo");
   assert.equal(await fileOnBitbucket(created, "retry.py"), selected);
-  const offered = await waitForPrompt(/Shared as a private snippet/);
+  const visibility = shown().find((prompt) => /Who can see it/.test(prompt.message));
+  assert.deepEqual(visibility?.choices, ["Private", "Public"]);
+  assert.equal(visibility?.descriptions?.[0], "visible to the members of its workspace", "Private means what it means on Bitbucket");
+  const offered = await waitForPrompt(/Shared as a private snippet \(visible to the members of its workspace\)/);
   assert.ok(created.htmlUrl && offered.message.includes(created.htmlUrl));
   assert.deepEqual(offered.choices, ["Copy link", "Open in browser", "Open in editor"]);
 });
