@@ -9,7 +9,11 @@ Reads: a snippet's metadata and every file come in ONE request and are kept here
 snippet and reading all its files costs one request. A cached HEAD stays valid until the
 watcher sees the snippet change, ``bbsnippets.open`` refreshes it, or (with polling off) it is
 older than :data:`UNPOLLED_MAX_AGE`. Past :data:`MAX_CACHED_BYTES` the least recently used snippets
-are forgotten. Files at a revision never change and are kept in a small LRU.
+are forgotten. Files at a revision never change and are kept in a small LRU. A copy that can no longer be
+trusted (a save refused as a conflict, a forced save, a change the watcher saw without fetching it) is
+dropped, but the snippet stays open: its last known metadata is kept (:meth:`SnippetDocuments.dropped`), so
+the watcher goes on comparing it with the lists it polls anyway (no request of its own), and the next read
+fetches it again.
 
 Writes are compare-and-swap at the revision the client read each file at, so nobody's change is
 overwritten silently: a snippet that moved on answers ``conflict`` and is left untouched. Our
@@ -153,6 +157,8 @@ class SnippetDocuments:
     def __init__(self, server: DocumentsHost) -> None:
         self._server = server
         self._heads: OrderedDict[Key, CachedSnippet] = OrderedDict()  # least recently used first
+        # Open snippets whose cached copy was dropped (see invalidate): their last known metadata, no files.
+        self._dropped: dict[Key, Snippet] = {}
         self._revisions: OrderedDict[tuple[str, str, str], CachedSnippet] = OrderedDict()
         self._loading: dict[Key, asyncio.Future[CachedSnippet]] = {}
         self._read_at: dict[tuple[str, str, str], str] = {}
@@ -169,9 +175,14 @@ class SnippetDocuments:
     def cached(self, workspace: str, snippet_id: str) -> CachedSnippet | None:
         return self._heads.get((workspace, snippet_id))
 
-    def tracked(self) -> list[CachedSnippet]:
-        """Snippets a client has open (read through us): the watcher keeps them current."""
-        return list(self._heads.values())
+    def tracked(self) -> list[Key]:
+        """Snippets a client has open (read through us), cached or dropped: the watcher keeps them current."""
+        return [*self._heads, *(key for key in self._dropped if key not in self._heads)]
+
+    def dropped(self, workspace: str, snippet_id: str) -> Snippet | None:
+        """An open snippet whose copy was dropped (:meth:`invalidate`): what was last known of it, without
+        files. Changes listed later than its ``updated_on`` are news; earlier ones were already known."""
+        return None if (workspace, snippet_id) in self._heads else self._dropped.get((workspace, snippet_id))
 
     async def head(self, workspace: str, snippet_id: str, *, refresh: bool = False) -> CachedSnippet:
         """The snippet at HEAD with every file: from the cache, else ONE request."""
@@ -211,6 +222,7 @@ class SnippetDocuments:
         history = previous.own_history if previous is not None and previous.revision == snippet.revision else {}
         entry = CachedSnippet(snippet, files, own_history=history)
         self._put_head(key, entry)
+        self._dropped.pop(key, None)
         return entry
 
     def _put_head(self, key: Key, entry: CachedSnippet) -> None:
@@ -274,9 +286,16 @@ class SnippetDocuments:
         """The revision the client holds ``path`` at (what its next save is a compare-and-swap at), if known."""
         return self._read_at.get((workspace, snippet_id, path))
 
-    def invalidate(self, workspace: str, snippet_id: str) -> None:
-        """Forget the cached HEAD (it changed remotely); read revisions stay, so saves stay safe."""
-        self._heads.pop((workspace, snippet_id), None)
+    def invalidate(self, workspace: str, snippet_id: str, snippet: Snippet | None = None) -> None:
+        """Drop the cached HEAD (it changed remotely, or our forced save landed on what we never saw): the next
+        read fetches it again. Read revisions stay, so saves stay safe. The snippet stays open: the watcher
+        still compares it with its lists, from what was last known of it (``snippet``: newer metadata than the
+        cached copy's, such as a forced save's answer, so that our own write is not reported back)."""
+        key = (workspace, snippet_id)
+        cached = self._heads.pop(key, None)
+        last_known = snippet or (cached.snippet if cached is not None else None) or self._dropped.get(key)
+        if last_known is not None:
+            self._dropped[key] = last_known
 
     def refreshed(self, workspace: str, snippet_id: str, snippet: Snippet, files: dict[str, bytes]) -> CachedSnippet:
         """The watcher fetched a newer HEAD."""
@@ -286,6 +305,7 @@ class SnippetDocuments:
         """The snippet is gone."""
         self._server.search_index.forget(workspace, snippet_id)
         self._heads.pop((workspace, snippet_id), None)
+        self._dropped.pop((workspace, snippet_id), None)
         for key in [key for key in self._read_at if key[:2] == (workspace, snippet_id)]:
             del self._read_at[key]
 
@@ -302,6 +322,7 @@ class SnippetDocuments:
         for writes in pending.values():
             _fail(writes, ProtocolError(ErrorKind.ACCOUNT_CHANGED, _NOT_SENT_ACCOUNT_CHANGED))
         self._heads.clear()
+        self._dropped.clear()
         self._revisions.clear()
         self._read_at.clear()
 
@@ -653,7 +674,7 @@ class SnippetDocuments:
             else:
                 self._read_at[(key[0], key[1], name)] = snippet.revision
         if files_after is None or head is None or snippet.revision is None or head.revision is None:
-            self._heads.pop(key, None)  # unconditional, or nothing cached: read it again when needed
+            self.invalidate(*key, snippet)  # unconditional, or nothing cached: read it again when needed
             return
         changed = frozenset(changes)
         history = {revision: names | changed for revision, names in head.own_history.items()}

@@ -5,14 +5,16 @@ A snippet's file names come from whoever wrote the snippet, so they are untruste
 :func:`snippet_daemon.names.safe_target`, and a name it refuses is reported, never written.
 An existing file with other content is kept unless ``overwrite`` is set; one with the same content
 is reported unchanged. Each file is written to a temporary name beside it and renamed into place,
-so a crash never leaves half a file. A file the OS refuses (a name too long, a file where a folder
+so a crash never leaves half a file, with the permissions any editor would give it
+(:func:`write_user_file`). A file the OS refuses (a name too long, a file where a folder
 must be) is reported on that file, and the others go on.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,15 +75,39 @@ class PullReport:
         return {**self.kept, **self.refused, **self.failed}
 
 
-def _write_atomically(target: Path, content: bytes) -> None:
-    descriptor, temporary = tempfile.mkstemp(prefix=".snippet-", dir=target.parent)
+def write_user_file(target: Path, content: bytes, *, executable: bool | None = None) -> None:
+    """Replace ``target`` with ``content`` atomically (a temporary file beside it, renamed into place), with
+    the permissions any editor or ``git checkout`` would give it: a new file gets 0666 less the umask (0644 under
+    the usual 022), an existing one keeps its mode. ``executable`` (as git checks out 100755 / 100644) adds x
+    where r is, or takes every x away. The daemon's own private files use
+    :func:`snippet_daemon.paths.write_private` instead."""
+    temporary, descriptor = _create_beside(target)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(content)
+        if target.exists() or executable is not None:
+            mode = stat.S_IMODE((target if target.exists() else temporary).stat().st_mode)
+            if executable is not None:
+                mode = mode | ((mode & 0o444) >> 2) if executable else mode & ~0o111
+            os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+
+
+def _create_beside(target: Path) -> tuple[Path, int]:
+    """A new, empty temporary file in ``target``'s folder, created 0666 so that the kernel applies the umask
+    (``tempfile.mkstemp`` would make it 0600, and reading the umask means changing it for every thread)."""
+    while True:
+        temporary = target.with_name(f".snippet-{secrets.token_hex(6)}.tmp")
+        try:
+            return temporary, os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+        except FileExistsError:
+            continue
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def write_files(root: Path, files: Mapping[str, bytes], *, overwrite: bool = False) -> PullReport:
@@ -110,7 +136,7 @@ def _write_one(root: Path, name: str, content: bytes, *, overwrite: bool) -> Fil
         target.parent.mkdir(parents=True, exist_ok=True)
         # Re-check after creating folders: a folder created meanwhile could be a symlink.
         safe_target(root, name)
-        _write_atomically(target, content)
+        write_user_file(target, content)
     except UnsafePath as error:
         return FileOutcome(name, "refused", kind="unsafePath", message=str(error))
     except OSError as error:

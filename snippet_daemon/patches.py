@@ -16,12 +16,10 @@ out, naming each with the reason.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -347,6 +345,7 @@ def _plan_one(
 
 def _write_all(root: Path, after: dict[Path, bytes | None], modes: dict[Path, bool]) -> str | None:
     """Make the folder what ``after`` says; on an OS error undo what was done and say why."""
+    from snippet_daemon.folder_writer import write_user_file
     from snippet_daemon.names import UnsafePath, safe_target
 
     done: list[tuple[Path, bytes | None]] = []  # path, what it held before
@@ -360,7 +359,7 @@ def _write_all(root: Path, after: dict[Path, bytes | None], modes: dict[Path, bo
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
             safe_target(root, path.relative_to(root.resolve()).as_posix())  # a folder made meanwhile: no symlink
-            _write_atomically(path, content, modes.get(path))
+            write_user_file(path, content, executable=modes.get(path))
             done.append((path, before))
     except (OSError, UnsafePath) as error:
         for path, before in reversed(done):
@@ -368,36 +367,12 @@ def _write_all(root: Path, after: dict[Path, bytes | None], modes: dict[Path, bo
                 if before is None:
                     path.unlink(missing_ok=True)
                 else:
-                    _write_atomically(path, before)
+                    write_user_file(path, before)
             except OSError:
                 pass
         reason = getattr(error, "strerror", None) or str(error)
         return f"the system refused a write ({reason}); every file was put back as it was"
     return None
-
-
-@functools.cache
-def _umask() -> int:
-    """The process's umask (read once: reading it means setting it), so a new file gets the mode any other
-    new file would, not mkstemp's 0600."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return umask
-
-
-def _write_atomically(target: Path, content: bytes, executable: bool | None = None) -> None:
-    descriptor, temporary = tempfile.mkstemp(prefix=".patch-", dir=target.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
-        if executable is not None:  # as git checks out 100755 / 100644: x where r is
-            mode = mode | ((mode & 0o444) >> 2) if executable else mode & ~0o111
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def choose_patch_file(files: dict[str, bytes], path: str | None, where: str) -> str:

@@ -80,7 +80,8 @@ class SnippetCache(Protocol):
     """What the watcher uses of :class:`~snippet_daemon.documents.SnippetDocuments`."""
 
     def cached(self, workspace: str, snippet_id: str) -> CachedSnippet | None: ...
-    def tracked(self) -> list[CachedSnippet]: ...
+    def tracked(self) -> list[Key]: ...
+    def dropped(self, workspace: str, snippet_id: str) -> Snippet | None: ...
     def invalidate(self, workspace: str, snippet_id: str) -> None: ...
     def refreshed(self, workspace: str, snippet_id: str, snippet: Snippet, files: dict[str, bytes]) -> object: ...
     def forget(self, workspace: str, snippet_id: str) -> None: ...
@@ -356,14 +357,17 @@ class Watcher:
     # ------------------------------------------------------------------ what we know already
 
     def _keys(self) -> set[Key]:
-        open_keys = {(entry.snippet.workspace, entry.snippet.id) for entry in self._host.documents.tracked()}
-        return open_keys | self.watched
+        return set(self._host.documents.tracked()) | self.watched
 
     def _known(self, key: Key) -> _Baseline | None:
         cached = self._host.documents.cached(*key)
         if cached is not None:
             return _Baseline(cached.snippet.updated_on)
-        return self._baselines.get(key)
+        baseline = self._baselines.get(key)
+        dropped = self._host.documents.dropped(*key)  # open, its copy dropped: what it was is known
+        if dropped is not None and (baseline is None or _later(dropped.updated_on, baseline.updated_on)):
+            return _Baseline(dropped.updated_on, at_most=True)  # only a later change is news
+        return baseline
 
     async def baseline(self, client: SnippetsClient, workspace: str, snippet_id: str) -> None:
         """Start watching from what is there now, so any later change is reported: one request, the comments.

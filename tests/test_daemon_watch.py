@@ -81,9 +81,15 @@ async def test_watching_goes_on_after_the_editor_restarts(daemon: Daemon, sandbo
     await daemon.command("bbsnippets.watch", workspace=TEAM, id=snippet_id)
     await daemon.stop()
 
+    sandbox.clear_requests()
     restarted = await start_daemon(sandbox, capabilities=capabilities, options=WATCH_OPTIONS)
     try:
-        await asyncio.sleep(2 * INTERVAL)  # the first poll after a restart is the baseline
+        # The first poll after a restart is the baseline: the change comes after it (awaited, not slept: a
+        # loaded machine starts the daemon late).
+        deadline = asyncio.get_running_loop().time() + SLACK + 2 * INTERVAL
+        while not any(r.path == f"/2.0/snippets/{TEAM}" and r.status == 200 for r in sandbox.requests):
+            assert asyncio.get_running_loop().time() < deadline, "the restarted daemon never polled"
+            await asyncio.sleep(0.05)
         async with make_client(sandbox, 1) as alice:
             changed = await alice.update_snippet(TEAM, snippet_id, files={"app.py": b"v = 2\n"})
         notification = await restarted.wait_for_change(about(snippet_id, "commit"), timeout=2 * INTERVAL + SLACK)
@@ -114,6 +120,48 @@ async def test_an_open_snippet_changed_elsewhere_is_notified_without_a_popup(dae
     assert not [message for message in daemon.shown_messages if snippet_id in message]  # not watched: no popup
     read = await daemon.request("bbsnippets/readFile", uri=opened["files"][0]["uri"])
     assert read["text"] == "a\nb\n"
+
+
+async def test_an_open_snippet_stays_tracked_after_a_refused_save(daemon: Daemon, sandbox: Sandbox) -> None:
+    """A save refused as a conflict, or forced over one, drops the daemon's copy but not the snippet: the
+    editor still has it open, so a later change or deletion by someone else is still reported, and the
+    steady polls stay one list request each (no request of its own per poll), our forced save not reported."""
+    import base64
+
+    from snippet_daemon.lsp_client import DaemonError
+
+    snippet_id, first = await alice_creates(sandbox, {"a.txt": b"a\n"})
+    uri = f"bbsnippet://{TEAM}/{snippet_id}/a.txt"
+    assert (await daemon.request("bbsnippets/readFile", uri=uri))["text"] == "a\n"
+
+    async with make_client(sandbox, 1) as alice:
+        theirs = await alice.update_snippet(TEAM, snippet_id, files={"a.txt": b"theirs\n"})
+    mine = {"uri": uri, "base64": base64.b64encode(b"mine\n").decode()}
+    with pytest.raises(DaemonError) as refused:
+        await daemon.request("bbsnippets/writeFile", **mine)
+    assert refused.value.kind == "conflict"
+    await daemon.wait_for_change(about(snippet_id, "commit"), timeout=2 * INTERVAL + SLACK)  # theirs, at last
+
+    async with make_client(sandbox, 1) as alice:
+        again = await alice.update_snippet(TEAM, snippet_id, files={"a.txt": b"theirs again\n"})
+    assert again.revision not in (first, theirs.revision)
+    notification = await daemon.wait_for_change(
+        lambda n: about(snippet_id, "commit")(n) and n["revision"] == again.revision, timeout=2 * INTERVAL + SLACK
+    )
+    assert notification["watched"] is False
+
+    # "Overwrite": a forced save, which also drops the copy (it landed on what we never read back).
+    forced = await daemon.request("bbsnippets/writeFile", **mine, force=True)
+    await asyncio.sleep(3 * INTERVAL)  # polls that see our own forced save
+    sandbox.clear_requests()
+    await asyncio.sleep(3 * INTERVAL)
+    assert sandbox.requests and {(r.method, r.path) for r in sandbox.requests} == {("GET", f"/2.0/snippets/{TEAM}")}
+    commits = [n for n in daemon.notifications if about(snippet_id, "commit")(n)]
+    assert forced["revision"] not in [n["revision"] for n in commits]  # our own save is not news
+
+    async with make_client(sandbox, 1) as alice:
+        await alice.delete_snippet(TEAM, snippet_id)
+    await daemon.wait_for_change(about(snippet_id, "deleted"), timeout=2 * INTERVAL + SLACK)
 
 
 async def test_a_comment_by_someone_else_is_notified(daemon: Daemon, sandbox: Sandbox) -> None:

@@ -54,8 +54,8 @@ def test_arguments_are_camel_case_and_checked_with_readable_reasons() -> None:
         {"workspace": "w", "id": "i", "targetDir": "/tmp/x", "overwrite": True}, protocol.PullParams, what="pull"
     )
     assert params.target_dir == "/tmp/x" and params.overwrite is True
-    with pytest.raises(ProtocolError, match="targetDir is missing"):
-        protocol.structure({"workspace": "w", "id": "i"}, protocol.PullParams, what="bbsnippets.pull")
+    with pytest.raises(ProtocolError, match="id is missing"):
+        protocol.structure({"workspace": "w", "targetDir": "/tmp/x"}, protocol.PullParams, what="bbsnippets.pull")
     with pytest.raises(ProtocolError, match="isPrivate is not valid"):
         protocol.structure({"files": [], "isPrivate": "no"}, protocol.CreateParams, what="bbsnippets.create")
     with pytest.raises(ProtocolError, match=r"files\[1\]\.name is missing"):

@@ -120,8 +120,11 @@ class NothingOpen:
     def cached(self, workspace: str, snippet_id: str) -> CachedSnippet | None:
         return None
 
-    def tracked(self) -> list[CachedSnippet]:
+    def tracked(self) -> list[tuple[str, str]]:
         return []
+
+    def dropped(self, workspace: str, snippet_id: str) -> Snippet | None:
+        return None
 
     def invalidate(self, workspace: str, snippet_id: str) -> None:
         pass

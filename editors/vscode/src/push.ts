@@ -402,7 +402,7 @@ export function registerPush(context: vscode.ExtensionContext, services: Service
     const changed = changedFiles(status).length;
     void prompts.notify(
       "info",
-      `Linked ${path.basename(folder)} to ${ref.workspace}/${ref.id}: ${count(status.files.length, "file")} tracked${changed ? `, ${changed} differ from the snippet` : ""}.`,
+      `Linked ${path.basename(folder)} to ${ref.workspace}/${ref.id}: ${count(status.files.length, "file")} tracked${changed ? `, ${changed} ${changed === 1 ? "differs" : "differ"} from the snippet` : ""}.`,
     );
     return status;
   });

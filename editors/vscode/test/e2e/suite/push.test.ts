@@ -7,7 +7,7 @@ import * as path from "node:path";
 
 import * as vscode from "vscode";
 
-import type { CreateResult, PushResult } from "../../../src/protocol";
+import type { CreateResult, PushResult, StatusResult } from "../../../src/protocol";
 import type { LinkedFolder } from "../../../src/push";
 import {
   answer,
@@ -109,4 +109,21 @@ test("share a whole file and keep it linked: its next edit is pushed with one PU
   assert.equal(recorded.filter((request) => request.method === "PUT").length, 1, describeRequests(recorded));
   assert.ok(recorded.length <= 2, `the PUT, then at most the view's status read:\n${describeRequests(recorded)}`);
   assert.equal(await fileOnBitbucket(created, "linked-note.md"), "# note\nmore\n");
+});
+
+test("Link Folder to Snippet, then Unlink: its Source Control comes and goes, the files stay", async () => {
+  const api = await extension();
+  const seeded = await createSnippet(demo, "demo", { "conf.ini": "a=1\n" }, "to link");
+  const folder = path.join(context.folder, "to-link");
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(folder, "conf.ini"), "a=2\n");
+  fs.writeFileSync(path.join(folder, "other.txt"), "not tracked\n");
+  const status = (await vscode.commands.executeCommand("bitbucketSnippets.link", { folder, ...seeded })) as StatusResult;
+  assert.deepEqual(status.files.map((file) => `${file.name}:${file.state}`), ["conf.ini:modified"], "only the snippet's files are tracked");
+  const linked = await waitFor("the linked folder's Source Control", () => api.linked.find({ folder }));
+  await waitFor("the differing file listed", () => changes(linked) === "conf.ini:modified");
+  await waitForPrompt(/Linked to-link to demo\/\w+: 1 file tracked, 1 differs from the snippet/);
+  await vscode.commands.executeCommand("bitbucketSnippets.unlink", { folder });
+  assert.equal(api.linked.find({ folder }), undefined, "no Source Control once unlinked");
+  assert.equal(fs.readFileSync(path.join(folder, "conf.ini"), "utf8"), "a=2\n");
 });
