@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +15,7 @@ from snippet_daemon.bitbucket import KeyringStore
 if TYPE_CHECKING:
     from snippet_daemon.bitbucket import SnippetsClient
     from snippet_daemon.sandbox import Sandbox
+    from tests.daemon import Daemon
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -26,6 +27,28 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     # started for tests: its control routes (/_sandbox/faults, /_sandbox/requests) answer without credentials
     with Sandbox(data_dir=tmp_path / "sandbox-data", port=0, control_routes=True) as server:
         yield server
+
+
+# The sandbox's "applied, but the answer never came" knobs, and what the client sees of the first try.
+LOST_ANSWERS = {"drop_after_apply_next": 0, "bad_gateway_after_apply_next": 502}
+
+
+def served(sandbox: Sandbox) -> list[tuple[str, int]]:
+    """Each request the sandbox served: method and status (0: no answer at all)."""
+    return [(request.method, request.status) for request in sandbox.requests]
+
+
+@pytest.fixture
+async def daemon(sandbox: Sandbox) -> AsyncIterator[Daemon]:
+    """The real daemon over stdio, signed in as the sandbox's first user, as VS Code starts it. A test file that
+    needs other options or every client's capabilities defines its own ``daemon``."""
+    from tests.daemon import start_daemon
+
+    started = await start_daemon(sandbox)
+    try:
+        yield started
+    finally:
+        await started.stop()
 
 
 def _secret_service_available() -> bool:

@@ -4,16 +4,12 @@ apply, share --diff, against the sandbox, requests counted from its log."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from pathlib import Path
 
 from snippet_daemon.sandbox import Sandbox
-from tests.conftest import make_client
+from tests.conftest import make_client, served
+from tests.git_repos import git, new_repository
 from tests.test_cli import cli, env  # noqa: F401  (the env fixture)
-
-
-def served(sandbox: Sandbox) -> list[tuple[str, int]]:
-    return [(request.method, request.status) for request in sandbox.requests]
 
 
 def create(sandbox: Sandbox, files: dict[str, bytes]) -> str:
@@ -105,17 +101,9 @@ def test_link_a_folder_and_an_unlinked_one(sandbox: Sandbox, env: dict[str, str]
     assert remote_files(sandbox, snippet_id) == {"conf.ini": b"x=2\n", "other.txt": b"o\n"}
 
 
-def git(folder: Path, *arguments: str) -> None:
-    subprocess.run(["git", *arguments], cwd=folder, check=True, capture_output=True)
-
-
 def test_share_diff_then_apply_into_a_clean_copy(sandbox: Sandbox, env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
     env["XDG_DATA_HOME"] = str(tmp_path / "data")
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q")
-    git(repo, "config", "user.email", "t@example.com")
-    git(repo, "config", "user.name", "T")
+    repo = new_repository(tmp_path / "repo")
     (repo / "app.py").write_text("print(1)\nprint(2)\n")
     (repo / "old.txt").write_text("old\n")
     git(repo, "add", "-A")

@@ -18,12 +18,9 @@ import pytest
 from snippet_daemon.bitbucket import NotFound
 from snippet_daemon.sandbox import Sandbox
 from snippet_daemon.uri import snippet_uri
-from tests.conftest import make_client
+from tests.conftest import LOST_ANSWERS, make_client, served
 from tests.daemon import CLIENTS, Daemon, start_daemon
 from tests.test_daemon_files import b64, create, fails, read, remote, rename, write
-
-# The sandbox's "applied, but the answer never came" knobs, and what the client sees of the first try.
-LOST_ANSWERS = {"drop_after_apply_next": 0, "bad_gateway_after_apply_next": 502}
 
 
 @pytest.fixture(params=CLIENTS)
@@ -39,11 +36,6 @@ async def daemon(request: pytest.FixtureRequest, sandbox: Sandbox) -> AsyncItera
 def lost_answer(request: pytest.FixtureRequest) -> str:
     fault: str = request.param
     return fault
-
-
-def served(sandbox: Sandbox) -> list[tuple[str, int]]:
-    """Each request the sandbox served: method and status (0: no answer at all)."""
-    return [(request.method, request.status) for request in sandbox.requests]
 
 
 async def commits(sandbox: Sandbox, workspace: str, snippet_id: str) -> int:

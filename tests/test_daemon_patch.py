@@ -7,14 +7,14 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from snippet_daemon.sandbox import Sandbox
 from tests.conftest import make_client
-from tests.daemon import Daemon, DaemonError, start_daemon
+from tests.daemon import Daemon, DaemonError
+from tests.git_repos import git, new_repository, tree
 
 BINARY = bytes(range(256))
 # A GitHub personal access token by its documented shape, assembled so no scanner flags this file.
@@ -22,35 +22,9 @@ FAKE_GITHUB_TOKEN = "gh" + "p_" + ("aB3dE5fG7hJ9kL2mN4pQ6rS8tU" * 2)[:36]
 
 
 @pytest.fixture
-async def daemon(sandbox: Sandbox) -> AsyncIterator[Daemon]:
-    started = await start_daemon(sandbox)
-    try:
-        yield started
-    finally:
-        await started.stop()
-
-
-def git(folder: Path, *arguments: str) -> str:
-    done = subprocess.run(["git", *arguments], cwd=folder, check=True, capture_output=True, text=True)
-    return done.stdout
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and ".git" not in path.relative_to(root).parts
-    }
-
-
-@pytest.fixture
 def repository(tmp_path: Path) -> tuple[Path, Path]:
     """A git repository with a commit, and a clean copy of that commit beside it."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q")
-    git(repo, "config", "user.email", "t@example.com")
-    git(repo, "config", "user.name", "T")
+    repo = new_repository(tmp_path / "repo")
     (repo / "src").mkdir()
     (repo / "src" / "app.py").write_text("".join(f"line {n}\n" for n in range(1, 40)))
     (repo / "crlf.txt").write_bytes(b"one\r\ntwo\r\n")

@@ -4,29 +4,13 @@ compare-and-swap PUT (the real daemon over stdio against the real sandbox, reque
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from snippet_daemon.sandbox import Sandbox
-from tests.conftest import make_client
+from tests.conftest import LOST_ANSWERS, make_client, served
 from tests.daemon import Daemon, DaemonError, start_daemon
-
-LOST_ANSWERS = {"drop_after_apply_next": 0, "bad_gateway_after_apply_next": 502}
-
-
-@pytest.fixture
-async def daemon(sandbox: Sandbox) -> AsyncIterator[Daemon]:
-    started = await start_daemon(sandbox)
-    try:
-        yield started
-    finally:
-        await started.stop()
-
-
-def served(sandbox: Sandbox) -> list[tuple[str, int]]:
-    return [(request.method, request.status) for request in sandbox.requests]
 
 
 async def create(sandbox: Sandbox, files: dict[str, bytes]) -> tuple[str, str | None]:

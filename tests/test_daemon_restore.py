@@ -3,26 +3,11 @@ the sandbox's real git history; at most 1 GET (the old files) + 1 PUT."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from snippet_daemon.sandbox import Sandbox
-from tests.conftest import make_client
-from tests.daemon import Daemon, DaemonError, start_daemon
-
-
-@pytest.fixture
-async def daemon(sandbox: Sandbox) -> AsyncIterator[Daemon]:
-    started = await start_daemon(sandbox)
-    try:
-        yield started
-    finally:
-        await started.stop()
-
-
-def served(sandbox: Sandbox) -> list[tuple[str, int]]:
-    return [(request.method, request.status) for request in sandbox.requests]
+from tests.conftest import make_client, served
+from tests.daemon import Daemon, DaemonError
 
 
 async def three_revisions(sandbox: Sandbox) -> tuple[str, str, str]:

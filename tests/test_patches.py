@@ -4,23 +4,16 @@ all or nothing, never outside the folder."""
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from snippet_daemon.patches import PatchError, apply_patch, git_diff, parse_patch
-
-
-def git(folder: Path, *arguments: str) -> None:
-    subprocess.run(["git", *arguments], cwd=folder, check=True, capture_output=True)
+from tests.git_repos import git, new_repository, tree
 
 
 def repository(root: Path, files: dict[str, bytes]) -> Path:
-    root.mkdir()
-    git(root, "init", "-q")
-    git(root, "config", "user.email", "t@example.com")
-    git(root, "config", "user.name", "T")
+    new_repository(root)
     write(root, files)
     git(root, "add", "-A")
     git(root, "commit", "-qm", "start")
@@ -35,14 +28,6 @@ def write(root: Path, files: dict[str, bytes | None]) -> None:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in root.rglob("*")
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
 
 
 LINES = b"".join(b"line %d\n" % n for n in range(1, 60))

@@ -9,11 +9,11 @@ sandbox, plays the other writer and checks the sandbox afterwards.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 from snippet_daemon.sandbox import Sandbox
 from tests.conftest import make_client
+from tests.git_repos import git, new_repository, tree
 from tests.nvim.editor import run_flow
 
 WORKSPACE = "demo"  # the sandbox's users[0], whose credentials the flows run with
@@ -211,25 +211,8 @@ async def test_push_a_linked_folder_status_diffsplit_conflict_and_a_linked_file(
     assert single.files == {"notes.md": b"# Notes\n\nlinked and pushed\n"}
 
 
-def git(folder: Path, *arguments: str) -> str:
-    done = subprocess.run(["git", *arguments], cwd=folder, check=True, capture_output=True, text=True)
-    return done.stdout
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and ".git" not in path.relative_to(root).parts
-    }
-
-
 async def test_share_a_diff_from_git_and_apply_it_to_a_clean_copy(sandbox: Sandbox, tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q")
-    git(repo, "config", "user.email", "t@example.com")
-    git(repo, "config", "user.name", "T")
+    repo = new_repository(tmp_path / "repo")
     (repo / "src").mkdir()
     (repo / "src" / "app.py").write_text("".join(f"line {n}\n" for n in range(1, 30)))
     (repo / "gone.txt").write_text("delete me\n")

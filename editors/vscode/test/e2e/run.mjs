@@ -394,7 +394,7 @@ async function main() {
       // The UI window searches: its daemon keeps an index (the setting wins over SNIPPET_DAEMON_INDEXING=0).
       writeSettings(server.userDataDir, sandbox, { "bitbucketSnippets.indexing": true });
       const { runUiTests } = await import("./ui.mjs");
-      await runUiTests(browser, server, folder, artifacts, async (name, run, onFailure) => {
+      await runUiTests(browser, server, folder, artifacts, sandbox, async (name, run, onFailure) => {
         const uiStarted = Date.now();
         try {
           const screenshot = await run();

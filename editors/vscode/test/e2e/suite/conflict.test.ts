@@ -1,7 +1,7 @@
 // A save that meets another writer's change gets ONE decision, VS Code's own "file is newer" (Compare /
 // Overwrite), before anything is written: the stat before the save costs 1 GET (the daemon's copy is read
 // again when older than STAT_FRESH_SECONDS, which is 0) and shows the change. No dialog of ours; the text is
-// never lost. (run.mjs's bundled window also checks that no Revert is offered for a conflict.)
+// never lost. (ui.mjs saves in the browser and clicks VS Code's own Overwrite: no Revert, 1 PUT.)
 
 import * as vscode from "vscode";
 
