@@ -4,7 +4,7 @@
 import * as vscode from "vscode";
 
 import type { SnippetComment } from "../../../src/comments";
-import { TEAM, alice, assert, commentLens, commentOnBitbucket, createSnippet, demo, extension, forgetPrompts, openDocument, setSetting, shown, test, waitFor, waitForPrompt, writeOnBitbucket } from "./harness";
+import { TEAM, alice, answer, assert, clearRequests, commentLens, commentOnBitbucket, context, createSnippet, demo, extension, forgetPrompts, openDocument, requests, setSetting, shown, test, waitFor, waitForPrompt, writeOnBitbucket } from "./harness";
 
 test("a watched snippet's change refreshes an unmodified document, and says so with Open", async () => {
   const api = await extension();
@@ -49,6 +49,36 @@ test("a watched snippet's change refreshes an unmodified document, and says so w
     void shown;
     const unwatched = (await vscode.commands.executeCommand("bitbucketSnippets.unwatch", seeded)) as { watching: boolean };
     assert.equal(unwatched.watching, false);
+  } finally {
+    await setSetting("pollIntervalSeconds", 0);
+    await setSetting("pollBudgetPerHour", 100);
+  }
+});
+
+test("a watched snippet whose workspace is gone is told once, with Unwatch", async () => {
+  const api = await extension();
+  const admin = context.sandbox.url.replace(/\/2\.0$/, "");
+  const gone = "vanishing-team";
+  const made = await fetch(`${admin}/_sandbox/workspaces/${gone}`, { method: "PUT", body: JSON.stringify({ members: [demo.nickname, alice.nickname] }) });
+  assert.ok(made.ok, `the sandbox made ${gone}: ${made.status}`);
+  await setSetting("pollBudgetPerHour", 3600);
+  await setSetting("pollIntervalSeconds", 1);
+  try {
+    const seeded = await createSnippet(alice, gone, { "g.txt": "soon gone\n" }, "doomed");
+    const watched = (await vscode.commands.executeCommand("bitbucketSnippets.watch", seeded)) as { watching: boolean };
+    assert.equal(watched.watching, true);
+    forgetPrompts();
+    answer([/out of reach/, "Unwatch"]);
+    await clearRequests();
+    await fetch(`${admin}/_sandbox/workspaces/${gone}`, { method: "DELETE" }); // its list answers 404 from now on
+
+    const question = await waitForPrompt(new RegExp(`${gone}/${seeded.id} is out of reach`), 30000);
+    assert.deepEqual(question.choices, ["Unwatch", "Keep watching"]);
+    // "Unwatch": the daemon unwatches (one DELETE of the watch), and the tree no longer shows it watched.
+    await waitFor("the unwatch request", async () => (await requests()).some((r) => r.method === "DELETE" && r.path.endsWith(`/snippets/${gone}/${seeded.id}/watch`)), 10000);
+    assert.equal(api.tree.watching.get(`${gone}/${seeded.id}`), false);
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // three more polls: nothing more is said
+    assert.equal(shown().filter((prompt) => prompt.message.includes(`${gone}/${seeded.id}`)).length, 1, JSON.stringify(shown()));
   } finally {
     await setSetting("pollIntervalSeconds", 0);
     await setSetting("pollBudgetPerHour", 100);
