@@ -302,12 +302,12 @@ def test_a_shared_workspace_comes_and_goes_through_the_control_routes(sandbox: S
         listed = httpx.get(f"{sandbox.base_url}/user/workspaces", auth=(user.email, user.api_token)).json()
         return [entry["workspace"]["slug"] for entry in listed["values"]]
 
-    assert httpx.post(admin, json={"slug": "doomed", "members": [user.nickname]}).status_code == 204
+    assert httpx.put(f"{admin}/doomed", json={"members": [user.nickname]}).status_code == 204
     assert "doomed" in slugs()
     assert httpx.delete(f"{admin}/doomed").status_code == 204
     assert "doomed" not in slugs()
     assert httpx.get(f"{sandbox.base_url}/snippets/doomed", auth=(user.email, user.api_token)).status_code == 404
-    assert httpx.post(admin, json={"slug": "x", "members": "demo"}).status_code == 400
+    assert httpx.put(f"{admin}/x", json={"name": "no members"}).status_code == 400
 
 
 # --------------------------------------------------------------------------- file names

@@ -609,23 +609,22 @@ class Sandbox:
             if method in ("GET", "PUT"):
                 with self._lock:
                     return json_response(200, self.faults.to_json())
-        elif path == "/_sandbox/workspaces" and method == "POST":
-            # {slug, name, members: [nickname]}: one more shared workspace (tests from another process)
-            try:
-                values = json.loads(body.decode("utf-8") or "{}")
-                slug, name, members = values["slug"], values.get("name") or values["slug"], values["members"]
-                if not (isinstance(slug, str) and isinstance(name, str) and isinstance(members, list)):
-                    raise ValueError("expected {slug, name?, members: [nickname]}")
-                if not all(isinstance(member, str) for member in members):
-                    raise ValueError("members are nicknames")
-            except (ValueError, KeyError, TypeError, RecursionError) as error:
-                return json_response(400, error_json(f"bad workspace: {error}"))
-            self.add_workspace(slug, name, members)
-            return empty_response()
-        elif path.startswith("/_sandbox/workspaces/") and method == "DELETE":
-            # The workspace is gone: its snippets answer 404 from now on (a watched one is out of reach).
-            self.remove_workspace(urllib.parse.unquote(path.removeprefix("/_sandbox/workspaces/")))
-            return empty_response()
+        elif path.startswith("/_sandbox/workspaces/") and path.count("/") == 3:
+            # A shared workspace made (PUT {"name", "members": [nicknames]}) or gone (DELETE: 404 from now on),
+            # for tests driven from another process (an editor's "workspace out of reach").
+            slug = path.rsplit("/", 1)[1]
+            if method == "DELETE":
+                self.remove_workspace(slug)
+                return empty_response()
+            if method == "PUT":
+                try:
+                    values = json.loads(body.decode("utf-8") or "{}")
+                    members = [str(member) for member in values["members"]]
+                    name = str(values.get("name") or slug)
+                except (ValueError, KeyError, TypeError, RecursionError) as error:
+                    return json_response(400, error_json(f"expected {{name, members}}: {error}"))
+                self.add_workspace(slug, name, members)
+                return empty_response()
         else:
             return json_response(404, error_json("Resource not found"))
         return json_response(405, error_json(f"Method {method} not allowed"))

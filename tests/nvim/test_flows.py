@@ -264,3 +264,18 @@ async def test_restore_a_version_from_history(sandbox: Sandbox, tmp_path: Path) 
         content = await client.get_snippet_content(WORKSPACE, snippet_id)
     # greet.py alone restored to the first version, then every file restored to the second one.
     assert content.files == {"greet.py": v2.encode(), "other.txt": b"two\n"}
+
+
+async def test_a_watched_snippet_out_of_reach_is_asked_about_once_and_unwatched(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    gone = "vanishing-team"
+    sandbox.add_workspace(gone, "Vanishing team", [sandbox.users[0].nickname])
+    async with make_client(sandbox) as client:
+        snippet = await client.create_snippet(gone, {"g.txt": b"soon gone\n"}, title="doomed")
+
+    async def remove_workspace(args: dict[str, str]) -> None:
+        sandbox.remove_workspace(args["workspace"])
+
+    context = {"workspace": WORKSPACE, "gone": gone, "id": snippet.id}
+    await run_flow("unreachable", sandbox, tmp_path, context=context, handlers={"remove_workspace": remove_workspace})

@@ -20,6 +20,9 @@ import {
   RevealOutputChannelOn,
   type ServerOptions,
   ShowMessageNotification,
+  type MessageActionItem,
+  ShowMessageRequest,
+  type ShowMessageRequestParams,
   State,
   type ShowMessageParams,
 } from "vscode-languageclient/node";
@@ -96,6 +99,8 @@ export class Daemon implements vscode.Disposable {
   readonly onDidStart = this.started.event;
   /** `window/showMessage` from the daemon; watch.ts shows them. */
   readonly onMessage = this.messages.event;
+  /** Answers the daemon's `window/showMessageRequest` (whether to unwatch a snippet out of reach): watch.ts. */
+  answerQuestion: ((question: ShowMessageRequestParams) => Promise<MessageActionItem | null>) | undefined;
   state: DaemonState = "stopped";
   /** Why the last start failed (shown once; requests fail with it until a restart). */
   failure: DaemonError | undefined;
@@ -214,6 +219,7 @@ export class Daemon implements vscode.Disposable {
     }
     client.onNotification(DID_CHANGE, (params) => this.changes.fire(params));
     client.onNotification(ShowMessageNotification.type, (params) => this.messages.fire(params));
+    client.onRequest(ShowMessageRequest.type, (params) => this.answerQuestion?.(params) ?? null);
     this.state = "running";
     this.log.info("the snippet daemon is ready");
     this.started.fire();

@@ -99,7 +99,7 @@ export class SnippetFileSystem implements vscode.FileSystemProvider, vscode.Disp
   /** A snippet changed on Bitbucket (or went away): every file of it we served is stale. */
   private changed(change: DidChangeParams): void {
     if (change.kind === "comment" || change.kind === "unreachable") {
-      return; // the files are as they were (out of reach is not changed): nothing to read again
+      return; // out of reach is not a change of its files: reading them again would only fail
     }
     const key = snippetUri.snippetKey(change.workspace, change.id);
     const type = change.kind === "deleted" ? vscode.FileChangeType.Deleted : vscode.FileChangeType.Changed;

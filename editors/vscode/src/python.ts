@@ -18,8 +18,6 @@ const PROBE_TIMEOUT_MS = 5000;
 /** The Python extension may still be activating: past this, python3/python on PATH are asked instead. */
 const PYTHON_EXTENSION_TIMEOUT_MS = 3000;
 
-export type ImportStrategy = "bundled" | "fromEnvironment";
-
 /** A command line to start the daemon with (`--stdio` is appended), or why there is none. */
 export type ServerCommand = { command: string[]; source: "setting" | "bundled" | "environment" } | { problem: string; needsPython?: boolean };
 

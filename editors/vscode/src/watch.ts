@@ -5,12 +5,14 @@
 // reloads open documents the user has not modified; a modified one gets a warning instead. A didChange
 // with `watched: true` is followed by the daemon's window/showMessage about it (the daemon sends the two
 // in that order, nothing between them): that message is shown with an "Open" button. Other daemon
-// messages are shown as sent. A watched snippet out of reach (`unreachable`) is marked in the tree
-// (tree.ts); the daemon itself asks whether to unwatch it. A watch the daemon could not remember on this
-// computer (`saved: false`) is shown as a warning with the daemon's message.
+// messages are shown as sent. A watched snippet out of reach (its workspace answers 404/403: `kind:
+// "unreachable"`) comes with the daemon's one question (window/showMessageRequest), shown here as a
+// notification with its "Unwatch" / "Keep watching" buttons; the daemon unwatches on "Unwatch", and the
+// tree then shows the snippet as not watched; it marks it out of reach (tree.ts) meanwhile. A watch the
+// daemon could not remember on this computer (`saved: false`) is a warning with the daemon's message.
 
 import * as vscode from "vscode";
-import { MessageType, type ShowMessageParams } from "vscode-languageclient/node";
+import { type MessageActionItem, MessageType, type ShowMessageParams, type ShowMessageRequestParams } from "vscode-languageclient/node";
 
 import { type NamedSnippet, OPEN_SNIPPET, type Services, namedSnippet, registerCommand } from "./command";
 import * as prompts from "./prompts";
@@ -19,10 +21,14 @@ import * as snippetUri from "./uri";
 
 export const OPEN_BUTTON = "Open";
 export const COMPARE_BUTTON = "Compare";
+/** The daemon's answer that unwatches a snippet out of reach (watcher.py's UNWATCH). */
+export const UNWATCH_BUTTON = "Unwatch";
 
 export class ChangeWatcher implements vscode.Disposable {
   /** The watched snippet whose didChange came last: the daemon's next message is about it. */
   private announced: DidChangeParams | undefined;
+  /** Watched snippets reported out of reach whose question has not come yet. */
+  private readonly unreachable: DidChangeParams[] = [];
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(private readonly services: Services) {
@@ -30,11 +36,15 @@ export class ChangeWatcher implements vscode.Disposable {
       services.daemon.onDidChange((change) => this.changed(change)),
       services.daemon.onMessage((message) => this.message(message)),
     ];
+    services.daemon.answerQuestion = (question) => this.ask(question);
   }
 
   private changed(change: DidChangeParams): void {
-    // "unreachable" is followed by the daemon's own question (window/showMessageRequest), not a message.
-    this.announced = change.watched && change.kind !== "unreachable" ? change : undefined;
+    if (change.kind === "unreachable") {
+      this.unreachable.push(change); // no showMessage follows: the daemon's question does
+      return;
+    }
+    this.announced = change.watched ? change : undefined;
     if (change.kind !== "commit") {
       return;
     }
@@ -71,7 +81,24 @@ export class ChangeWatcher implements vscode.Disposable {
     });
   }
 
+  /** The daemon's question, with its actions as buttons; the chosen one is the answer (dismissed: none). */
+  private async ask(question: ShowMessageRequestParams): Promise<MessageActionItem | null> {
+    const severity = question.type === MessageType.Error ? "error" : question.type === MessageType.Warning ? "warning" : "info";
+    const actions = question.actions ?? [];
+    const chosen = await prompts.notify(severity, question.message, ...actions.map((action) => action.title));
+    const about = this.unreachable.findIndex((change) => question.message.includes(`${change.workspace}/${change.id}`));
+    const snippet = about >= 0 ? this.unreachable.splice(about, 1)[0] : undefined;
+    if (snippet && chosen === UNWATCH_BUTTON) {
+      this.services.tree.watching.set(snippetUri.snippetKey(snippet.workspace, snippet.id), false);
+      this.services.tree.refresh();
+    }
+    return actions.find((action) => action.title === chosen) ?? null;
+  }
+
   dispose(): void {
+    if (this.services.daemon.answerQuestion) {
+      this.services.daemon.answerQuestion = undefined;
+    }
     this.subscriptions.forEach((subscription) => subscription.dispose());
   }
 }

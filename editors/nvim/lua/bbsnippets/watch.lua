@@ -86,6 +86,10 @@ end
 ---@param params bbsnippets.DidChangeParams
 function M.on_did_change(params)
   if params.kind == "unreachable" then
+    -- A watched snippet whose workspace answers 404/403: its files did not change (reading them again
+    -- would only fail). The daemon asks the user once itself (window/showMessageRequest, which Neovim shows
+    -- with vim.ui.select: Unwatch / Keep watching); dismissed, `:BBSnippet unwatch` is still there.
+    -- Said once here too (the question may be dismissed; :messages keeps this).
     return out_of_reach(params)
   end
   local buffers = files.buffers_of(params.workspace, params.id)

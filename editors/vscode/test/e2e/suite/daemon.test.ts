@@ -2,6 +2,7 @@
 
 import * as vscode from "vscode";
 
+import { WHOAMI } from "../../../src/protocol";
 import { assert, context, extension, forgetPrompts, setSetting, shown, test, waitForPrompt } from "./harness";
 
 test("no daemon: one notification (install steps, settings), no retries; restoring the setting recovers", async () => {
@@ -30,7 +31,7 @@ test("no daemon: one notification (install steps, settings), no retries; restori
 
   await setSetting("server.command", [context.python, "-m", "snippet_daemon"]);
   assert.equal(api.daemon.state, "running");
-  const account = await api.daemon.command("bbsnippets.whoami", {});
+  const account = await api.daemon.command(WHOAMI, {});
   assert.equal(account.account?.displayName, "Demo User", "signed in again from the keyring");
 });
 

@@ -2,7 +2,7 @@
 
 import * as vscode from "vscode";
 
-import { WATCH } from "../../../src/protocol";
+import { LIST, WATCH } from "../../../src/protocol";
 import type { Node } from "../../../src/tree";
 import {
   TEAM,
@@ -177,7 +177,7 @@ test("edit and save a snippet file: Bitbucket has the new text, for 1 PUT, plus 
 
 test("expanding a workspace of 150 snippets in the tree: 2 requests", async () => {
   const api = await extension();
-  const existing = (await api.daemon.command("bbsnippets.list", { workspace: TEAM })).snippets.length;
+  const existing = (await api.daemon.command(LIST, { workspace: TEAM })).snippets.length;
   const wanted = 150 - existing;
   for (let start = 0; start < wanted; start += 5) {
     await Promise.all(

@@ -6,6 +6,7 @@
 
 import * as vscode from "vscode";
 
+import { SEARCH } from "../../../src/protocol";
 import {
   type Seeded,
   assert,
@@ -39,7 +40,7 @@ async function indexed(): Promise<Seeded> {
   await waitFor(
     "the index to hold the seeded snippet's text",
     async () => {
-      const result = await api.daemon.command("bbsnippets.search", { query: NEEDLE });
+      const result = await api.daemon.command(SEARCH, { query: NEEDLE });
       return result.complete && result.results.some((hit) => hit.id === snippet.id && hit.line === 5);
     },
     60000,

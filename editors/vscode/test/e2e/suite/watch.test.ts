@@ -9,7 +9,7 @@ import * as vscode from "vscode";
 
 import type { SnippetComment } from "../../../src/comments";
 import type { Node } from "../../../src/tree";
-import { TEAM, alice, assert, commentLens, commentOnBitbucket, context, createSnippet, demo, extension, forgetPrompts, openDocument, setSetting, shown, test, waitFor, waitForPrompt, writeOnBitbucket } from "./harness";
+import { TEAM, alice, answer, assert, clearRequests, commentLens, commentOnBitbucket, context, createSnippet, demo, extension, forgetPrompts, openDocument, requests, setSetting, shown, test, waitFor, waitForPrompt, writeOnBitbucket } from "./harness";
 
 test("a watched snippet's change refreshes an unmodified document, and says so with Open", async () => {
   const api = await extension();
@@ -90,54 +90,45 @@ test("a watch that could not be remembered on this computer is a warning, and st
   }
 });
 
-/** The sandbox's control routes: a shared workspace comes and goes (run.mjs starts it with --control). */
-async function sandboxWorkspace(method: "POST" | "DELETE", slug: string): Promise<void> {
-  const admin = context.sandbox.url.replace(/\/2\.0$/, "");
-  const response =
-    method === "POST"
-      ? await fetch(`${admin}/_sandbox/workspaces`, { method, body: JSON.stringify({ slug, name: "Doomed", members: [demo.nickname, alice.nickname] }) })
-      : await fetch(`${admin}/_sandbox/workspaces/${slug}`, { method });
-  assert.ok(response.ok, `${method} workspace ${slug}: ${response.status}`);
-}
-
-test("a watched snippet whose workspace is gone is marked out of reach in the Snippets view", async () => {
+test("a watched snippet whose workspace is gone is told once, with Unwatch", async () => {
   const api = await extension();
-  const slug = "doomed-e2e";
-  await sandboxWorkspace("POST", slug);
-  const seeded = await createSnippet(demo, slug, { "d.txt": "d\n" }, "doomed");
-  // Poll every second (the daemon restarts with the new settings, so it lists the new workspace too).
+  const admin = context.sandbox.url.replace(/\/2\.0$/, "");
+  const gone = "vanishing-team";
+  const made = await fetch(`${admin}/_sandbox/workspaces/${gone}`, { method: "PUT", body: JSON.stringify({ members: [demo.nickname, alice.nickname] }) });
+  assert.ok(made.ok, `the sandbox made ${gone}: ${made.status}`);
   await setSetting("pollBudgetPerHour", 3600);
   await setSetting("pollIntervalSeconds", 1);
   try {
+    const seeded = await createSnippet(alice, gone, { "g.txt": "soon gone\n" }, "doomed");
     const watched = (await vscode.commands.executeCommand("bitbucketSnippets.watch", seeded)) as { watching: boolean };
     assert.equal(watched.watching, true);
-    const roots = await api.tree.getChildren();
-    const workspace = roots.find((node) => node.kind === "workspace" && node.workspace.slug === slug);
-    assert.ok(workspace, `the workspace ${slug} is in the view`);
+    const workspace = (await api.tree.getChildren()).find((node) => node.kind === "workspace" && node.workspace.slug === gone);
+    assert.ok(workspace, `the workspace ${gone} is in the view`);
     const snippet = (await api.tree.getChildren(workspace)).find((node): node is Node & { kind: "snippet" } => node.kind === "snippet" && node.snippet.id === seeded.id);
     assert.ok(snippet, "the snippet is listed");
     assert.doesNotMatch(String(api.tree.getTreeItem(snippet).description), /out of reach/);
     forgetPrompts();
+    answer([/out of reach/, "Unwatch"]);
+    await clearRequests();
+    await fetch(`${admin}/_sandbox/workspaces/${gone}`, { method: "DELETE" }); // its list answers 404 from now on
 
-    await sandboxWorkspace("DELETE", slug); // its list answers 404 from now on
-    const item = await waitFor("the snippet marked out of reach", () => {
-      const shownItem = api.tree.getTreeItem(snippet);
-      return /out of reach/.test(String(shownItem.description)) && shownItem;
-    }, 30000);
-    assert.match(String(item.description), /watching · out of reach/);
-    assert.match(String(item.tooltip), new RegExp(`Out of reach: Bitbucket says workspace ${slug} is gone`));
+    const question = await waitForPrompt(new RegExp(`${gone}/${seeded.id} is out of reach`), 30000);
+    assert.deepEqual(question.choices, ["Unwatch", "Keep watching"]);
+    // "Unwatch": the daemon unwatches (one DELETE of the watch), and the tree no longer shows it watched.
+    await waitFor("the unwatch request", async () => (await requests()).some((r) => r.method === "DELETE" && r.path.endsWith(`/snippets/${gone}/${seeded.id}/watch`)), 10000);
+    assert.equal(api.tree.watching.get(`${gone}/${seeded.id}`), false);
+    // The Snippets view marks it out of reach; listing its workspace again fails, and it stays there, marked.
+    const item = api.tree.getTreeItem(snippet);
+    assert.match(String(item.description), /out of reach/);
+    assert.match(String(item.tooltip), new RegExp(`Out of reach: Bitbucket says workspace ${gone} is gone`));
     assert.equal((item.iconPath as vscode.ThemeIcon).id, "warning");
-    // Listing the workspace again fails, and the watched snippet stays in it, marked (it can still be unwatched).
     const again = await api.tree.getChildren(workspace);
     assert.equal(again[0].kind, "message");
     assert.ok(again.includes(snippet), "the same item, still shown");
-    // The extension asks nothing itself (the daemon's own question, shown natively, offers Unwatch).
-    assert.deepEqual(shown().filter((prompt) => prompt.choices.length > 0), []);
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // three more polls: nothing more is said
+    assert.equal(shown().filter((prompt) => prompt.message.includes(`${gone}/${seeded.id}`)).length, 1, JSON.stringify(shown()));
   } finally {
     await setSetting("pollIntervalSeconds", 0);
     await setSetting("pollBudgetPerHour", 100);
-    await sandboxWorkspace("POST", slug); // back, so that it can be unwatched, then gone for good
-    await vscode.commands.executeCommand("bitbucketSnippets.unwatch", seeded);
-    await sandboxWorkspace("DELETE", slug);
   }
 });
