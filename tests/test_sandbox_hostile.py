@@ -293,6 +293,23 @@ def test_fault_knobs_in_range_are_taken(sandbox: Sandbox) -> None:
     assert httpx.put(f"{sandbox.web_url}/_sandbox/faults", content=b"[" * 100_000).status_code == 400
 
 
+def test_a_shared_workspace_comes_and_goes_through_the_control_routes(sandbox: Sandbox) -> None:
+    """What the VS Code e2e test uses to put a watched snippet out of reach from another process."""
+    user = sandbox.users[0]
+    admin = f"{sandbox.web_url}/_sandbox/workspaces"
+
+    def slugs() -> list[str]:
+        listed = httpx.get(f"{sandbox.base_url}/user/workspaces", auth=(user.email, user.api_token)).json()
+        return [entry["workspace"]["slug"] for entry in listed["values"]]
+
+    assert httpx.put(f"{admin}/doomed", json={"members": [user.nickname]}).status_code == 204
+    assert "doomed" in slugs()
+    assert httpx.delete(f"{admin}/doomed").status_code == 204
+    assert "doomed" not in slugs()
+    assert httpx.get(f"{sandbox.base_url}/snippets/doomed", auth=(user.email, user.api_token)).status_code == 404
+    assert httpx.put(f"{admin}/x", json={"name": "no members"}).status_code == 400
+
+
 # --------------------------------------------------------------------------- file names
 
 

@@ -2,7 +2,7 @@
 
 ``/2.0/...`` goes to :mod:`.api` after the injected faults (:mod:`.faults`) had their say and is
 recorded; ``/_sandbox/...`` are control routes for tests and demos driven from another process (request
-log, faults); anything else is a web page (:mod:`.webpages`).
+log, faults, adding and removing a shared workspace); anything else is a web page (:mod:`.webpages`).
 
 It is a local service, and a browser on the same machine must not be able to drive it: the control routes
 answer only when the sandbox was started for tests (``control_routes=True``, ``snippet-daemon sandbox

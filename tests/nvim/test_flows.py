@@ -90,6 +90,25 @@ async def test_watch_reloads_unmodified_and_marks_modified_stale(sandbox: Sandbo
         assert snippet_id not in {snippet.id for snippet in await client.list_snippets(WORKSPACE)}
 
 
+async def test_watch_not_remembered_warns_and_out_of_reach_is_said_once(sandbox: Sandbox, tmp_path: Path) -> None:
+    """#19 items 6 and 7 in Neovim: `saved: false` is a warning; a watched snippet whose workspace is gone
+    is said once to be out of reach, its buffer kept, and only the daemon asks whether to unwatch it."""
+    data = tmp_path / "xdg-data"
+    data.mkdir()
+    (data / "snippet-daemon").write_bytes(b"")  # the daemon's data folder cannot hold files (even for root)
+    sandbox.add_workspace("doomed", "Doomed", ["demo", "alice"])
+    async with make_client(sandbox) as client:
+        snippet = await client.create_snippet("doomed", {"d.txt": b"d\n"}, title="doomed")
+
+    async def remove_workspace(args: dict[str, str]) -> None:
+        sandbox.remove_workspace(args["workspace"])  # gone: its list answers 404 from now on
+
+    context = {"workspace": "doomed", "id": snippet.id}
+    await run_flow(
+        "watch_out_of_reach", sandbox, tmp_path, context=context, handlers={"remove_workspace": remove_workspace}
+    )
+
+
 async def test_history_old_revision_read_only_and_diffed(sandbox: Sandbox, tmp_path: Path) -> None:
     v1, v2 = 'def greet(name):\n    return "Hello"\n', 'def greet(name):\n    return f"Hello, {name}!"\n'
     snippet_id = await create_snippet(sandbox, {"greet.py": v1.encode()}, title="history")

@@ -53,6 +53,9 @@ const FILE_SYSTEM_CODES: Partial<Record<string, FileSystemErrorCode>> = {
   [ErrorKind.NETWORK]: "Unavailable",
   [ErrorKind.RATE_LIMITED]: "Unavailable",
   [ErrorKind.SERVER]: "Unavailable",
+  // A sign-in as another account interrupted it: nothing of the old account is shown, a save was not sent.
+  // A failed write keeps VS Code's document dirty, so the user's text stays in the editor.
+  [ErrorKind.ACCOUNT_CHANGED]: "Unavailable",
   [DAEMON_UNAVAILABLE]: "Unavailable",
 };
 
@@ -91,6 +94,9 @@ export function userMessage(what: string, error: DaemonError): UserMessage {
     case ErrorKind.RATE_LIMITED:
     case ErrorKind.SERVER:
       return { severity: "warning", text, actions: [Action.RETRY] };
+    case ErrorKind.ACCOUNT_CHANGED:
+      // Nothing is wrong: the daemon's message says what was not shown or not sent, and to do it again.
+      return { severity: "warning", text: error.message, actions: [] };
     case ErrorKind.SECRET_DETECTED:
       // The override belongs to withSecretCheck, which can send the same request again; here there is none.
       return { severity: "warning", text, actions: [] };

@@ -17,6 +17,7 @@ import * as vscode from "vscode";
 import type { Daemon } from "./client";
 import { fileSystemErrorCode, toDaemonError } from "./errors";
 import type { Log } from "./log";
+import * as prompts from "./prompts";
 import {
   DELETE_FILE,
   ErrorKind,
@@ -172,7 +173,12 @@ export class SnippetFileSystem implements vscode.FileSystemProvider, vscode.Disp
       this.held.set(uri.toString(), { mtime: stat.mtime, size: stat.size });
       return Buffer.from(result.base64, "base64");
     } catch (error) {
-      throw asFileSystemError(error, uri);
+      const failure = toDaemonError(error);
+      if (failure.kind === ErrorKind.ACCOUNT_CHANGED) {
+        // VS Code shows a failed read only inside the editor: say why, in the daemon's words.
+        void prompts.notify("warning", failure.message);
+      }
+      throw asFileSystemError(failure, uri);
     }
   }
 

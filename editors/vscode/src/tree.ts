@@ -5,7 +5,8 @@
 // cache, so opening its files afterwards costs nothing more. Which snippets are watched comes with the list
 // (the daemon's own watch list: no request per snippet). Menus key on contextValue ("workspace",
 // "snippet;private;watched", "snippet;public;unwatched", "file;text", ...), so only the action that applies
-// shows (Watch xor Stop Watching).
+// shows (Watch xor Stop Watching). A watched snippet whose workspace Bitbucket no longer shows (didChange
+// "unreachable") is marked "out of reach" until it is listed again.
 
 import * as vscode from "vscode";
 
@@ -32,6 +33,10 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
   /** The last snippet lists, by workspace: commands that name a snippet find its title and link here. */
   private readonly snippets = new Map<string, SnippetSummary[]>();
   private readonly opened = new Map<string, OpenResult>();
+  /** Watched snippets whose workspace Bitbucket no longer shows us (didChange "unreachable"), until listed again. */
+  readonly unreachable = new Set<string>();
+  /** The snippet items last shown, by key: one can be refreshed alone. */
+  private readonly snippetNodes = new Map<string, Node>();
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
@@ -40,12 +45,23 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
   ) {
     this.subscriptions = [
       daemon.onDidChange((change) => {
-        if (change.kind !== "comment") {
-          this.opened.delete(snippetUri.snippetKey(change.workspace, change.id));
+        const key = snippetUri.snippetKey(change.workspace, change.id);
+        if (change.kind === "unreachable") {
+          this.unreachable.add(key);
+          // Only its own item: listing its workspace again would fail and hide it.
+          const node = this.snippetNodes.get(key);
+          if (node) {
+            this.emitter.fire(node);
+          }
+        } else if (change.kind !== "comment") {
+          this.opened.delete(key);
           this.refresh();
         }
       }),
-      daemon.onDidStart(() => this.refresh()),
+      daemon.onDidStart(() => {
+        this.unreachable.clear();
+        this.refresh();
+      }),
     ];
   }
 
@@ -77,12 +93,17 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         const item = new vscode.TreeItem(snippet.title || snippet.id, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `snippet:${snippet.workspace}/${snippet.id}`;
         const watch = this.watchState(snippet.workspace, snippet.id);
+        const outOfReach = this.unreachable.has(snippetUri.snippetKey(snippet.workspace, snippet.id));
         const updated = describeTime(snippet.updatedOn);
-        item.description = watch === "watched" ? (updated ? `${updated} · watching` : "watching") : updated;
-        item.tooltip = `${snippet.workspace}/${snippet.id}${snippet.isPrivate ? " (private)" : " (public)"}\n${snippet.htmlUrl ?? ""}`;
-        item.iconPath = new vscode.ThemeIcon(snippet.isPrivate ? "lock" : "globe");
+        item.description = [updated, watch === "watched" ? "watching" : "", outOfReach ? "out of reach" : ""].filter(Boolean).join(" · ");
+        item.tooltip =
+          `${snippet.workspace}/${snippet.id}${snippet.isPrivate ? " (private)" : " (public)"}\n${snippet.htmlUrl ?? ""}` +
+          (outOfReach ? `\nOut of reach: Bitbucket says workspace ${snippet.workspace} is gone or no longer yours.` : "");
+        item.iconPath = outOfReach
+          ? new vscode.ThemeIcon("warning", new vscode.ThemeColor("list.warningForeground"))
+          : new vscode.ThemeIcon(snippet.isPrivate ? "lock" : "globe");
         item.accessibilityInformation = {
-          label: `${snippet.title || snippet.id}, ${snippet.isPrivate ? "private" : "public"} snippet${updated ? `, updated ${updated}` : ""}${watch === "watched" ? ", watched" : ""}`,
+          label: `${snippet.title || snippet.id}, ${snippet.isPrivate ? "private" : "public"} snippet${updated ? `, updated ${updated}` : ""}${watch === "watched" ? ", watched" : ""}${outOfReach ? ", out of reach" : ""}`,
         };
         item.contextValue = `snippet;${snippet.isPrivate ? "private" : "public"};${watch}`;
         item.resourceUri = vscode.Uri.parse(snippetUri.snippetUri(snippet.workspace, snippet.id));
@@ -129,9 +150,10 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         this.snippets.set(node.workspace.slug.toLowerCase(), snippets);
         for (const snippet of snippets) {
           this.watching.set(snippetUri.snippetKey(snippet.workspace, snippet.id), snippet.watching);
+          this.unreachable.delete(snippetUri.snippetKey(snippet.workspace, snippet.id)); // listed: in reach again
         }
         return snippets.length > 0
-          ? snippets.map((snippet) => ({ kind: "snippet", snippet }))
+          ? snippets.map((snippet) => this.snippetNode(snippet))
           : [{ kind: "message", text: "No snippets yet: share a selection to make one." }];
       }
       if (node.kind === "snippet") {
@@ -153,8 +175,29 @@ export class SnippetTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
         // Signed out: an empty view shows the manifest's viewsWelcome (how to sign in, with a button).
         return node ? [{ kind: "message", text: "Sign in to see your snippets", command: { command: SIGN_IN, title: "Sign in" } }] : [];
       }
-      return [{ kind: "message", text: failure.message, command: { command: SHOW_LOG, title: "Show log" } }];
+      const problem: Node = { kind: "message", text: failure.message, command: { command: SHOW_LOG, title: "Show log" } };
+      if (node?.kind === "workspace") {
+        // A workspace out of reach: its watched snippets stay, marked, so they can still be unwatched.
+        const kept = (this.snippets.get(node.workspace.slug.toLowerCase()) ?? []).filter((snippet) =>
+          this.unreachable.has(snippetUri.snippetKey(snippet.workspace, snippet.id)),
+        );
+        return [problem, ...kept.map((snippet) => this.snippetNode(snippet))];
+      }
+      return [problem];
     }
+  }
+
+  /** The item for a listed snippet (the same object as last time, so it can be refreshed alone). */
+  private snippetNode(snippet: SnippetSummary): Node {
+    const key = snippetUri.snippetKey(snippet.workspace, snippet.id);
+    const known = this.snippetNodes.get(key);
+    if (known?.kind === "snippet") {
+      known.snippet = snippet;
+      return known;
+    }
+    const node: Node = { kind: "snippet", snippet };
+    this.snippetNodes.set(key, node);
+    return node;
   }
 
   dispose(): void {

@@ -8,7 +8,8 @@
 // messages are shown as sent. A watched snippet out of reach (its workspace answers 404/403: `kind:
 // "unreachable"`) comes with the daemon's one question (window/showMessageRequest), shown here as a
 // notification with its "Unwatch" / "Keep watching" buttons; the daemon unwatches on "Unwatch", and the
-// tree then shows the snippet as not watched.
+// tree then shows the snippet as not watched; it marks it out of reach (tree.ts) meanwhile. A watch the
+// daemon could not remember on this computer (`saved: false`) is a warning with the daemon's message.
 
 import * as vscode from "vscode";
 import { type MessageActionItem, MessageType, type ShowMessageParams, type ShowMessageRequestParams } from "vscode-languageclient/node";
@@ -115,6 +116,10 @@ export function registerWatch(context: vscode.ExtensionContext, services: Servic
       const result = await services.daemon.command(watching ? WATCH : UNWATCH, { workspace: ref.workspace, id: ref.id });
       services.tree.watching.set(snippetUri.snippetKey(ref.workspace, ref.id), result.watching);
       services.tree.refresh();
+      if (result.saved === false && result.message) {
+        // Bitbucket has it and it holds for this session; the daemon says what is lost at the next start.
+        void prompts.notify("warning", result.message);
+      }
       return result;
     });
   }

@@ -48,6 +48,8 @@ local WARNING_KINDS = {
   [protocol.ErrorKind.READ_ONLY] = true,
   [protocol.ErrorKind.SECRET_DETECTED] = true,
   [protocol.ErrorKind.NOT_FOUND] = true,
+  -- a sign-in as another account interrupted a read or save: the message says what to do again
+  [protocol.ErrorKind.ACCOUNT_CHANGED] = true,
 }
 
 local MESSAGE_LEVELS = { vim.log.levels.ERROR, vim.log.levels.WARN, vim.log.levels.INFO, vim.log.levels.DEBUG }

@@ -1,7 +1,9 @@
 --- Watch: bbsnippets.watch / unwatch / watchers, and what a `bbsnippets/didChange` does to the
 --- buffers: an unmodified one reloads in place (cursor kept), a modified one is marked stale
 --- (never reloaded over the user's text), comments shown are listed again. For watched snippets
---- (`watched` in the notification) the daemon also tells the user itself, so nothing is said twice.
+--- (`watched` in the notification) the daemon also tells the user itself, so nothing is said twice. A
+--- watched snippet out of reach (`unreachable`) is said once, buffers untouched (the daemon asks whether to
+--- unwatch it); a watch this computer could not remember (`saved: false`) is a warning.
 
 local client = require("bbsnippets.client")
 local files = require("bbsnippets.files")
@@ -10,26 +12,58 @@ local uri = require("bbsnippets.uri")
 
 local M = {}
 
+--- Watched snippets already said to be out of reach this session (the daemon may say it again after a restart).
+---@type table<string, true>
+local told_unreachable = {}
+
+--- A watch or unwatch took effect; `saved == false`: this computer could not remember it (the daemon's
+--- message says what that means), so that is what is said, as a warning.
+---@param result bbsnippets.WatchResult
+---@param done string what is said when it was remembered
+local function watch_answered(result, done)
+  if result.saved == false and result.message then
+    client.notify(result.message, vim.log.levels.WARN)
+  else
+    client.notify(done)
+  end
+end
+
 ---@param snippet {workspace: string, id: string}
 function M.watch(snippet)
-  client.command(protocol.WATCH, { workspace = snippet.workspace, id = snippet.id }, function(err)
+  client.command(protocol.WATCH, { workspace = snippet.workspace, id = snippet.id }, function(err, result)
     if not err then
-      client.notify(
-        ("watching %s: you are told when it changes, also after a restart"):format(
-          uri.ref(snippet.workspace, snippet.id)
-        )
-      )
+      local ref = uri.ref(snippet.workspace, snippet.id)
+      watch_answered(result, ("watching %s: you are told when it changes, also after a restart"):format(ref))
     end
   end)
 end
 
 ---@param snippet {workspace: string, id: string}
 function M.unwatch(snippet)
-  client.command(protocol.UNWATCH, { workspace = snippet.workspace, id = snippet.id }, function(err)
+  client.command(protocol.UNWATCH, { workspace = snippet.workspace, id = snippet.id }, function(err, result)
     if not err then
-      client.notify(("no longer watching %s"):format(uri.ref(snippet.workspace, snippet.id)))
+      watch_answered(result, ("no longer watching %s"):format(uri.ref(snippet.workspace, snippet.id)))
     end
   end)
+end
+
+--- A watched snippet's workspace answers 404/403: said once; its buffers are left as they are. The daemon
+--- itself asks (window/showMessageRequest) whether to unwatch it, so nothing is asked here.
+---@param params bbsnippets.DidChangeParams
+local function out_of_reach(params)
+  local ref = uri.ref(params.workspace, params.id)
+  if told_unreachable[ref] then
+    return
+  end
+  told_unreachable[ref] = true
+  local buffers = files.buffers_of(params.workspace, params.id)
+  client.notify(
+    ("watched snippet %s is out of reach: Bitbucket says its workspace is gone or no longer yours%s"):format(
+      ref,
+      #buffers > 0 and "; your buffers of it are kept" or ""
+    ),
+    vim.log.levels.WARN
+  )
 end
 
 ---@param snippet {workspace: string, id: string}
@@ -55,7 +89,8 @@ function M.on_did_change(params)
     -- A watched snippet whose workspace answers 404/403: its files did not change (reading them again
     -- would only fail). The daemon asks the user once itself (window/showMessageRequest, which Neovim shows
     -- with vim.ui.select: Unwatch / Keep watching); dismissed, `:BBSnippet unwatch` is still there.
-    return
+    -- Said once here too (the question may be dismissed; :messages keeps this).
+    return out_of_reach(params)
   end
   local buffers = files.buffers_of(params.workspace, params.id)
   if params.kind == "comment" then

@@ -16,6 +16,7 @@ test("file system codes: notFound, readOnly, fileExists, network...", () => {
   assert.equal(fileSystemErrorCode(ErrorKind.RATE_LIMITED), "Unavailable");
   assert.equal(fileSystemErrorCode(ErrorKind.SERVER), "Unavailable");
   assert.equal(fileSystemErrorCode(DAEMON_UNAVAILABLE), "Unavailable");
+  assert.equal(fileSystemErrorCode(ErrorKind.ACCOUNT_CHANGED), "Unavailable"); // a failed save: VS Code keeps the text
   // These keep their own message in a plain FileSystemError.
   for (const kind of [ErrorKind.CONFLICT, ErrorKind.INVALID_ARGUMENT, ErrorKind.UNSAFE_PATH, ErrorKind.SECRET_DETECTED, undefined]) {
     assert.equal(fileSystemErrorCode(kind), undefined, String(kind));
@@ -42,6 +43,8 @@ test("notifications say what failed and offer what helps", () => {
   assert.deepEqual(userMessage("Listing", new DaemonError("down", ErrorKind.NETWORK)).actions, [Action.RETRY]);
   assert.deepEqual(userMessage("Listing", new DaemonError("gone", DAEMON_UNAVAILABLE)).actions, [Action.SHOW_INSTALL_STEPS, Action.OPEN_SETTINGS]);
   assert.deepEqual(userMessage("Listing", new DaemonError("bug", undefined)).actions, [Action.SHOW_LOG]);
+  const switched = "You signed in as another account while this was loading, so what the previous account read is not shown. Open it again.";
+  assert.deepEqual(userMessage("Opening", new DaemonError(switched, ErrorKind.ACCOUNT_CHANGED)), { severity: "warning", text: switched, actions: [] });
 });
 
 test("secret findings say where, never what", () => {
