@@ -73,7 +73,13 @@ class RawDaemon:
         since = len(self.received)
         self.send(frame(body_of(valid_request(self._next_id))))
         answer = await self.answer(self._next_id, since)
-        assert answer.get("result") == {"type": "directory", "size": 0, "mtime": 0, "readonly": False}, answer
+        assert answer.get("result") == {
+            "type": "directory",
+            "size": 0,
+            "mtime": 0,
+            "readonly": False,
+            "stale": False,
+        }, answer
         return time.monotonic() - started
 
     async def stop(self) -> None:
