@@ -5,11 +5,7 @@ h.run(function()
   local ctx = h.context
   vim.g.bbsnippets = { workspace = ctx.workspace, poll_interval_seconds = 0 }
   local uri = require("bbsnippets.uri")
-  local files = require("bbsnippets.files")
-  require("bbsnippets.picker").open(ctx.workspace, ctx.id)
-  h.wait_for("both files", function()
-    return #files.buffers_of(ctx.workspace, ctx.id) == 2
-  end)
+  h.open_snippet(ctx.workspace, ctx.id, 2)
   local bin = vim.fn.bufnr(uri.build(ctx.workspace, ctx.id, "all-bytes.bin"))
   local message = h.wait_message("all%-bytes%.bin is a binary file %(256 bytes%)")
   assert(message.message:find("read%-only"), message.message)

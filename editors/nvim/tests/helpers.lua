@@ -76,6 +76,21 @@ function M.wait_for(what, predicate, timeout_ms)
   assert(ok, "timed out waiting for " .. what)
 end
 
+--- Opens a snippet as the picker does (every file in a buffer) and waits until its `count` files are
+--- open; returns their buffers.
+---@param workspace string
+---@param id string
+---@param count integer
+---@return integer[]
+function M.open_snippet(workspace, id, count)
+  local files = require("bbsnippets.files")
+  require("bbsnippets.picker").open(workspace, id)
+  M.wait_for(("the %d file(s) of %s/%s open"):format(count, workspace, id), function()
+    return #files.buffers_of(workspace, id) == count
+  end)
+  return files.buffers_of(workspace, id)
+end
+
 --- The first notification matching `pattern` (a Lua pattern), if any.
 ---@param pattern string
 ---@return {message: string, level: integer}?

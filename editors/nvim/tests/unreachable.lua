@@ -11,12 +11,7 @@ h.run(function()
     daemon_options = { pollBudgetPerHour = 100000 },
   }
   local ref = ctx.gone .. "/" .. ctx.id
-  local files = require("bbsnippets.files")
-  require("bbsnippets.picker").open(ctx.gone, ctx.id)
-  h.wait_for("the file open", function()
-    return #files.buffers_of(ctx.gone, ctx.id) == 1
-  end)
-  local buf = files.buffers_of(ctx.gone, ctx.id)[1]
+  local buf = h.open_snippet(ctx.gone, ctx.id, 1)[1]
   require("bbsnippets.watch").watch({ workspace = ctx.gone, id = ctx.id })
   h.wait_message("watching " .. vim.pesc(ref))
   h.requests() -- forget what came before

@@ -12,10 +12,7 @@ h.run(function()
   }
   local uri = require("bbsnippets.uri")
   local files = require("bbsnippets.files")
-  require("bbsnippets.picker").open(ctx.workspace, ctx.id)
-  h.wait_for("both files open", function()
-    return #files.buffers_of(ctx.workspace, ctx.id) == 2
-  end)
+  h.open_snippet(ctx.workspace, ctx.id, 2)
   local clean = vim.fn.bufnr(uri.build(ctx.workspace, ctx.id, "clean.txt"))
   local edited = vim.fn.bufnr(uri.build(ctx.workspace, ctx.id, "edited.txt"))
 

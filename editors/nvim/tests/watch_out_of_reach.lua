@@ -13,10 +13,7 @@ h.run(function()
   local uri = require("bbsnippets.uri")
   local files = require("bbsnippets.files")
   local ref = ctx.workspace .. "/" .. ctx.id
-  require("bbsnippets.picker").open(ctx.workspace, ctx.id)
-  h.wait_for("the file open", function()
-    return #files.buffers_of(ctx.workspace, ctx.id) == 1
-  end)
+  h.open_snippet(ctx.workspace, ctx.id, 1)
   local buf = vim.fn.bufnr(uri.build(ctx.workspace, ctx.id, "d.txt"))
   vim.cmd.buffer(buf)
   vim.api.nvim_buf_set_lines(buf, 0, 1, false, { "my unsaved line" })
